@@ -1,0 +1,22 @@
+# Every tests/test_*.c is one executable and one ctest test.
+file(GLOB VMF_TEST_SRC CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/test_*.c)
+foreach(src ${VMF_TEST_SRC})
+  get_filename_component(name ${src} NAME_WE)
+  add_executable(${name} ${src})
+  target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/tests ${CMAKE_SOURCE_DIR}/lib)
+  if(TARGET vmfuzz_harness)
+    target_link_libraries(${name} PRIVATE vmfuzz_harness vmfuzz)
+  else()
+    target_link_libraries(${name} PRIVATE vmfuzz)
+  endif()
+  add_test(NAME ${name} COMMAND ${name})
+  set_tests_properties(${name} PROPERTIES TIMEOUT 300)
+endforeach()
+
+# No writable global or static state in lib/ or harness/.
+set(VMF_STATE_ARCHIVES $<TARGET_FILE:vmfuzz>)
+if(TARGET vmfuzz_harness)
+  list(APPEND VMF_STATE_ARCHIVES $<TARGET_FILE:vmfuzz_harness>)
+endif()
+add_test(NAME no_global_state
+         COMMAND sh ${CMAKE_SOURCE_DIR}/tests/no_globals.sh ${VMF_STATE_ARCHIVES})

@@ -1,0 +1,202 @@
+/* The ARM64 stage-1 MMU model for the kernel (TTBR1) half: page tables in
+ * the real AArch64 VMSA descriptor format, living in simulated physical
+ * memory; an architectural translation walker; a TLB.
+ *
+ * Facts and constants: ../shared/notes/arm64-vmsa-facts.md (Arm ARM D8,
+ * checked against QEMU 7.2) and Linux arch/arm64/include/asm/pgtable-*.h.
+ * docs/mmu.md documents the model and the raw dump format. */
+#ifndef VMFUZZ_MMU_H
+#define VMFUZZ_MMU_H
+
+#include <stdio.h>
+
+#include "types.h"
+
+typedef uint64_t pgprot_t;
+
+/* Descriptor bits (Arm ARM D8.3; names from arch/arm64/include/asm/
+ * pgtable-hwdef.h and pgtable-prot.h). */
+#define PTE_VALID (1ull << 0)
+#define PTE_TABLE_BIT (1ull << 1) /* table (L0-2) or page (L3) when set */
+#define PTE_TYPE_MASK 3ull
+#define PTE_TYPE_BLOCK 1ull
+#define PTE_TYPE_TABLE 3ull
+#define PTE_TYPE_PAGE 3ull
+#define PTE_ATTRINDX_SHIFT 2      /* AttrIndx[4:2] */
+#define PTE_NS (1ull << 5)
+#define PTE_USER (1ull << 6)      /* AP[1]: EL0 access */
+#define PTE_RDONLY (1ull << 7)    /* AP[2]: read-only */
+#define PTE_SHARED (3ull << 8)    /* SH[9:8] inner shareable */
+#define PTE_AF (1ull << 10)
+#define PTE_NG (1ull << 11)
+#define PTE_GP (1ull << 50)
+#define PTE_DBM (1ull << 51)
+#define PTE_WRITE PTE_DBM         /* Linux: PTE_WRITE is DBM */
+#define PTE_CONT (1ull << 52)
+#define PTE_PXN (1ull << 53)
+#define PTE_UXN (1ull << 54)
+#define PTE_SW_DIRTY (1ull << 55)
+#define PTE_SW_SPECIAL (1ull << 56)
+#define PTE_SW_DEVMAP (1ull << 57)
+#define PTE_SW_PROT_NONE (1ull << 58)
+#define PMD_TABLE_PXN (1ull << 59) /* PXNTable */
+#define PMD_TABLE_UXN (1ull << 60) /* UXNTable */
+#define PMD_TABLE_AP_NO_EL0 (1ull << 61) /* APTable[0] */
+#define PMD_TABLE_AP_RO (1ull << 62)     /* APTable[1] */
+#define PMD_TABLE_NS (1ull << 63)
+
+/* Linux 6.x protections, MT_NORMAL = AttrIndx 0 (arch/arm64/include/asm/
+ * pgtable-prot.h): PROT_NORMAL = PTE_TYPE_PAGE | PTE_AF | PTE_SHARED |
+ * PTE_WRITE | PTE_PXN | PTE_UXN. The 4.19 value differs only in AttrIndx
+ * (MT_NORMAL = 4) and PTE_DIRTY; the model uses the 6.x values. */
+#define PAGE_KERNEL 0x0068000000000703ull
+#define PAGE_KERNEL_RO 0x0060000000000783ull   /* ~WRITE, +RDONLY */
+#define PAGE_KERNEL_ROX 0x0040000000000783ull  /* RO and executable */
+#define PAGE_KERNEL_EXEC 0x0048000000000703ull /* ~PXN */
+/* The nG variants (KPTI on): | PTE_NG. */
+#define PAGE_KERNEL_NG (PAGE_KERNEL | PTE_NG)
+#define PAGE_KERNEL_RO_NG (PAGE_KERNEL_RO | PTE_NG)
+#define PAGE_KERNEL_EXEC_NG (PAGE_KERNEL_EXEC | PTE_NG)
+
+/* Attribute bits Linux lets change on a live valid entry
+ * (arch/arm64/mm/mmu.c pgattr_change_is_safe): PXN, RDONLY, WRITE, nG. */
+#define PTE_SAFE_LIVE_MASK (PTE_PXN | PTE_RDONLY | PTE_WRITE | PTE_NG)
+
+enum mmu_access { ACC_READ = 0, ACC_WRITE = 1, ACC_EXEC = 2 };
+
+enum mmu_fault {
+	MMU_OK = 0,
+	MMU_FAULT_ADDRESS_SIZE, /* FSC 0b0000LL */
+	MMU_FAULT_TRANSLATION,  /* FSC 0b0001LL */
+	MMU_FAULT_ACCESS_FLAG,  /* FSC 0b0010LL */
+	MMU_FAULT_PERMISSION,   /* FSC 0b0011LL */
+};
+
+struct mmu_result {
+	enum mmu_fault fault;
+	int level;        /* level of the fault, or of the leaf on success */
+	unsigned fsc;     /* fault status code (0 on success) */
+	phys_addr_t pa;   /* on success */
+	uint64_t desc;    /* leaf descriptor used (0 if none) */
+	bool tlb_hit;     /* answered from the TLB (mmu_access only) */
+	bool tlb_stale;   /* the TLB entry used disagrees with the tables */
+};
+
+struct tlb_entry {
+	bool valid;
+	vaddr_t va;       /* base of the leaf's region */
+	unsigned shift;   /* log2 of the leaf size */
+	phys_addr_t pa;   /* base of the output region */
+	uint64_t desc;    /* leaf descriptor at fill time */
+	uint64_t table_attrs; /* accumulated APTable/PXNTable/UXNTable bits */
+};
+
+enum tlb_flush_kind { TLB_FLUSH_RANGE = 1, TLB_FLUSH_ALL = 2 };
+
+struct tlb_flush_event {
+	uint64_t seq;
+	enum tlb_flush_kind kind; /* RANGE: page by page; ALL: everything */
+	vaddr_t start, end;       /* as asked by the caller */
+};
+
+#define TLB_FLUSH_RING 16
+
+struct tlb_stats {
+	uint64_t hits, misses, fills;
+	uint64_t flush_range, flush_all; /* calls that ended as each kind */
+	uint64_t entries_dropped;
+	uint64_t flush_seq;              /* flush events so far */
+	struct tlb_flush_event ring[TLB_FLUSH_RING];
+};
+
+/* ---- set-up (called by the machine) ---- */
+int mmu_init(struct vmf_machine *m);   /* allocates the root table */
+void mmu_reset(struct vmf_machine *m); /* state back to just-initialised;
+					  physical memory is reset apart */
+void mmu_destroy(struct vmf_machine *m);
+
+/* ---- geometry ---- */
+int mmu_start_level(const struct vmf_machine *m);
+unsigned mmu_level_shift(const struct vmf_machine *m, int level);
+bool mmu_va_in_ttbr1(const struct vmf_machine *m, vaddr_t va);
+phys_addr_t mmu_ttbr1(const struct vmf_machine *m);
+uint64_t mmu_pgtable_pages(const struct vmf_machine *m); /* incl. root */
+
+/* ---- page tables ----
+ * Map nr pages at va (page aligned, in TTBR1, no wrap), page i -> pfns[i].
+ * Intermediate tables come from the page allocator (FAULT_PGTABLE site,
+ * zeroed, owner OWNER_PGTABLE). Returns 0; -VMF_ENOMEM when a table page
+ * cannot be allocated (the pages before it stay mapped: the caller unmaps
+ * the range); -VMF_EINVAL (with WARN_MMU_BAD_ARG) for bad arguments and
+ * -VMF_EBUSY (with WARN_MMU_REMAP or WARN_MMU_BBM) when a valid leaf is in
+ * the way: nothing is written in either case. A valid entry may only be
+ * rewritten with the same output address and a change limited to
+ * PTE_SAFE_LIVE_MASK. Writing a valid entry while the TLB still holds a
+ * conflicting entry for that VA records WARN_MMU_BBM (break without
+ * flush) but writes. No TLB maintenance is done. */
+int mmu_map_pages(struct vmf_machine *m, vaddr_t va, const pfn_t *pfns,
+		  size_t nr, pgprot_t prot);
+/* Map one block (level 1 or 2 where the granule allows it: 4K L1/L2,
+ * 16K L2, 64K L2); va and pa aligned to the block size. */
+int mmu_map_block(struct vmf_machine *m, vaddr_t va, phys_addr_t pa,
+		  int level, pgprot_t prot);
+/* Clear the leaf entries of [va, va + size) (tables stay, as in the
+ * kernel's vunmap_page_range). Blocks wholly inside are cleared; a block
+ * only partly inside is refused with WARN_MMU_BAD_ARG and nothing is
+ * cleared. Returns the number of leaf entries cleared, or -VMF_EINVAL.
+ * No TLB maintenance is done. */
+long mmu_unmap_range(struct vmf_machine *m, vaddr_t va, uint64_t size);
+/* Write a raw descriptor at (va, level), allocating tables down to it:
+ * for tests and the narrow MMU fuzz target only. */
+int mmu_set_raw(struct vmf_machine *m, vaddr_t va, int level, uint64_t desc);
+
+/* Leaf lookup without permission checks: descriptor, level, output
+ * address. Returns false if there is no valid leaf. */
+bool mmu_lookup(struct vmf_machine *m, vaddr_t va, uint64_t *desc,
+		int *level, phys_addr_t *pa);
+/* The pfn mapped at va (vmalloc_to_page's walk), false if none. */
+bool mmu_va_to_pfn(struct vmf_machine *m, vaddr_t va, pfn_t *pfn);
+
+/* ---- translation ----
+ * The architectural walk of the tables in memory (like AT S1E1x: ignores
+ * the TLB, changes nothing). el is 1 or 0. */
+struct mmu_result mmu_translate(struct vmf_machine *m, vaddr_t va,
+				enum mmu_access acc, int el);
+/* An access as the CPU makes it: TLB first, then the walk (filling the TLB
+ * on success). A hit on a stale entry is flagged in the result. */
+struct mmu_result mmu_access(struct vmf_machine *m, vaddr_t va,
+			     enum mmu_access acc, int el);
+/* Copy bytes through the MMU, crossing pages; stops at the first fault,
+ * returning it (res->fault != MMU_OK) with *done bytes transferred.
+ * res->tlb_stale is set if any byte went through a stale entry. */
+struct mmu_result mmu_read(struct vmf_machine *m, vaddr_t va, void *buf,
+			   size_t len, int el, size_t *done);
+struct mmu_result mmu_write(struct vmf_machine *m, vaddr_t va,
+			    const void *buf, size_t len, int el, size_t *done);
+
+/* ---- TLB ---- */
+/* Linux arm64 4.19: page by page when (end - start) <= tlb_flush_max_pages
+ * pages, else flush_tlb_all(). */
+void flush_tlb_kernel_range(struct vmf_machine *m, vaddr_t start,
+			    vaddr_t end);
+void flush_tlb_all(struct vmf_machine *m);
+const struct tlb_stats *tlb_stats(const struct vmf_machine *m);
+/* The flush event with sequence number seq, NULL if it left the ring. */
+const struct tlb_flush_event *tlb_flush_get(const struct vmf_machine *m,
+					    uint64_t seq);
+/* Entries that disagree with the tables in memory; returns the count and
+ * copies at most max of them to out (out may be NULL). */
+size_t tlb_stale_entries(struct vmf_machine *m, struct tlb_entry *out,
+			 size_t max);
+/* Does any valid TLB entry translate an address in [start, end)? */
+bool tlb_maps_range(const struct vmf_machine *m, vaddr_t start, vaddr_t end);
+/* Entries (for dumps and tests): count, and a pointer to the array. */
+const struct tlb_entry *tlb_entries(const struct vmf_machine *m, size_t *n);
+
+/* ---- dumps ---- */
+/* Linux arm64 ptdump format (/sys/kernel/debug/kernel_page_tables). */
+void mmu_ptdump(struct vmf_machine *m, FILE *out);
+/* Raw tables + TTBR1/T1SZ/TG1/IPS, format in docs/mmu.md. */
+void mmu_rawdump(struct vmf_machine *m, FILE *out);
+
+#endif

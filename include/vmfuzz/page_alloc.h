@@ -1,0 +1,123 @@
+/* Physical memory and the buddy page allocator.
+ *
+ * RAM is real bytes (one host buffer), split into page frames of the
+ * configured granule, each with a descriptor (struct page). Each node owns
+ * an equal, contiguous share of the frames and has its own buddy free
+ * lists, orders 0 .. MAX_ORDER - 1 (Linux: MAX_ORDER = 11).
+ *
+ * Invariants (checked by page_alloc_check):
+ *  - every frame is in exactly one free block or one allocated block;
+ *  - a block of order k starts at a frame index that is a multiple of 2^k
+ *    (relative to its node's first frame) and lies inside its node;
+ *  - no free block has its buddy free at the same order (it would have
+ *    been merged);
+ *  - nr_free per node and order, and the totals, equal a recount.
+ *
+ * A descriptor that is all zero is "pristine": inside a free block and not
+ * its head. Reset only zeroes what a run touched (the dirty list), so it
+ * costs what the run did, not what the machine has. Never-used RAM reads
+ * zero; freed RAM reads PAGE_POISON. */
+#ifndef VMFUZZ_PAGE_ALLOC_H
+#define VMFUZZ_PAGE_ALLOC_H
+
+#include "config.h"
+
+#define MAX_ORDER 11 /* orders 0..10 (include/linux/mmzone.h, 4.19) */
+#define PAGE_POISON 0xaa /* include/linux/poison.h */
+
+/* page->flags */
+#define PG_buddy 0x01u    /* head of a free block (page->order valid) */
+#define PG_head 0x02u     /* head of an allocated block (order valid) */
+#define PG_tail 0x04u     /* a non-head frame of an allocated block */
+#define PG_dirty_rst 0x80u /* on the reset dirty list (bookkeeping only) */
+
+/* Who owns an allocated frame; for checkers and dumps only. */
+enum page_owner {
+	OWNER_NONE = 0,
+	OWNER_ANY,       /* alloc_pages() caller that did not say */
+	OWNER_VMALLOC,   /* data page of a vmalloc area */
+	OWNER_PGTABLE,   /* page-table page */
+	OWNER_VMAP,      /* page handed to vmap() by the harness */
+	OWNER_FRAG,      /* held to fragment memory (harness) */
+	OWNER_TEST,
+};
+
+struct page {
+	uint8_t flags;
+	uint8_t order; /* for PG_buddy and PG_head */
+	uint8_t owner; /* enum page_owner, set by the caller */
+	uint8_t pad;
+	uint32_t next; /* free list links: frame index + 1, 0 = none */
+	uint32_t prev;
+	uint64_t private; /* owner's use */
+};
+
+struct free_area {
+	uint32_t head; /* frame index + 1 of the first free block, 0 = empty */
+	uint64_t nr_free; /* blocks on this list */
+};
+
+struct pglist_data {
+	pfn_t start_idx; /* first frame index of the node */
+	pfn_t nr_pages;
+	uint64_t nr_free_pages;
+	struct free_area free_area[MAX_ORDER];
+};
+
+struct phys_mem {
+	uint8_t *bytes;       /* RAM contents, capacity_pages << page_shift */
+	struct page *pages;   /* descriptors, capacity_pages */
+	uint32_t *dirty;      /* frame indices touched since reset */
+	pfn_t nr_dirty;
+	pfn_t nr_pages;       /* frames in use by this config */
+	pfn_t capacity_pages; /* descriptors the buffers can hold */
+	uint64_t capacity_bytes; /* RAM bytes the buffer can hold */
+	unsigned page_shift;
+	unsigned nr_nodes;
+	phys_addr_t base;
+	struct pglist_data node[VMF_MAX_NODES];
+};
+
+/* Allocate 2^order frames on node (or NUMA_NO_NODE: node 0 first), falling
+ * back to the other nodes in order unless __GFP_THISNODE. Zeroed with
+ * __GFP_ZERO. NULL on failure (with a warning unless __GFP_NOWARN). */
+struct page *alloc_pages_node(struct vmf_machine *m, int node, gfp_t gfp,
+			      unsigned order);
+struct page *alloc_pages_owner(struct vmf_machine *m, int node, gfp_t gfp,
+			       unsigned order, enum page_owner owner);
+/* Free a block. Bad input (not allocated, wrong order, tail page, page
+ * outside RAM) is refused with a warning and changes nothing: returns
+ * -VMF_EINVAL then, 0 on success. */
+int __free_pages(struct vmf_machine *m, struct page *page, unsigned order);
+
+pfn_t page_to_pfn(const struct vmf_machine *m, const struct page *page);
+struct page *pfn_to_page(struct vmf_machine *m, pfn_t pfn); /* NULL if not RAM */
+phys_addr_t page_to_phys(const struct vmf_machine *m, const struct page *page);
+int page_to_nid(const struct vmf_machine *m, const struct page *page);
+bool pfn_valid(const struct vmf_machine *m, pfn_t pfn);
+/* Frame index (0 .. nr_pages-1) of a page: what the allocator works on. */
+pfn_t page_index(const struct vmf_machine *m, const struct page *page);
+
+uint64_t totalram_pages(const struct vmf_machine *m);
+uint64_t nr_free_pages(const struct vmf_machine *m);
+uint64_t node_free_pages(const struct vmf_machine *m, int node);
+
+/* Raw physical memory access (no MMU). Returns false, touching nothing, if
+ * any byte of [pa, pa+len) is outside RAM. */
+bool phys_read(struct vmf_machine *m, phys_addr_t pa, void *buf, size_t len);
+bool phys_write(struct vmf_machine *m, phys_addr_t pa, const void *buf,
+		size_t len);
+bool phys_fill(struct vmf_machine *m, phys_addr_t pa, int byte, size_t len);
+/* Direct pointer to a frame's bytes, for the page-table code; marks the
+ * frame dirty. NULL if pfn is not RAM. */
+uint8_t *phys_frame(struct vmf_machine *m, pfn_t pfn);
+
+/* 0 if every invariant holds; else -1 and a description in why. */
+int page_alloc_check(const struct vmf_machine *m, char *why, size_t why_len);
+
+/* Internal to the machine: set up / reset / tear down. */
+int phys_mem_init(struct vmf_machine *m);
+void phys_mem_reset(struct vmf_machine *m);
+void phys_mem_destroy(struct vmf_machine *m);
+
+#endif

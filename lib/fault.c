@@ -1,0 +1,56 @@
+/* Deterministic fault injection per site class. */
+#include <string.h>
+
+#include <vmfuzz/machine.h>
+
+static const char *const site_names[FAULT_SITE_NR] = {
+	[FAULT_PAGE_ALLOC] = "page_alloc",
+	[FAULT_KMALLOC] = "kmalloc",
+	[FAULT_PGTABLE] = "pgtable",
+};
+
+const char *vmf_fault_site_name(enum vmf_fault_site site)
+{
+	return (unsigned)site < FAULT_SITE_NR ? site_names[site] : "?";
+}
+
+void vmf_fault_set(struct vmf_machine *m, enum vmf_fault_site site,
+		   enum vmf_fault_mode mode, uint64_t n)
+{
+	struct vmf_fault_site_state *s;
+
+	if ((unsigned)site >= FAULT_SITE_NR)
+		return;
+	s = &m->fault.site[site];
+	s->mode = (unsigned)mode <= FAULT_ALWAYS ? mode : FAULT_OFF;
+	s->nth = n ? n : 1;
+}
+
+bool vmf_should_fail(struct vmf_machine *m, enum vmf_fault_site site)
+{
+	struct vmf_fault_site_state *s = &m->fault.site[site];
+	bool fail = false;
+
+	s->calls++;
+	switch (s->mode) {
+	case FAULT_OFF:
+		break;
+	case FAULT_NTH:
+		if (--s->nth == 0) {
+			fail = true;
+			s->mode = FAULT_OFF; /* "fail the Nth call": once */
+		}
+		break;
+	case FAULT_ALWAYS:
+		fail = true;
+		break;
+	}
+	if (fail)
+		s->failures++;
+	return fail;
+}
+
+void vmf_fault_reset(struct vmf_fault_state *f)
+{
+	memset(f, 0, sizeof(*f));
+}

@@ -1,0 +1,610 @@
+/* Physical memory and the buddy page allocator (per node).
+ *
+ * The invariants are listed in include/vmfuzz/page_alloc.h. Blocks are
+ * aligned relative to their node's first frame, so a node of any size is
+ * carved into the largest aligned blocks that fit, as memblock would hand
+ * them to the buddy allocator at boot.
+ *
+ * Every descriptor or frame a run changes goes on the dirty list first, so
+ * reset touches only those (plus the few initial free-block heads). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vmfuzz/machine.h>
+
+#include "util.h"
+
+#define PG_STATE_MASK (PG_buddy | PG_head | PG_tail)
+
+static struct phys_mem *phys(struct vmf_machine *m)
+{
+	return &m->phys;
+}
+
+static void mark_dirty(struct phys_mem *p, pfn_t idx)
+{
+	struct page *pg = &p->pages[idx];
+
+	if (!(pg->flags & PG_dirty_rst)) {
+		pg->flags |= PG_dirty_rst;
+		p->dirty[p->nr_dirty++] = (uint32_t)idx;
+	}
+}
+
+static uint8_t *frame_bytes(struct phys_mem *p, pfn_t idx)
+{
+	return p->bytes + ((size_t)idx << p->page_shift);
+}
+
+/* ---- free lists -------------------------------------------------------- */
+
+static void list_add_block(struct phys_mem *p, unsigned node, pfn_t idx,
+			   unsigned order)
+{
+	struct free_area *fa = &p->node[node].free_area[order];
+	struct page *pg = &p->pages[idx];
+
+	mark_dirty(p, idx);
+	pg->flags = (uint8_t)((pg->flags & ~PG_STATE_MASK) | PG_buddy);
+	pg->order = (uint8_t)order;
+	pg->prev = 0;
+	pg->next = fa->head;
+	if (fa->head) {
+		mark_dirty(p, fa->head - 1);
+		p->pages[fa->head - 1].prev = (uint32_t)(idx + 1);
+	}
+	fa->head = (uint32_t)(idx + 1);
+	fa->nr_free++;
+	p->node[node].nr_free_pages += 1ull << order;
+}
+
+static void list_del_block(struct phys_mem *p, unsigned node, pfn_t idx,
+			   unsigned order)
+{
+	struct free_area *fa = &p->node[node].free_area[order];
+	struct page *pg = &p->pages[idx];
+
+	mark_dirty(p, idx);
+	if (pg->prev) {
+		mark_dirty(p, pg->prev - 1);
+		p->pages[pg->prev - 1].next = pg->next;
+	} else {
+		fa->head = pg->next;
+	}
+	if (pg->next) {
+		mark_dirty(p, pg->next - 1);
+		p->pages[pg->next - 1].prev = pg->prev;
+	}
+	pg->next = pg->prev = 0;
+	pg->flags &= (uint8_t)~PG_buddy;
+	pg->order = 0;
+	fa->nr_free--;
+	p->node[node].nr_free_pages -= 1ull << order;
+}
+
+/* ---- init / reset ------------------------------------------------------ */
+
+static void seed_free_lists(struct phys_mem *p)
+{
+	for (unsigned n = 0; n < p->nr_nodes; n++) {
+		struct pglist_data *nd = &p->node[n];
+		pfn_t off = 0;
+
+		memset(nd->free_area, 0, sizeof(nd->free_area));
+		nd->nr_free_pages = 0;
+		while (off < nd->nr_pages) {
+			unsigned k = MAX_ORDER - 1;
+			while ((off & ((1ull << k) - 1)) ||
+			       off + (1ull << k) > nd->nr_pages)
+				k--;
+			list_add_block(p, n, nd->start_idx + off, k);
+			off += 1ull << k;
+		}
+	}
+}
+
+static void layout_nodes(struct vmf_machine *m)
+{
+	struct phys_mem *p = phys(m);
+
+	p->page_shift = m->page_shift;
+	p->nr_pages = m->cfg.phys_size >> m->page_shift;
+	p->nr_nodes = m->cfg.nr_nodes;
+	p->base = m->cfg.phys_base;
+	memset(p->node, 0, sizeof(p->node));
+	for (unsigned n = 0; n < p->nr_nodes; n++) {
+		pfn_t lo = p->nr_pages * n / p->nr_nodes;
+		pfn_t hi = p->nr_pages * (n + 1) / p->nr_nodes;
+		p->node[n].start_idx = lo;
+		p->node[n].nr_pages = hi - lo;
+	}
+}
+
+int phys_mem_init(struct vmf_machine *m)
+{
+	struct phys_mem *p = phys(m);
+	pfn_t want = m->cfg.phys_size >> m->page_shift;
+	size_t bytes = (size_t)m->cfg.phys_size;
+
+	if (!p->bytes || p->capacity_pages < want || p->capacity_bytes < bytes) {
+		phys_mem_destroy(m);
+		/* calloc of a large buffer maps zero pages lazily: RSS grows
+		 * only with what the runs touch. */
+		p->bytes = calloc(1, bytes);
+		p->pages = calloc(want, sizeof(*p->pages));
+		p->dirty = calloc(want, sizeof(*p->dirty));
+		if (!p->bytes || !p->pages || !p->dirty) {
+			phys_mem_destroy(m);
+			return -VMF_ENOMEM;
+		}
+		p->capacity_pages = want;
+		p->capacity_bytes = bytes;
+		p->nr_dirty = 0;
+	}
+	layout_nodes(m);
+	seed_free_lists(p);
+	return 0;
+}
+
+void phys_mem_reset(struct vmf_machine *m)
+{
+	struct phys_mem *p = phys(m);
+	/* Dirty indices were recorded under the previous page size. */
+	size_t frame = (size_t)1 << p->page_shift;
+
+	for (pfn_t i = 0; i < p->nr_dirty; i++) {
+		pfn_t idx = p->dirty[i];
+		memset(&p->pages[idx], 0, sizeof(p->pages[idx]));
+		memset(p->bytes + idx * frame, 0, frame);
+	}
+	p->nr_dirty = 0;
+}
+
+void phys_mem_destroy(struct vmf_machine *m)
+{
+	struct phys_mem *p = phys(m);
+
+	free(p->bytes);
+	free(p->pages);
+	free(p->dirty);
+	memset(p, 0, sizeof(*p));
+}
+
+/* ---- lookups ----------------------------------------------------------- */
+
+pfn_t page_index(const struct vmf_machine *m, const struct page *page)
+{
+	return (pfn_t)(page - m->phys.pages);
+}
+
+pfn_t page_to_pfn(const struct vmf_machine *m, const struct page *page)
+{
+	return (m->phys.base >> m->page_shift) + page_index(m, page);
+}
+
+phys_addr_t page_to_phys(const struct vmf_machine *m, const struct page *page)
+{
+	return page_to_pfn(m, page) << m->page_shift;
+}
+
+bool pfn_valid(const struct vmf_machine *m, pfn_t pfn)
+{
+	pfn_t base = m->phys.base >> m->page_shift;
+	return pfn >= base && pfn - base < m->phys.nr_pages;
+}
+
+struct page *pfn_to_page(struct vmf_machine *m, pfn_t pfn)
+{
+	if (!pfn_valid(m, pfn))
+		return NULL;
+	return &m->phys.pages[pfn - (m->phys.base >> m->page_shift)];
+}
+
+static int idx_to_nid(const struct phys_mem *p, pfn_t idx)
+{
+	for (unsigned n = 0; n + 1 < p->nr_nodes; n++)
+		if (idx < p->node[n + 1].start_idx)
+			return (int)n;
+	return (int)p->nr_nodes - 1;
+}
+
+int page_to_nid(const struct vmf_machine *m, const struct page *page)
+{
+	return idx_to_nid(&m->phys, page_index(m, page));
+}
+
+uint64_t totalram_pages(const struct vmf_machine *m)
+{
+	return m->phys.nr_pages;
+}
+
+uint64_t node_free_pages(const struct vmf_machine *m, int node)
+{
+	if (node < 0 || (unsigned)node >= m->phys.nr_nodes)
+		return 0;
+	return m->phys.node[node].nr_free_pages;
+}
+
+uint64_t nr_free_pages(const struct vmf_machine *m)
+{
+	uint64_t t = 0;
+	for (unsigned n = 0; n < m->phys.nr_nodes; n++)
+		t += m->phys.node[n].nr_free_pages;
+	return t;
+}
+
+/* Is `page` a pointer to one of this machine's descriptors? Compared as
+ * integers: a caller's stray pointer must not be UB to test. */
+static bool page_ptr_valid(const struct vmf_machine *m, const struct page *page)
+{
+	uintptr_t lo = (uintptr_t)m->phys.pages;
+	uintptr_t pp = (uintptr_t)page;
+
+	if (!page || pp < lo)
+		return false;
+	if ((pp - lo) % sizeof(struct page))
+		return false;
+	return (pp - lo) / sizeof(struct page) < m->phys.nr_pages;
+}
+
+/* ---- allocation -------------------------------------------------------- */
+
+static bool block_fits_dma32(const struct phys_mem *p, pfn_t idx,
+			     unsigned order)
+{
+	uint64_t end = p->base + ((idx + (1ull << order)) << p->page_shift);
+	return end <= (1ull << 32);
+}
+
+/* Take a block of exactly `order` from node n, splitting a larger one. */
+static bool take_block(struct phys_mem *p, unsigned n, unsigned order,
+		       gfp_t gfp, pfn_t *out)
+{
+	for (unsigned k = order; k < MAX_ORDER; k++) {
+		struct free_area *fa = &p->node[n].free_area[k];
+		uint32_t link = fa->head;
+
+		/* DMA32 wants a block wholly below 4 GiB: first such block. */
+		while (link && (gfp & __GFP_DMA32) &&
+		       !block_fits_dma32(p, link - 1, k))
+			link = p->pages[link - 1].next;
+		if (!link)
+			continue;
+		pfn_t idx = link - 1;
+		list_del_block(p, n, idx, k);
+		/* expand(): keep the low half, free the high halves. */
+		while (k > order) {
+			k--;
+			list_add_block(p, n, idx + (1ull << k), k);
+		}
+		*out = idx;
+		return true;
+	}
+	return false;
+}
+
+static int local_node(const struct vmf_machine *m)
+{
+	/* numa_node_id(): CPUs are spread over nodes round-robin. */
+	return (int)(m->cur_cpu % m->phys.nr_nodes);
+}
+
+struct page *alloc_pages_owner(struct vmf_machine *m, int node, gfp_t gfp,
+			       unsigned order, enum page_owner owner)
+{
+	struct phys_mem *p = phys(m);
+	pfn_t idx = 0;
+	bool got = false;
+	size_t frame = (size_t)1 << p->page_shift;
+
+	if (order >= MAX_ORDER) {
+		vmf_warn(m, WARN_PAGE_BAD_ORDER,
+			 "WARNING: page allocation order %u >= MAX_ORDER %d",
+			 order, MAX_ORDER);
+		return NULL;
+	}
+	if (node != NUMA_NO_NODE &&
+	    (node < 0 || (unsigned)node >= p->nr_nodes)) {
+		vmf_warn(m, WARN_PAGE_BAD_NODE,
+			 "WARNING: page allocation on node %d of %u", node,
+			 p->nr_nodes);
+		return NULL;
+	}
+	if (!vmf_should_fail(m, FAULT_PAGE_ALLOC)) {
+		int first = node == NUMA_NO_NODE ? local_node(m) : node;
+		unsigned tries = (gfp & __GFP_THISNODE) ? 1 : p->nr_nodes;
+		for (unsigned t = 0; t < tries && !got; t++)
+			got = take_block(p, (unsigned)(first + (int)t) %
+						    p->nr_nodes,
+					 order, gfp, &idx);
+	}
+	if (!got) {
+		if (!(gfp & __GFP_NOWARN))
+			vmf_warn(m, WARN_PAGE_ALLOC_FAIL,
+				 "page allocation failure: order:%u, "
+				 "mode:%#x, nodemask=%d",
+				 order, gfp, node);
+		return NULL;
+	}
+	struct page *head = &p->pages[idx];
+	mark_dirty(p, idx);
+	head->flags = (uint8_t)((head->flags & ~PG_STATE_MASK) | PG_head);
+	head->order = (uint8_t)order;
+	head->owner = (uint8_t)owner;
+	head->private = 0;
+	for (pfn_t i = 1; i < (1ull << order); i++) {
+		mark_dirty(p, idx + i);
+		p->pages[idx + i].flags |= PG_tail;
+		p->pages[idx + i].owner = (uint8_t)owner;
+	}
+	if (gfp & __GFP_ZERO)
+		memset(frame_bytes(p, idx), 0, frame << order);
+	return head;
+}
+
+struct page *alloc_pages_node(struct vmf_machine *m, int node, gfp_t gfp,
+			      unsigned order)
+{
+	return alloc_pages_owner(m, node, gfp, order, OWNER_ANY);
+}
+
+int __free_pages(struct vmf_machine *m, struct page *page, unsigned order)
+{
+	struct phys_mem *p = phys(m);
+	size_t frame = (size_t)1 << p->page_shift;
+	pfn_t idx;
+	unsigned nid;
+
+	if (order >= MAX_ORDER) {
+		vmf_warn(m, WARN_PAGE_BAD_ORDER,
+			 "WARNING: __free_pages order %u >= MAX_ORDER %d",
+			 order, MAX_ORDER);
+		return -VMF_EINVAL;
+	}
+	if (!page_ptr_valid(m, page)) {
+		vmf_warn(m, WARN_PAGE_NOT_ALLOCATED,
+			 "BUG: Bad page state: %p is not a page of this machine",
+			 (const void *)page);
+		return -VMF_EINVAL;
+	}
+	idx = page_index(m, page);
+	if (page->flags & PG_tail) {
+		vmf_warn(m, WARN_PAGE_TAIL,
+			 "BUG: Bad page state: pfn:%05llx is a tail page",
+			 (unsigned long long)page_to_pfn(m, page));
+		return -VMF_EINVAL;
+	}
+	if (!(page->flags & PG_head)) {
+		vmf_warn(m, WARN_PAGE_NOT_ALLOCATED,
+			 "BUG: Bad page state: pfn:%05llx is not allocated",
+			 (unsigned long long)page_to_pfn(m, page));
+		return -VMF_EINVAL;
+	}
+	if (page->order != order) {
+		vmf_warn(m, WARN_PAGE_WRONG_ORDER,
+			 "BUG: Bad page state: pfn:%05llx freed with order %u, "
+			 "allocated with order %u",
+			 (unsigned long long)page_to_pfn(m, page), order,
+			 page->order);
+		return -VMF_EINVAL;
+	}
+
+	/* Release the block: clear head/tail marks, poison the contents. */
+	for (pfn_t i = 0; i < (1ull << order); i++) {
+		struct page *pg = &p->pages[idx + i];
+		mark_dirty(p, idx + i);
+		pg->flags &= (uint8_t)~PG_STATE_MASK;
+		pg->order = 0;
+		pg->owner = OWNER_NONE;
+		pg->private = 0;
+	}
+	memset(frame_bytes(p, idx), PAGE_POISON, frame << order);
+
+	/* Merge with free buddies as far as they go. */
+	nid = (unsigned)idx_to_nid(p, idx);
+	{
+		const struct pglist_data *nd = &p->node[nid];
+		pfn_t off = idx - nd->start_idx;
+
+		while (order < MAX_ORDER - 1) {
+			pfn_t boff = off ^ (1ull << order);
+			struct page *bp;
+
+			if (boff + (1ull << order) > nd->nr_pages)
+				break;
+			bp = &p->pages[nd->start_idx + boff];
+			if (!(bp->flags & PG_buddy) || bp->order != order)
+				break;
+			list_del_block(p, nid, nd->start_idx + boff, order);
+			off &= ~(1ull << order);
+			order++;
+		}
+		list_add_block(p, nid, nd->start_idx + off, order);
+	}
+	return 0;
+}
+
+/* ---- raw access -------------------------------------------------------- */
+
+static bool phys_range(const struct phys_mem *p, phys_addr_t pa, size_t len,
+		       size_t *off)
+{
+	uint64_t size = (uint64_t)p->nr_pages << p->page_shift;
+
+	if (pa < p->base || pa - p->base > size || len > size - (pa - p->base))
+		return false;
+	*off = (size_t)(pa - p->base);
+	return true;
+}
+
+static void mark_range_dirty(struct phys_mem *p, size_t off, size_t len)
+{
+	if (!len)
+		return;
+	for (pfn_t i = off >> p->page_shift; i <= (off + len - 1) >> p->page_shift;
+	     i++)
+		mark_dirty(p, i);
+}
+
+bool phys_read(struct vmf_machine *m, phys_addr_t pa, void *buf, size_t len)
+{
+	size_t off;
+
+	if (!phys_range(&m->phys, pa, len, &off))
+		return false;
+	memcpy(buf, m->phys.bytes + off, len);
+	return true;
+}
+
+bool phys_write(struct vmf_machine *m, phys_addr_t pa, const void *buf,
+		size_t len)
+{
+	size_t off;
+
+	if (!phys_range(&m->phys, pa, len, &off))
+		return false;
+	mark_range_dirty(&m->phys, off, len);
+	memcpy(m->phys.bytes + off, buf, len);
+	return true;
+}
+
+bool phys_fill(struct vmf_machine *m, phys_addr_t pa, int byte, size_t len)
+{
+	size_t off;
+
+	if (!phys_range(&m->phys, pa, len, &off))
+		return false;
+	mark_range_dirty(&m->phys, off, len);
+	memset(m->phys.bytes + off, byte, len);
+	return true;
+}
+
+uint8_t *phys_frame(struct vmf_machine *m, pfn_t pfn)
+{
+	pfn_t base = m->phys.base >> m->page_shift;
+
+	if (!pfn_valid(m, pfn))
+		return NULL;
+	mark_dirty(&m->phys, pfn - base);
+	return frame_bytes(&m->phys, pfn - base);
+}
+
+/* ---- checker ----------------------------------------------------------- */
+
+#define FAIL(...)                                                            \
+	do {                                                                 \
+		if (why && why_len)                                          \
+			snprintf(why, why_len, __VA_ARGS__);                 \
+		goto out;                                                    \
+	} while (0)
+
+int page_alloc_check(const struct vmf_machine *m, char *why, size_t why_len)
+{
+	const struct phys_mem *p = &m->phys;
+	uint8_t *in_free = calloc(p->nr_pages ? p->nr_pages : 1, 1);
+	int ret = -1;
+
+	if (!in_free)
+		FAIL("checker out of host memory");
+	for (unsigned n = 0; n < p->nr_nodes; n++) {
+		const struct pglist_data *nd = &p->node[n];
+		uint64_t free_pages = 0;
+
+		for (unsigned k = 0; k < MAX_ORDER; k++) {
+			uint64_t cnt = 0;
+			uint32_t prev = 0;
+			for (uint32_t link = nd->free_area[k].head; link;
+			     link = p->pages[link - 1].next) {
+				pfn_t idx = link - 1;
+				const struct page *pg;
+				if (idx >= p->nr_pages)
+					FAIL("node %u order %u: link %u outside RAM",
+					     n, k, link);
+				pg = &p->pages[idx];
+				if (++cnt > p->nr_pages)
+					FAIL("node %u order %u: free list loops", n, k);
+				if (pg->prev != prev)
+					FAIL("node %u order %u: frame %llu prev link %u, "
+					     "expected %u", n, k,
+					     (unsigned long long)idx, pg->prev, prev);
+				if (!(pg->flags & PG_buddy) || pg->order != k ||
+				    (pg->flags & (PG_head | PG_tail)))
+					FAIL("node %u order %u: frame %llu on the list "
+					     "is not a free head of that order (flags %#x "
+					     "order %u)", n, k, (unsigned long long)idx,
+					     pg->flags, pg->order);
+				if (idx < nd->start_idx ||
+				    idx + (1ull << k) > nd->start_idx + nd->nr_pages)
+					FAIL("node %u: free block %llu order %u outside "
+					     "its node", n, (unsigned long long)idx, k);
+				if ((idx - nd->start_idx) & ((1ull << k) - 1))
+					FAIL("node %u: free block %llu not aligned to "
+					     "order %u", n, (unsigned long long)idx, k);
+				for (pfn_t i = 0; i < (1ull << k); i++) {
+					if (in_free[idx + i])
+						FAIL("frame %llu in two free blocks",
+						     (unsigned long long)(idx + i));
+					in_free[idx + i] = 1;
+				}
+				{
+					pfn_t boff = (idx - nd->start_idx) ^ (1ull << k);
+					const struct page *bp;
+					if (k < MAX_ORDER - 1 &&
+					    boff + (1ull << k) <= nd->nr_pages) {
+						bp = &p->pages[nd->start_idx + boff];
+						if ((bp->flags & PG_buddy) && bp->order == k)
+							FAIL("node %u: free block %llu and its "
+							     "buddy are both free at order %u",
+							     n, (unsigned long long)idx, k);
+					}
+				}
+				free_pages += 1ull << k;
+				prev = link;
+			}
+			if (cnt != nd->free_area[k].nr_free)
+				FAIL("node %u order %u: nr_free %llu, recount %llu",
+				     n, k, (unsigned long long)nd->free_area[k].nr_free,
+				     (unsigned long long)cnt);
+		}
+		if (free_pages != nd->nr_free_pages)
+			FAIL("node %u: nr_free_pages %llu, recount %llu", n,
+			     (unsigned long long)nd->nr_free_pages,
+			     (unsigned long long)free_pages);
+
+		/* Every frame not free belongs to exactly one allocated block. */
+		for (pfn_t idx = nd->start_idx;
+		     idx < nd->start_idx + nd->nr_pages;) {
+			const struct page *pg = &p->pages[idx];
+			if (in_free[idx]) {
+				if (pg->flags & (PG_head | PG_tail))
+					FAIL("frame %llu is free but marked allocated",
+					     (unsigned long long)idx);
+				idx++;
+				continue;
+			}
+			if (!(pg->flags & PG_head))
+				FAIL("frame %llu is neither free nor the head of an "
+				     "allocated block (flags %#x)",
+				     (unsigned long long)idx, pg->flags);
+			if (pg->order >= MAX_ORDER ||
+			    ((idx - nd->start_idx) & ((1ull << pg->order) - 1)) ||
+			    idx + (1ull << pg->order) > nd->start_idx + nd->nr_pages)
+				FAIL("allocated block %llu order %u misplaced",
+				     (unsigned long long)idx, pg->order);
+			for (pfn_t i = 1; i < (1ull << pg->order); i++) {
+				const struct page *t = &p->pages[idx + i];
+				if ((t->flags & PG_STATE_MASK) != PG_tail ||
+				    in_free[idx + i])
+					FAIL("frame %llu inside allocated block %llu "
+					     "is not a tail", (unsigned long long)(idx + i),
+					     (unsigned long long)idx);
+			}
+			idx += 1ull << pg->order;
+		}
+	}
+	ret = 0;
+out:
+	free(in_free);
+	return ret;
+}

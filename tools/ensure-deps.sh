@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what a make target needs on Debian, or says exactly what to
+# install. Usage: tools/ensure-deps.sh test|fuzz|afl|coverage|bench
+set -euo pipefail
+want=("cmake:cmake" "ninja:ninja-build" "gcc:gcc" "clang:clang" "nm:binutils"
+      "python3:python3")
+files=()
+case "${1:-test}" in
+test|bench) files+=("asan:libclang-rt-14-dev") ;;
+fuzz) files+=("fuzzer:libclang-rt-14-dev") ;;
+afl) want+=("afl-fuzz:afl++" "afl-clang-fast:afl++"); files+=("fuzzer:libclang-rt-14-dev") ;;
+coverage) want+=("llvm-cov-14:llvm-14" "llvm-profdata-14:llvm-14") ;;
+*) echo "ensure-deps: unknown target '$1'" >&2; exit 2 ;;
+esac
+
+missing=()
+for spec in "${want[@]}"; do
+	command -v "${spec%%:*}" >/dev/null 2>&1 || missing+=("${spec##*:}")
+done
+# clang's runtimes: look for the archive through clang itself.
+for spec in "${files[@]}"; do
+	lib="libclang_rt.${spec%%:*}-x86_64.a"
+	if ! command -v clang >/dev/null 2>&1 ||
+	   [ ! -f "$(clang -print-resource-dir 2>/dev/null)/lib/linux/$lib" ]; then
+		missing+=("${spec##*:}")
+	fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+	echo "ensure-deps: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	exit 0
+fi
+echo "ensure-deps: missing ${missing[*]}. Install them with:" >&2
+echo "  sudo apt-get install ${missing[*]}" >&2
+exit 1
