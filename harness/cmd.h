@@ -1,0 +1,148 @@
+/* The command language the fuzzers speak: opcodes, operands, programs.
+ *
+ * A program is a header (the machine) and up to VMF_MAX_CMDS commands.
+ * Every byte string decodes to a program (decoding is total); trailing
+ * bytes that do not make a whole command are ignored. The byte format and
+ * the text form are documented in docs/format.md.
+ *
+ * Operands are kept symbolic (struct vmf_cmd) so the text form can show
+ * "size=3p" rather than a number that depends on the page size; the
+ * interpreter resolves them against the machine (vmf_cmd_resolve). */
+#ifndef VMFUZZ_HARNESS_CMD_H
+#define VMFUZZ_HARNESS_CMD_H
+
+#include <stdio.h>
+
+#include <vmfuzz/config.h>
+#include <vmfuzz/types.h>
+
+#define VMF_FORMAT_VERSION 1
+#define VMF_MAX_CMDS 256     /* commands per input */
+#define VMF_MAX_ACCESS 4096  /* bytes per read/write/vread command */
+#define VMF_MAX_HANDLES 64   /* live objects the interpreter tracks */
+#define VMF_MAX_VMAP_PAGES 64
+
+enum vmf_op {
+	OP_NOP = 0,      /* reserved opcode bytes decode to this */
+	/* boot */
+	OP_EARLY_ADD,    /* vm_area_add_early(addr, size) */
+	OP_EARLY_REGISTER, /* vm_area_register_early(size, align) */
+	/* allocation entry points */
+	OP_VMALLOC,
+	OP_VZALLOC,
+	OP_VMALLOC_NODE,
+	OP_VZALLOC_NODE,
+	OP_VMALLOC_32,
+	OP_VMALLOC_USER,
+	OP_VMALLOC_EXEC,
+	OP___VMALLOC,          /* __vmalloc(size, gfp, prot) */
+	OP_VMALLOC_NODE_RANGE, /* every parameter */
+	OP_GET_VM_AREA,        /* get_vm_area(size, flags) */
+	OP_GET_VM_AREA_NODE,   /* __get_vm_area_node(every parameter) */
+	OP_VMAP,               /* count fresh pages, flags, prot */
+	/* freeing */
+	OP_VFREE,
+	OP_VFREE_ATOMIC,
+	OP_VFREE_IRQ,          /* vfree with in_interrupt set */
+	OP_VUNMAP,
+	OP_REMOVE_VM_AREA,     /* remove_vm_area + kfree of the vm_struct */
+	OP_FREE_VM_AREA,
+	OP_RUN_DEFERRED,       /* the deferred-free work runs on cpu */
+	OP_SET_CPU,
+	OP_PURGE,              /* purge_vmap_area_lazy */
+	OP_UNMAP_ALIASES,      /* vm_unmap_aliases */
+	/* data through the MMU */
+	OP_WRITE,              /* handle, offset, len, pattern */
+	OP_READ,               /* handle, offset, len */
+	OP_ACCESS,             /* handle, offset, access r/w/x, el 0/1 */
+	OP_READ_FREED,         /* read at a freed (maybe stale) address */
+	OP_VMALLOC_TO_PAGE,    /* handle, offset */
+	OP_VREAD,              /* handle, offset (may leave the area), len */
+	/* environment */
+	OP_FAULT,              /* site, mode, n */
+	OP_FRAGMENT,           /* take count pages, give back every other */
+	OP_BAD,                /* a deliberately bad call (enum vmf_bad) */
+	OP_CHECK,              /* full consistency check */
+	OP_NR,
+};
+
+/* Deliberately bad calls (the hardened cases of docs/vmalloc.md). */
+enum vmf_bad {
+	BAD_VFREE_UNALIGNED = 0, /* handle address + 1..page-1 */
+	BAD_VFREE_NONEXISTENT,   /* an address no area covers */
+	BAD_VFREE_DOUBLE,        /* a handle already freed (lazy or purged) */
+	BAD_VFREE_INTERIOR,      /* handle address + k pages */
+	BAD_VUNMAP_VMALLOC,      /* vunmap of a vmalloc'ed area */
+	BAD_VFREE_VMAP,          /* vfree of a vmap'ed area */
+	BAD_EARLY_AFTER_INIT,    /* vm_area_add_early after vmalloc_init */
+	BAD_SIZE_ZERO,
+	BAD_SIZE_ABOVE_TOTALRAM,
+	BAD_SIZE_WRAPS,          /* PAGE_ALIGN(size) wraps to 0 */
+	BAD_ALIGN_NOT_POW2,
+	BAD_RANGE_INVERTED,      /* start >= end */
+	BAD_RANGE_OUTSIDE,       /* range outside the vmalloc window */
+	BAD_VUNMAP_UNALIGNED,
+	BAD_VUNMAP_NONEXISTENT,
+	BAD_NR,
+};
+
+/* Operands resolved against the machine: what the interpreter executes. */
+struct vmf_args {
+	uint64_t size;
+	uint64_t align;
+	vaddr_t start, end;     /* absolute VAs */
+	gfp_t gfp;
+	uint64_t prot;          /* pgprot_t */
+	unsigned long vm_flags;
+	int node;               /* may be NUMA_NO_NODE or out of range */
+	unsigned handle;        /* raw index: the interpreter takes it
+				   modulo the number of live (or freed)
+				   handles */
+	uint64_t offset;        /* bytes from the handle's address */
+	uint64_t len;           /* <= VMF_MAX_ACCESS */
+	uint8_t pattern;
+	unsigned cpu;           /* < nr_cpus after resolution */
+	unsigned site, mode;    /* enum vmf_fault_site / vmf_fault_mode */
+	uint64_t n;
+	unsigned access, el;    /* enum mmu_access, 0/1 */
+	unsigned bad;           /* enum vmf_bad */
+	unsigned count;         /* pages (vmap, fragment) */
+};
+
+#define VMF_CMD_OPERAND_BYTES 12
+
+struct vmf_cmd {
+	enum vmf_op op;
+	uint8_t opcode;                          /* the byte as read */
+	uint8_t operand[VMF_CMD_OPERAND_BYTES];  /* raw, as read */
+};
+
+struct vmf_program {
+	struct vmf_config cfg;   /* from the header, valid by construction */
+	uint8_t header[16];      /* raw header bytes */
+	size_t nr_cmds;
+	struct vmf_cmd cmds[VMF_MAX_CMDS];
+};
+
+/* Bytes -> program. Total: never fails. */
+void vmf_decode(const uint8_t *data, size_t size, struct vmf_program *prog);
+/* Program -> canonical bytes; returns the length written (<= cap). */
+size_t vmf_encode(const struct vmf_program *prog, uint8_t *out, size_t cap);
+/* Bytes a whole encoded program can take at most. */
+size_t vmf_encoded_max(void);
+
+/* Operands of one command against a machine config. */
+void vmf_cmd_resolve(const struct vmf_cmd *cmd, const struct vmf_config *cfg,
+		     struct vmf_args *args);
+const char *vmf_op_name(enum vmf_op op);
+const char *vmf_bad_name(enum vmf_bad bad);
+
+/* Text form: one line for the header, one per command. */
+void vmf_program_print(const struct vmf_program *prog, FILE *out);
+void vmf_cmd_print(const struct vmf_cmd *cmd, FILE *out); /* no newline */
+void vmf_header_print(const struct vmf_program *prog, FILE *out);
+/* Text -> program: 0, or -1 with the line number and reason in err. */
+int vmf_program_parse(const char *text, struct vmf_program *prog, char *err,
+		      size_t err_len);
+
+#endif

@@ -1,0 +1,182 @@
+/* The kernel's vmalloc, Linux 4.19 semantics ("legacy" placement), on the
+ * simulated machine, hardened: where the kernel BUG()s, dereferences NULL
+ * or corrupts itself, this records a warning and returns a defined error
+ * with no state changed.
+ *
+ * Facts: ../shared/notes/kernel-vmalloc-facts.md; walk-through:
+ * ../shared/seed/. Decisions where the kernel leaves a choice are listed
+ * in docs/vmalloc.md and under "Hardened behaviour" below; the shadow model
+ * (harness/) holds the library to them.
+ *
+ * Addresses are simulated VAs (vaddr_t); 0 is NULL. */
+#ifndef VMFUZZ_VMALLOC_H
+#define VMFUZZ_VMALLOC_H
+
+#include <stdio.h>
+
+#include "machine.h"
+#include "mmu.h"
+#include "rbtree.h"
+
+/* vm_struct flags (include/linux/vmalloc.h, 4.19 values). */
+#define VM_IOREMAP 0x00000001ul
+#define VM_ALLOC 0x00000002ul
+#define VM_MAP 0x00000004ul
+#define VM_USERMAP 0x00000008ul
+#define VM_VPAGES 0x00000010ul /* 3.x flag, kept: page array is vmalloc'ed */
+#define VM_UNINITIALIZED 0x00000020ul
+#define VM_NO_GUARD 0x00000040ul
+#define VM_FLAGS_MASK 0x0000007ful /* flags a caller may pass */
+
+/* vmap_area flags (mm/vmalloc.c, 4.19). */
+#define VM_LAZY_FREE 0x02ul
+#define VM_VM_AREA 0x04ul
+#define VM_DEFERRED 0x100ul /* ours: on a per-CPU deferred-free list */
+
+struct list_link {
+	struct list_link *next, *prev;
+};
+
+struct vm_struct {
+	struct vm_struct *next; /* early list (vmlist) before vmalloc_init */
+	vaddr_t addr;
+	uint64_t size;          /* including the guard page */
+	unsigned long flags;
+	/* Page array: kmalloc'ed when it fits in one page, else stored in a
+	 * nested vmalloc area (VM_VPAGES) as the kernel does. Read it with
+	 * vm_struct_page(). */
+	struct page **pages;
+	vaddr_t pages_va;       /* VM_VPAGES: the nested area holding it */
+	unsigned int nr_pages;
+	phys_addr_t phys_addr;
+	const char *caller;     /* a static string naming the entry point */
+};
+
+struct vmap_area {
+	vaddr_t va_start;
+	vaddr_t va_end;
+	unsigned long flags;
+	struct rb_node rb_node;       /* address-sorted busy tree */
+	struct list_link list;        /* address-sorted busy list */
+	struct list_link purge_list;  /* lazily freed, awaiting purge */
+	struct vm_struct *vm;
+};
+
+/* Observation of the allocator's state, for the harness and tests. */
+struct vmalloc_obs {
+	uint64_t nr_busy;          /* areas in the tree (live + lazy) */
+	uint64_t nr_lazy;          /* areas awaiting purge */
+	uint64_t vmap_lazy_nr;     /* pages awaiting purge */
+	uint64_t lazy_max_pages;
+	vaddr_t cache_va_start;    /* free_vmap_cache's area, 0 if NULL */
+	bool cache_set;
+	uint64_t cached_hole_size;
+	vaddr_t cached_vstart;
+	uint64_t cached_align;
+	uint64_t nr_purges;        /* purges that found work (flushed) */
+	uint64_t nr_purge_calls;   /* purge attempts, empty ones included */
+	uint64_t nr_overflow_purges; /* purges caused by an overflow */
+	uint64_t nr_deferred[VMF_MAX_CPUS]; /* per-CPU deferred frees queued */
+	bool initialized;
+};
+
+/* ---- boot ---- */
+/* Register an early area [addr, addr + size) before vmalloc_init(); 0, or
+ * -VMF_EINVAL with WARN_VMALLOC_EARLY_LATE after init, or
+ * WARN_VMALLOC_EARLY_OVERLAP when it overlaps another early area (the
+ * kernel BUGs), or WARN_VMALLOC_BAD_ARG (unaligned, empty, outside the
+ * window). The model allocates the vm_struct itself. */
+int vm_area_add_early(struct vmf_machine *m, vaddr_t addr, uint64_t size,
+		      unsigned long flags, const char *caller);
+/* Place an early area at ALIGN(VMALLOC_START + offset so far, align) like
+ * vm_area_register_early(); returns its address, 0 on refusal. */
+vaddr_t vm_area_register_early(struct vmf_machine *m, uint64_t size,
+			       uint64_t align, const char *caller);
+/* Insert every early area into the busy tree; a second call warns. */
+void vmalloc_init(struct vmf_machine *m);
+
+/* ---- placement ---- */
+/* alloc_vmap_area as the notes give it (legacy policy): returns the area,
+ * or NULL with *err = -VMF_ENOMEM (metadata) or -VMF_EBUSY (no space:
+ * after one purge and retry, with the kernel's "vmap allocation for size
+ * %lu failed: use vmalloc=<size> to increase size" warning), or
+ * -VMF_EINVAL for refused arguments. */
+struct vmap_area *alloc_vmap_area(struct vmf_machine *m, uint64_t size,
+				  uint64_t align, vaddr_t vstart, vaddr_t vend,
+				  int node, gfp_t gfp, int *err);
+struct vmap_area *find_vmap_area(struct vmf_machine *m, vaddr_t addr);
+
+/* ---- vm areas ---- */
+struct vm_struct *__get_vm_area_node(struct vmf_machine *m, uint64_t size,
+				     uint64_t align, unsigned long flags,
+				     vaddr_t start, vaddr_t end, int node,
+				     gfp_t gfp, const char *caller);
+struct vm_struct *get_vm_area(struct vmf_machine *m, uint64_t size,
+			      unsigned long flags);
+struct vm_struct *find_vm_area(struct vmf_machine *m, vaddr_t addr);
+/* Unmap (lazily) and take the area out of use; returns its vm_struct,
+ * which the caller frees (free_vm_area does both). NULL on refusal. */
+struct vm_struct *remove_vm_area(struct vmf_machine *m, vaddr_t addr);
+int free_vm_area(struct vmf_machine *m, struct vm_struct *area);
+
+/* ---- vmalloc family: return the address, 0 on failure ---- */
+vaddr_t __vmalloc_node_range(struct vmf_machine *m, uint64_t size,
+			     uint64_t align, vaddr_t start, vaddr_t end,
+			     gfp_t gfp, pgprot_t prot, unsigned long vm_flags,
+			     int node, const char *caller);
+vaddr_t __vmalloc_node(struct vmf_machine *m, uint64_t size, uint64_t align,
+		       gfp_t gfp, pgprot_t prot, int node, const char *caller);
+vaddr_t __vmalloc(struct vmf_machine *m, uint64_t size, gfp_t gfp,
+		  pgprot_t prot);
+vaddr_t vmalloc(struct vmf_machine *m, uint64_t size);
+vaddr_t vzalloc(struct vmf_machine *m, uint64_t size);
+vaddr_t vmalloc_node(struct vmf_machine *m, uint64_t size, int node);
+vaddr_t vzalloc_node(struct vmf_machine *m, uint64_t size, int node);
+vaddr_t vmalloc_32(struct vmf_machine *m, uint64_t size);
+vaddr_t vmalloc_user(struct vmf_machine *m, uint64_t size);
+vaddr_t vmalloc_exec(struct vmf_machine *m, uint64_t size);
+
+/* ---- freeing: 0, or a negative error with a warning and no change ----
+ * vfree(0) is a no-op returning 0. In interrupt context (m->in_interrupt)
+ * vfree defers like vfree_atomic: the area goes on the current CPU's
+ * deferred list and is freed by vmalloc_run_deferred(m, cpu). */
+int vfree(struct vmf_machine *m, vaddr_t addr);
+int vfree_atomic(struct vmf_machine *m, vaddr_t addr);
+int vunmap(struct vmf_machine *m, vaddr_t addr);
+/* Run CPU cpu's deferred-free work item; returns areas freed. */
+int vmalloc_run_deferred(struct vmf_machine *m, unsigned cpu);
+
+/* vmap: map count pages (struct page pointers of this machine) at a new
+ * area; 0 on failure. The pages stay the caller's. */
+vaddr_t vmap(struct vmf_machine *m, struct page *const *pages,
+	     unsigned int count, unsigned long flags, pgprot_t prot);
+
+/* ---- lazy purge ---- */
+void purge_vmap_area_lazy(struct vmf_machine *m); /* explicit purge */
+void vm_unmap_aliases(struct vmf_machine *m);
+
+/* ---- lookups and reads ---- */
+struct page *vmalloc_to_page(struct vmf_machine *m, vaddr_t addr);
+pfn_t vmalloc_to_pfn(struct vmf_machine *m, vaddr_t addr); /* 0 if none */
+/* Page i of a vm_struct's page array (NULL if out of range). */
+struct page *vm_struct_page(struct vmf_machine *m, const struct vm_struct *vm,
+			    unsigned int i);
+/* vread: copy count bytes from addr into buf; bytes of the vmalloc range
+ * that no live area maps read as zero. Returns bytes copied (count, or 0
+ * if addr is outside the window). */
+long vread(struct vmf_machine *m, void *buf, vaddr_t addr, uint64_t count);
+bool is_vmalloc_addr(const struct vmf_machine *m, vaddr_t addr);
+
+/* ---- dumps and checks ---- */
+/* /proc/vmallocinfo, exact 4.19 format (docs/vmalloc.md). */
+void vmallocinfo(struct vmf_machine *m, FILE *out);
+void vmalloc_observe(const struct vmf_machine *m, struct vmalloc_obs *obs);
+/* Every busy area in address order (for dumps and the harness): calls fn
+ * until it returns non-zero. */
+int vmalloc_for_each_area(struct vmf_machine *m,
+			  int (*fn)(void *arg, const struct vmap_area *va),
+			  void *arg);
+/* The consistency checker: 0, or -1 with why. */
+int vm_check(struct vmf_machine *m, char *why, size_t why_len);
+
+#endif
