@@ -28,7 +28,8 @@
  * Augmented trees: every place where a node's subtree changes reports it
  * through the callbacks (rotate for rotations, copy and propagate for the
  * successor move in erase). The plain rb_insert_color()/rb_erase() run the
- * same code with no callbacks (a NULL table), which the compiler drops.
+ * same code with no callbacks (a NULL table): a NULL test each, or nothing
+ * once the compiler has inlined it.
  *
  * No allocation and no global state: all storage is the user's nodes. */
 #include <stdarg.h>
@@ -439,9 +440,10 @@ static const char *rb_where(const char *path)
 	return path[0] ? path : "root";
 }
 
-int rb_check(const struct rb_root *root,
-	     int (*cmp)(const struct rb_node *a, const struct rb_node *b),
-	     char *why, size_t why_len)
+static int rb_walk(const struct rb_root *root,
+		   int (*cmp)(const struct rb_node *a, const struct rb_node *b),
+		   bool (*augment_ok)(const struct rb_node *node), char *why,
+		   size_t why_len)
 {
 	/* An iterative in-order walk that moves only along links it has
 	 * verified: a child is entered only after child->parent == node was
@@ -518,7 +520,14 @@ int rb_check(const struct rb_root *root,
 			goto leaf;
 		case RIGHT_DONE:
 		default:
-			/* Whole subtree done: back up one level. */
+			/* Whole subtree done, both children verified: now
+			 * the augmented value can be looked at safely. */
+			if (augment_ok && !augment_ok(node))
+				return rb_fail(why, why_len,
+					       "augmented value wrong at node "
+					       "%s",
+					       rb_where(path));
+			/* Back up one level. */
 			if (node->colour == RB_BLACK)
 				blacks--;
 			if (len == 0)
@@ -566,39 +575,18 @@ int rb_check(const struct rb_root *root,
 	}
 }
 
+int rb_check(const struct rb_root *root,
+	     int (*cmp)(const struct rb_node *a, const struct rb_node *b),
+	     char *why, size_t why_len)
+{
+	return rb_walk(root, cmp, NULL, why, why_len);
+}
+
 int rb_check_augmented(const struct rb_root *root,
 		       int (*cmp)(const struct rb_node *a,
 				  const struct rb_node *b),
 		       bool (*augment_ok)(const struct rb_node *node),
 		       char *why, size_t why_len)
 {
-	const struct rb_node *node;
-	unsigned long long index = 0;
-
-	if (rb_check(root, cmp, why, why_len))
-		return -1;
-	/* The structure is sound now, so plain iteration is safe. */
-	for (node = rb_first(root); node; node = rb_next(node), index++) {
-		char path[RB_CHECK_MAX_DEPTH + 1];
-		const struct rb_node *n = node;
-		unsigned len = 0, i;
-
-		if (augment_ok(node))
-			continue;
-		/* Name it by its path, built bottom-up then reversed. */
-		for (; n->parent && len < RB_CHECK_MAX_DEPTH; n = n->parent)
-			path[len++] = n == n->parent->left ? 'L' : 'R';
-		for (i = 0; i < len / 2; i++) {
-			char c = path[i];
-
-			path[i] = path[len - 1 - i];
-			path[len - 1 - i] = c;
-		}
-		path[len] = '\0';
-		return rb_fail(why, why_len,
-			       "augmented value wrong at node %s (in-order "
-			       "#%llu)",
-			       rb_where(path), index);
-	}
-	return 0;
+	return rb_walk(root, cmp, augment_ok, why, why_len);
 }

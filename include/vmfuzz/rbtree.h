@@ -185,19 +185,20 @@ void rb_erase_augmented(struct rb_node *node, struct rb_root *root,
  * nodes (<0, 0, >0) and may be NULL to skip the order check. Returns 0 if
  * the tree is valid, else -1 with a one-line reason in @why (if @why_len
  * is not 0) naming the node by its path from the root, e.g. "node LRR"
- * (left, right, right) or "node root". Never recurses, never writes to
- * the tree, stops on the first problem; gives up on
- * more than RB_CHECK_MAX_NODES nodes or a path longer than
- * RB_CHECK_MAX_DEPTH, so a corrupted tree (cycles, shared children) still
- * gets an answer. */
+ * (left, right, right) or "node root". Stops on the first problem. Never
+ * recurses, never writes to the tree, and follows a child link only after
+ * checking the child's parent link, so a corrupted tree (cycles, shared
+ * children) still gets an answer; it also gives up beyond
+ * RB_CHECK_MAX_NODES nodes or RB_CHECK_MAX_DEPTH levels. */
 #define RB_CHECK_MAX_NODES (1ull << 31)
 #define RB_CHECK_MAX_DEPTH 128 /* 2 * log2(2^64): no valid tree is deeper */
 int rb_check(const struct rb_root *root,
 	     int (*cmp)(const struct rb_node *a, const struct rb_node *b),
 	     char *why, size_t why_len);
-/* rb_check(), then @augment_ok(node) on every node: it must say whether
- * the node's augmented value is what its own value and its children's
- * augmented values give. Returns 0 or -1 with a reason, like rb_check(). */
+/* rb_check() that also calls @augment_ok(node) on every node once both
+ * its subtrees have passed: it must say whether the node's augmented
+ * value is what its own value and its children's augmented values give.
+ * Returns 0 or -1 with a reason, like rb_check(). */
 int rb_check_augmented(const struct rb_root *root,
 		       int (*cmp)(const struct rb_node *a,
 				  const struct rb_node *b),
