@@ -3,7 +3,7 @@
 
 #include <vmfuzz/machine.h>
 
-static const char *const site_names[FAULT_SITE_NR] = {
+static const char site_names[FAULT_SITE_NR][12] = {
 	[FAULT_PAGE_ALLOC] = "page_alloc",
 	[FAULT_KMALLOC] = "kmalloc",
 	[FAULT_PGTABLE] = "pgtable",

@@ -7,7 +7,9 @@
 
 #include "util.h"
 
-static const char *const warn_names[WARN_KIND_NR] = {
+/* Arrays of chars, not pointers: no relocations, so the table is in
+ * .rodata and nothing writable exists even in PIE builds. */
+static const char warn_names[WARN_KIND_NR][32] = {
 	[WARN_NONE] = "none",
 	[WARN_PAGE_BAD_ORDER] = "page_bad_order",
 	[WARN_PAGE_BAD_NODE] = "page_bad_node",
@@ -35,7 +37,7 @@ static const char *const warn_names[WARN_KIND_NR] = {
 
 const char *vmf_warn_kind_name(enum vmf_warn_kind kind)
 {
-	if ((unsigned)kind >= WARN_KIND_NR || !warn_names[kind])
+	if ((unsigned)kind >= WARN_KIND_NR || !warn_names[kind][0])
 		return "?";
 	return warn_names[kind];
 }
