@@ -86,50 +86,75 @@ enum vmf_bad {
 	BAD_NR,
 };
 
-/* Operands resolved against the machine: what the interpreter executes. */
+/* Operands resolved against the machine: what the interpreter executes.
+ * An op sets the fields of its operands (docs/format.md); every other
+ * field holds the value an all-zero operand would give: size 0, align 1,
+ * start/end = the vmalloc window, gfp GFP_KERNEL, prot PAGE_KERNEL,
+ * vm_flags 0, node NUMA_NO_NODE, handle 0, offset 0, len 1, pattern 0,
+ * cpu 0, site/mode/n 0, access ACC_READ, el 1, bad 0, count 1. */
 struct vmf_args {
 	uint64_t size;
 	uint64_t align;
-	vaddr_t start, end;     /* absolute VAs */
-	gfp_t gfp;
+	vaddr_t start, end;     /* absolute VAs (early_add: addr in start) */
+	gfp_t gfp;              /* may hold VMF_GFP_INVALID */
 	uint64_t prot;          /* pgprot_t */
-	unsigned long vm_flags;
+	unsigned long vm_flags; /* may hold VMF_VM_FLAGS_INVALID */
 	int node;               /* may be NUMA_NO_NODE or out of range */
 	unsigned handle;        /* raw index: the interpreter takes it
 				   modulo the number of live (or freed)
 				   handles */
-	uint64_t offset;        /* bytes from the handle's address */
-	uint64_t len;           /* <= VMF_MAX_ACCESS */
+	uint64_t offset;        /* bytes from the handle's address; may be
+				   "negative" (wraps) or past the area.
+				   OP_BAD: where the bad address lies from
+				   the handle's (unaligned/interior kinds) */
+	uint64_t len;           /* 1 .. VMF_MAX_ACCESS */
 	uint8_t pattern;
 	unsigned cpu;           /* < nr_cpus after resolution */
 	unsigned site, mode;    /* enum vmf_fault_site / vmf_fault_mode */
 	uint64_t n;
 	unsigned access, el;    /* enum mmu_access, 0/1 */
 	unsigned bad;           /* enum vmf_bad */
-	unsigned count;         /* pages (vmap, fragment) */
+	unsigned count;         /* pages (vmap, fragment), 1..64 */
 };
 
-#define VMF_CMD_OPERAND_BYTES 12
+/* Bits no caller may pass: the "invalid bit" operands set them. */
+#define VMF_GFP_INVALID (1u << 31)
+#define VMF_VM_FLAGS_INVALID (1ul << 31)
+
+#define VMF_HEADER_BYTES 8     /* fixed; shorter inputs are zero-padded */
+#define VMF_CMD_OPERAND_BYTES 12 /* room per command (v1 uses <= 9) */
 
 struct vmf_cmd {
 	enum vmf_op op;
 	uint8_t opcode;                          /* the byte as read */
-	uint8_t operand[VMF_CMD_OPERAND_BYTES];  /* raw, as read */
+	uint8_t operand[VMF_CMD_OPERAND_BYTES];  /* raw, as read; bytes past
+						    the op's operands are 0 */
 };
 
 struct vmf_program {
-	struct vmf_config cfg;   /* from the header, valid by construction */
-	uint8_t header[16];      /* raw header bytes */
+	struct vmf_config cfg;   /* from the header, resolved, valid by
+				    construction (vmf_config_check passes) */
+	uint8_t header[VMF_HEADER_BYTES]; /* raw header bytes (zero-padded) */
 	size_t nr_cmds;
 	struct vmf_cmd cmds[VMF_MAX_CMDS];
 };
 
 /* Bytes -> program. Total: never fails. */
 void vmf_decode(const uint8_t *data, size_t size, struct vmf_program *prog);
-/* Program -> canonical bytes; returns the length written (<= cap). */
+/* Program -> canonical bytes; returns the length written (<= cap). Only
+ * whole commands are written; 0 if cap cannot hold the header. */
 size_t vmf_encode(const struct vmf_program *prog, uint8_t *out, size_t cap);
 /* Bytes a whole encoded program can take at most. */
 size_t vmf_encoded_max(void);
+/* Rewrite every raw byte (header, opcodes, operands) to its canonical
+ * value; the meaning and prog->cfg are unchanged. */
+void vmf_program_canonicalize(struct vmf_program *prog);
+/* Same meaning: same machine and the same commands with the same
+ * operands (raw bytes may differ where they mean the same thing). */
+bool vmf_program_equal(const struct vmf_program *a,
+		       const struct vmf_program *b);
+/* Operand bytes the op takes (0 for an op out of range). */
+size_t vmf_op_operand_bytes(enum vmf_op op);
 
 /* Operands of one command against a machine config. */
 void vmf_cmd_resolve(const struct vmf_cmd *cmd, const struct vmf_config *cfg,
@@ -140,8 +165,9 @@ const char *vmf_bad_name(enum vmf_bad bad);
 /* Text form: one line for the header, one per command. */
 void vmf_program_print(const struct vmf_program *prog, FILE *out);
 void vmf_cmd_print(const struct vmf_cmd *cmd, FILE *out); /* no newline */
-void vmf_header_print(const struct vmf_program *prog, FILE *out);
-/* Text -> program: 0, or -1 with the line number and reason in err. */
+void vmf_header_print(const struct vmf_program *prog, FILE *out); /* same */
+/* Text -> program: 0, or -1 with the line number and reason in err
+ * ("line N: why"). Raw bytes of the result are canonical. */
 int vmf_program_parse(const char *text, struct vmf_program *prog, char *err,
 		      size_t err_len);
 
