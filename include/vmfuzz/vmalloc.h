@@ -50,7 +50,22 @@ struct vm_struct {
 	unsigned int nr_pages;
 	phys_addr_t phys_addr;
 	const char *caller;     /* a static string naming the entry point */
+	/* Ours, not the kernel's (docs/vmalloc.md "vm_struct extensions"):
+	 * pages mapped from addr on (vmalloc: nr_pages; vmap: count;
+	 * get_vm_area and early areas: 0), what vm_check() verifies; and,
+	 * for the nested area that holds another area's page array, that
+	 * area's address (0 otherwise): such an area is freed only with its
+	 * owner. */
+	unsigned int nr_mapped;
+	vaddr_t array_of;
 };
+
+/* Size without the guard page (include/linux/vmalloc.h). */
+static inline uint64_t get_vm_area_size(const struct vmf_machine *m,
+					const struct vm_struct *vm)
+{
+	return (vm->flags & VM_NO_GUARD) ? vm->size : vm->size - m->page_size;
+}
 
 struct vmap_area {
 	vaddr_t va_start;
@@ -78,6 +93,9 @@ struct vmalloc_obs {
 	uint64_t nr_overflow_purges; /* purges caused by an overflow */
 	uint64_t nr_deferred[VMF_MAX_CPUS]; /* per-CPU deferred frees queued */
 	bool initialized;
+	/* Pages of vmalloc'ed areas that remove_vm_area / free_vm_area left
+	 * to their caller (still allocated, in no area). */
+	uint64_t nr_leaked_pages;
 };
 
 /* ---- boot ---- */
@@ -89,10 +107,14 @@ struct vmalloc_obs {
 int vm_area_add_early(struct vmf_machine *m, vaddr_t addr, uint64_t size,
 		      unsigned long flags, const char *caller);
 /* Place an early area at ALIGN(VMALLOC_START + offset so far, align) like
- * vm_area_register_early(); returns its address, 0 on refusal. */
+ * vm_area_register_early(), with VM_ALLOC (the flags of 4.19's one user);
+ * returns its address, 0 on refusal (the offset then does not move). */
 vaddr_t vm_area_register_early(struct vmf_machine *m, uint64_t size,
 			       uint64_t align, const char *caller);
-/* Insert every early area into the busy tree; a second call warns. */
+/* Insert every early area into the busy tree (a vmap_area is kzalloc'ed
+ * for each, as 4.19; one that cannot be had drops its area with
+ * WARN_VMALLOC_ALLOC_FAILURE); a second call warns. Every allocation entry
+ * point is refused (WARN_VMALLOC_BAD_ARG) before this. */
 void vmalloc_init(struct vmf_machine *m);
 
 /* ---- placement ---- */
@@ -115,7 +137,10 @@ struct vm_struct *get_vm_area(struct vmf_machine *m, uint64_t size,
 			      unsigned long flags);
 struct vm_struct *find_vm_area(struct vmf_machine *m, vaddr_t addr);
 /* Unmap (lazily) and take the area out of use; returns its vm_struct,
- * which the caller frees (free_vm_area does both). NULL on refusal. */
+ * which the caller frees (free_vm_area does both). NULL on refusal. Any
+ * live area is taken (as 4.19): a vmalloc'ed one leaves its pages and
+ * page array to the caller (vmalloc_obs.nr_leaked_pages). free_vm_area
+ * finds the area by pointer and never reads a stale one. */
 struct vm_struct *remove_vm_area(struct vmf_machine *m, vaddr_t addr);
 int free_vm_area(struct vmf_machine *m, struct vm_struct *area);
 
@@ -172,7 +197,8 @@ bool is_vmalloc_addr(const struct vmf_machine *m, vaddr_t addr);
 void vmallocinfo(struct vmf_machine *m, FILE *out);
 void vmalloc_observe(const struct vmf_machine *m, struct vmalloc_obs *obs);
 /* Every busy area in address order (for dumps and the harness): calls fn
- * until it returns non-zero. */
+ * until it returns non-zero, and returns that (0 after the last). fn must
+ * not allocate or free. */
 int vmalloc_for_each_area(struct vmf_machine *m,
 			  int (*fn)(void *arg, const struct vmap_area *va),
 			  void *arg);

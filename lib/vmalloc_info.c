@@ -1,0 +1,283 @@
+/* Read-only views of the vmalloc layer: /proc/vmallocinfo, vread, the
+ * page lookups, the observation struct and the area iterator.
+ *
+ * Nothing here changes allocator, page-table or TLB state: memory is read
+ * through physical accesses after a table walk (mmu_lookup), never
+ * through mmu_access, which would fill the TLB. */
+#include <string.h>
+
+#include "vmalloc_internal.h"
+
+#define PAGE_PTR_SIZE 8u
+#define NESTED_MAX_DEPTH 8 /* nested page arrays: 3 levels at most */
+
+bool is_vmalloc_addr(const struct vmf_machine *m, vaddr_t addr)
+{
+	return addr >= m->cfg.vmalloc_start && addr < m->cfg.vmalloc_end;
+}
+
+/* ---- page arrays ---------------------------------------------------------- */
+
+static uint64_t get_le64(const uint8_t *b)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | b[i];
+	return v;
+}
+
+/* A pfn read back from simulated memory is only trusted if it names a
+ * page that a vmalloc area could own. */
+static struct page *vmalloc_page_of_pfn(struct vmf_machine *m, pfn_t pfn)
+{
+	struct page *pg = pfn_to_page(m, pfn);
+
+	if (!pg || !(pg->flags & PG_head) || pg->order != 0 ||
+	    pg->owner != OWNER_VMALLOC)
+		return NULL;
+	return pg;
+}
+
+static struct page *vm_page_depth(struct vmf_machine *m,
+				  const struct vm_struct *vm, unsigned int i,
+				  int depth)
+{
+	const struct vm_struct *nested;
+	struct page *holder;
+	uint64_t off = (uint64_t)i * PAGE_PTR_SIZE;
+	uint8_t b[8];
+
+	if (!vm || i >= vm->nr_pages || depth > NESTED_MAX_DEPTH)
+		return NULL;
+	if (vm->pages)
+		return vm->pages[i];
+	nested = vm_page_array_area(m, vm);
+	if (!nested)
+		return NULL;
+	holder = vm_page_depth(m, nested, (unsigned int)(off >> m->page_shift),
+			       depth + 1);
+	if (!holder ||
+	    !phys_read(m, page_to_phys(m, holder) + (off & (m->page_size - 1)),
+		       b, sizeof(b)))
+		return NULL;
+	return vmalloc_page_of_pfn(m, get_le64(b));
+}
+
+struct page *vm_struct_page(struct vmf_machine *m, const struct vm_struct *vm,
+			    unsigned int i)
+{
+	return vm_page_depth(m, vm, i, 0);
+}
+
+/* ---- lookups ------------------------------------------------------------- */
+
+struct page *vmalloc_to_page(struct vmf_machine *m, vaddr_t addr)
+{
+	pfn_t pfn;
+
+	if (!mmu_va_to_pfn(m, addr, &pfn))
+		return NULL;
+	return pfn_to_page(m, pfn);
+}
+
+pfn_t vmalloc_to_pfn(struct vmf_machine *m, vaddr_t addr)
+{
+	pfn_t pfn;
+
+	return mmu_va_to_pfn(m, addr, &pfn) ? pfn : 0;
+}
+
+/* ---- vread ---------------------------------------------------------------- */
+
+/* The lowest busy area ending above addr, or NULL. */
+static struct vmap_area *first_area_above(struct vmf_machine *m, vaddr_t addr)
+{
+	struct rb_node *n = m->vm->root.rb_node;
+	struct vmap_area *best = NULL;
+
+	while (n) {
+		struct vmap_area *va = va_of_rb(n);
+
+		if (va->va_end > addr) {
+			best = va;
+			n = n->left;
+		} else {
+			n = n->right;
+		}
+	}
+	return best;
+}
+
+/* Copy [addr, addr + len) of one live area's pages (aligned_vread): a
+ * page that is not mapped reads as zeros (buf is zeroed already). */
+static void vread_pages(struct vmf_machine *m, uint8_t *buf, vaddr_t addr,
+			uint64_t len)
+{
+	while (len) {
+		uint64_t off = addr & (m->page_size - 1);
+		uint64_t n = m->page_size - off;
+		phys_addr_t pa;
+
+		if (n > len)
+			n = len;
+		if (mmu_lookup(m, addr, NULL, NULL, &pa))
+			phys_read(m, pa, buf, (size_t)n);
+		buf += n;
+		addr += n;
+		len -= n;
+	}
+}
+
+long vread(struct vmf_machine *m, void *buf, vaddr_t addr, uint64_t count)
+{
+	uint8_t *out = buf;
+	uint64_t len = count;
+	struct vmap_area *va;
+	struct list_link *l;
+
+	if (!m->vm || !buf || !count || !is_vmalloc_addr(m, addr))
+		return 0;
+	/* "Don't allow overflow": stop at the top of the address space; the
+	 * rest of buf reads as zeros, as every hole does. */
+	if (addr + len < addr)
+		len = 0 - addr;
+	memset(out, 0, (size_t)count);
+
+	va = first_area_above(m, addr);
+	for (l = va ? &va->list : NULL; l && l != &m->vm->busy; l = l->next) {
+		const struct vm_struct *vm;
+		vaddr_t lo, hi;
+
+		va = va_of_list(l);
+		if (va->va_start >= addr + len)
+			break;
+		/* Only live areas are read; lazily freed ones, bare
+		 * vmap_areas and holes read as zeros. */
+		if (!(va->flags & VM_VM_AREA) || !va->vm)
+			continue;
+		vm = va->vm;
+		lo = vm->addr > addr ? vm->addr : addr;
+		hi = vm->addr + get_vm_area_size(m, vm);
+		if (hi > addr + len)
+			hi = addr + len;
+		/* IOREMAP areas are holes: device memory is not read. */
+		if (lo < hi && !(vm->flags & VM_IOREMAP))
+			vread_pages(m, out + (lo - addr), lo, hi - lo);
+	}
+	return (long)count;
+}
+
+/* ---- /proc/vmallocinfo ---------------------------------------------------- */
+
+static void show_numa_info(struct vmf_machine *m, FILE *out,
+			   const struct vm_struct *v)
+{
+	unsigned int counters[VMF_MAX_NODES] = {0};
+
+	/* CONFIG_NUMA=y as on arm64 defconfig: a count per node with
+	 * memory, not for an area still being set up. */
+	if (v->flags & VM_UNINITIALIZED)
+		return;
+	for (unsigned int i = 0; i < v->nr_pages; i++) {
+		struct page *pg = vm_struct_page(m, v, i);
+		int nid = pg ? page_to_nid(m, pg) : -1;
+
+		if (nid >= 0 && nid < VMF_MAX_NODES)
+			counters[nid]++;
+	}
+	for (unsigned int n = 0; n < m->cfg.nr_nodes && n < VMF_MAX_NODES; n++)
+		if (counters[n])
+			fprintf(out, " N%u=%u", n, counters[n]);
+}
+
+void vmallocinfo(struct vmf_machine *m, FILE *out)
+{
+	struct list_link *l;
+
+	if (!m->vm)
+		return;
+	for (l = m->vm->busy.next; l != &m->vm->busy; l = l->next) {
+		const struct vmap_area *va = va_of_list(l);
+		const struct vm_struct *v;
+
+		if (!(va->flags & VM_VM_AREA)) {
+			fprintf(out, "0x%016llx-0x%016llx %7lld %s\n",
+				(unsigned long long)va->va_start,
+				(unsigned long long)va->va_end,
+				(long long)(va->va_end - va->va_start),
+				(va->flags & VM_LAZY_FREE) ? "unpurged vm_area"
+							    : "vm_map_ram");
+			continue;
+		}
+		v = va->vm;
+		fprintf(out, "0x%016llx-0x%016llx %7lld",
+			(unsigned long long)v->addr,
+			(unsigned long long)(v->addr + v->size),
+			(long long)v->size);
+		if (v->caller)
+			fprintf(out, " %s", v->caller);
+		if (v->nr_pages)
+			fprintf(out, " pages=%u", v->nr_pages);
+		if (v->phys_addr)
+			fprintf(out, " phys=0x%016llx",
+				(unsigned long long)v->phys_addr);
+		if (v->flags & VM_IOREMAP)
+			fputs(" ioremap", out);
+		if (v->flags & VM_ALLOC)
+			fputs(" vmalloc", out);
+		if (v->flags & VM_MAP)
+			fputs(" vmap", out);
+		if (v->flags & VM_USERMAP)
+			fputs(" user", out);
+		/* is_vmalloc_addr(v->pages) */
+		if (v->pages_va)
+			fputs(" vpages", out);
+		show_numa_info(m, out, v);
+		fputc('\n', out);
+	}
+}
+
+/* ---- observation ---------------------------------------------------------- */
+
+void vmalloc_observe(const struct vmf_machine *m, struct vmalloc_obs *obs)
+{
+	const struct vmalloc_state *vs = m->vm;
+
+	memset(obs, 0, sizeof(*obs));
+	if (!vs)
+		return;
+	obs->nr_busy = vs->nr_busy;
+	obs->nr_lazy = vs->nr_lazy;
+	obs->vmap_lazy_nr = vs->vmap_lazy_nr;
+	obs->lazy_max_pages = m->cfg.lazy_max_pages;
+	obs->nr_purges = vs->nr_purges;
+	obs->nr_purge_calls = vs->nr_purge_calls;
+	obs->nr_overflow_purges = vs->nr_overflow_purges;
+	for (unsigned i = 0; i < VMF_MAX_CPUS; i++)
+		obs->nr_deferred[i] = vs->nr_deferred[i];
+	obs->initialized = vs->initialized;
+	obs->nr_leaked_pages = vs->leaked_pages;
+	vs->ops.observe(m, obs);
+}
+
+int vmalloc_for_each_area(struct vmf_machine *m,
+			  int (*fn)(void *arg, const struct vmap_area *va),
+			  void *arg)
+{
+	struct list_link *l, *next;
+
+	if (!m->vm)
+		return 0;
+	/* fn must not allocate or free: a free may purge, and a purge
+	 * frees other areas than the one given. */
+	for (l = m->vm->busy.next; l != &m->vm->busy; l = next) {
+		int r;
+
+		next = l->next;
+		r = fn(arg, va_of_list(l));
+		if (r)
+			return r;
+	}
+	return 0;
+}

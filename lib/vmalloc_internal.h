@@ -1,0 +1,169 @@
+/* Shared inside the vmalloc layer (vmalloc.c, vmalloc_purge.c,
+ * vmalloc_area.c, vmalloc_info.c, vm_check.c): the per-machine state, the
+ * placement-policy interface, list helpers. Not part of the public API;
+ * tests may include it to look inside or to corrupt state on purpose.
+ *
+ * Who owns what:
+ *   vmalloc.c        busy tree + list, alloc_vmap_area (generic part:
+ *                    arguments, metadata, overflow -> purge -> retry),
+ *                    __free_vmap_area, the legacy placement policy, the
+ *                    machine lifecycle hooks;
+ *   vmalloc_purge.c  lazy freeing, purge, vm_unmap_aliases;
+ *   vmalloc_area.c   vm_struct level: get_vm_area, vmalloc family, vfree
+ *                    family, deferred frees, vmap, early areas;
+ *   vmalloc_info.c   read-only views: vmallocinfo, vread, lookups;
+ *   vm_check.c       the consistency checker. */
+#ifndef VMFUZZ_LIB_VMALLOC_INTERNAL_H
+#define VMFUZZ_LIB_VMALLOC_INTERNAL_H
+
+#include <vmfuzz/vmalloc.h>
+
+/* mm/internal.h GFP_RECLAIM_MASK restricted to our flag set: the flags a
+ * metadata allocation inherits from the caller's gfp. */
+#define GFP_RECLAIM_MASK __GFP_NOWARN
+
+/* ---- intrusive doubly linked lists (sentinel heads) -------------------- */
+
+static inline void vlist_init(struct list_link *head)
+{
+	head->next = head->prev = head;
+}
+
+static inline bool vlist_empty(const struct list_link *head)
+{
+	return head->next == head;
+}
+
+/* Insert n right after pos. */
+static inline void vlist_add_after(struct list_link *n, struct list_link *pos)
+{
+	n->prev = pos;
+	n->next = pos->next;
+	pos->next->prev = n;
+	pos->next = n;
+}
+
+static inline void vlist_del(struct list_link *n)
+{
+	n->prev->next = n->next;
+	n->next->prev = n->prev;
+	n->next = n->prev = n;
+}
+
+#define va_of_list(l) container_of(l, struct vmap_area, list)
+#define va_of_purge(l) container_of(l, struct vmap_area, purge_list)
+#define va_of_rb(n) rb_entry(n, struct vmap_area, rb_node)
+
+/* ---- placement policy ---------------------------------------------------
+ * A policy decides where a new area goes and keeps whatever it needs to
+ * decide fast (legacy: the free_vmap_cache hint; the 5.2+ policy: a tree
+ * of free blocks). The busy tree and list, lazy freeing and everything
+ * above belong to the generic code. One policy = one set of these hooks,
+ * installed by vmalloc_machine_init() from m->cfg.policy into the
+ * machine's state (no static tables: lib/ holds no writable data). */
+struct vmap_policy_ops {
+	const char *name;
+	/* Place va (size, align inside [vstart, vend)): set va_start/va_end,
+	 * insert it with vmap_insert_busy(). 0, or -VMF_EBUSY when nothing
+	 * fits (the caller purges once and retries). Arguments are already
+	 * checked: size a non-zero page multiple, align a power of two. */
+	int (*alloc)(struct vmf_machine *m, struct vmap_area *va,
+		     uint64_t size, uint64_t align, vaddr_t vstart,
+		     vaddr_t vend);
+	/* va, still in the busy tree, is about to be unlinked and freed. */
+	void (*free)(struct vmf_machine *m, struct vmap_area *va);
+	/* Policy invariants for vm_check(): 0 or -1 with why. */
+	int (*check)(struct vmf_machine *m, char *why, size_t why_len);
+	void (*observe)(const struct vmf_machine *m, struct vmalloc_obs *obs);
+};
+
+/* Legacy (3.10 .. 5.1) placement state: mm/vmalloc.c's globals. */
+struct vmap_legacy_state {
+	struct vmap_area *cache;   /* free_vmap_cache: a node of the tree */
+	uint64_t cached_hole_size;
+	vaddr_t cached_vstart;
+	uint64_t cached_align;
+};
+
+struct vmalloc_state {
+	struct vmap_policy_ops ops;
+	union {
+		struct vmap_legacy_state legacy;
+	} pol;
+
+	/* Busy areas (live, lazily freed, or bare vmap_areas), sorted by
+	 * address in the tree and in the list. */
+	struct rb_root root;
+	struct list_link busy;
+	uint64_t nr_busy;
+
+	/* Lazily freed areas, newest first (the kernel's llist is a LIFO
+	 * stack), threaded through vmap_area.purge_list. */
+	struct list_link purge;
+	uint64_t nr_lazy;
+	uint64_t vmap_lazy_nr; /* pages on the purge list */
+
+	/* Per-CPU deferred frees (vfree in interrupt, vfree_atomic), newest
+	 * first, also threaded through vmap_area.purge_list: an area is on
+	 * at most one of these lists or the purge list. */
+	struct list_link deferred[VMF_MAX_CPUS];
+	uint64_t nr_deferred[VMF_MAX_CPUS];
+
+	/* Early areas before vmalloc_init(), sorted by address through
+	 * vm_struct.next (the kernel's vmlist). */
+	struct vm_struct *vmlist;
+	uint64_t vm_init_off; /* vm_area_register_early()'s static */
+	bool initialized;
+
+	/* Pages of vmalloc'ed areas handed to the caller by remove_vm_area
+	 * or free_vm_area: still allocated, owned by no area. */
+	uint64_t leaked_pages;
+
+	uint64_t nr_purges;
+	uint64_t nr_purge_calls;
+	uint64_t nr_overflow_purges;
+};
+
+/* ---- vmalloc.c ---- */
+void vmap_insert_busy(struct vmf_machine *m, struct vmap_area *va);
+struct vmap_area *__find_vmap_area(struct vmf_machine *m, vaddr_t addr);
+/* alloc_vmap_area without the argument checks (callers checked them). */
+struct vmap_area *__alloc_vmap_area(struct vmf_machine *m, uint64_t size,
+				    uint64_t align, vaddr_t vstart,
+				    vaddr_t vend, int node, gfp_t gfp,
+				    int *err);
+/* Release a busy area now: policy hook (legacy cache rule), unlink, kfree. */
+void __free_vmap_area(struct vmf_machine *m, struct vmap_area *va);
+void vmap_legacy_install(struct vmap_policy_ops *ops);
+/* Shared argument checks, in this order: align (BAD_ALIGN), range
+ * (BAD_RANGE: start < end, page aligned, inside the window), node, gfp
+ * (BAD_ARG). One warning and -VMF_EINVAL on the first that fails. */
+int vmalloc_check_common(struct vmf_machine *m, const char *fn,
+			 uint64_t align, vaddr_t start, vaddr_t end, int node,
+			 gfp_t gfp);
+bool vmap_area_is_last(const struct vmf_machine *m,
+		       const struct vmap_area *va);
+
+/* ---- vmalloc_purge.c ---- */
+/* free_unmap_vmap_area's second half: count the pages, push va on the
+ * purge list, purge past the threshold. The caller has unmapped it. */
+void free_vmap_area_noflush(struct vmf_machine *m, struct vmap_area *va);
+/* __purge_vmap_area_lazy(ULONG_MAX, 0): true if it found work. */
+bool __purge_vmap_area_lazy(struct vmf_machine *m);
+
+/* ---- vmalloc_area.c ---- */
+/* The nested area holding vm's page array, or NULL if it is gone or does
+ * not claim to be vm's (never trusted blindly). */
+struct vm_struct *vm_page_array_area(struct vmf_machine *m,
+				     const struct vm_struct *vm);
+
+/* arm64 4.19 (arch/arm64/include/asm/memory.h): PUD_SHIFT with 4K pages,
+ * else PMD_SHIFT, i.e. the level-1 / level-2 entry size. */
+static inline unsigned ioremap_max_order(const struct vmf_machine *m)
+{
+	unsigned stride = m->page_shift - 3;
+	return m->page_shift == 12 ? m->page_shift + 2 * stride
+				   : m->page_shift + stride;
+}
+
+#endif
