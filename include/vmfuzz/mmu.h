@@ -23,6 +23,8 @@ typedef uint64_t pgprot_t;
 #define PTE_TYPE_TABLE 3ull
 #define PTE_TYPE_PAGE 3ull
 #define PTE_ATTRINDX_SHIFT 2      /* AttrIndx[4:2] */
+#define PTE_ATTRINDX(mt) ((uint64_t)(mt) << PTE_ATTRINDX_SHIFT)
+#define PTE_ATTRINDX_MASK (7ull << PTE_ATTRINDX_SHIFT)
 #define PTE_NS (1ull << 5)
 #define PTE_USER (1ull << 6)      /* AP[1]: EL0 access */
 #define PTE_RDONLY (1ull << 7)    /* AP[2]: read-only */
@@ -70,7 +72,33 @@ enum mmu_fault {
 	MMU_FAULT_TRANSLATION,  /* FSC 0b0001LL */
 	MMU_FAULT_ACCESS_FLAG,  /* FSC 0b0010LL */
 	MMU_FAULT_PERMISSION,   /* FSC 0b0011LL */
+	/* Synchronous external abort: a table read outside RAM (FSC 0b0101LL,
+	 * on the walk) or a data access outside RAM (FSC 0b010000). Only
+	 * mmu_set_raw or a pfn/block outside RAM can lead there. */
+	MMU_FAULT_EXTERNAL,
+	/* The call's arguments were refused (WARN_MMU_BAD_ARG); nothing was
+	 * accessed. level -1, fsc 0. Not an architectural fault. */
+	MMU_FAULT_BAD_ARG,
 };
+
+/* Fault status codes (Arm ARM D17.2.40 ESR_ELx.ISS DFSC, PAR_EL1.FST). */
+#define FSC_ADDRESS_SIZE 0x00u
+#define FSC_TRANSLATION 0x04u
+#define FSC_ACCESS_FLAG 0x08u
+#define FSC_PERMISSION 0x0cu
+#define FSC_EXTERNAL 0x10u      /* not on a table walk */
+#define FSC_EXTERNAL_WALK 0x14u /* on a walk, + level */
+
+/* MAIR_EL1 as Linux 6.x sets it (arch/arm64/mm/proc.S MAIR_EL1_SET,
+ * arch/arm64/include/asm/memory.h MT_*): attr0 MT_NORMAL 0xff, attr1
+ * MT_NORMAL_TAGGED 0xff (until MTE), attr2 MT_NORMAL_NC 0x44, attr3
+ * MT_DEVICE_nGnRnE 0x00, attr4 MT_DEVICE_nGnRE 0x04. */
+#define MT_NORMAL 0
+#define MT_NORMAL_TAGGED 1
+#define MT_NORMAL_NC 2
+#define MT_DEVICE_nGnRnE 3
+#define MT_DEVICE_nGnRE 4
+#define MMU_MAIR_EL1 0x000000040044ffffull
 
 struct mmu_result {
 	enum mmu_fault fault;
@@ -109,6 +137,24 @@ struct tlb_stats {
 	struct tlb_flush_event ring[TLB_FLUSH_RING];
 };
 
+/* The whole MMU state of one machine (m->mmu). Geometry is fixed at
+ * mmu_init from m->cfg; everything else is reset there too. */
+struct mmu_state {
+	unsigned page_shift;  /* granule: 12, 14, 16 */
+	unsigned stride;      /* VA bits per table level: page_shift - 3 */
+	unsigned va_bits;     /* 64 - T1SZ */
+	unsigned pa_bits;     /* TCR.IPS */
+	int start_level;
+	phys_addr_t ttbr1;    /* root table (TTBR1_EL1.BADDR) */
+	uint64_t pgtable_pages; /* table pages allocated, root included */
+
+	struct tlb_entry *tlb; /* tlb_nr entries in use, tlb_cap allocated */
+	size_t tlb_nr, tlb_cap;
+	size_t tlb_next;       /* FIFO round-robin replacement cursor */
+	size_t tlb_valid;      /* valid entries (lets flush/map skip work) */
+	struct tlb_stats stats;
+};
+
 /* ---- set-up (called by the machine) ---- */
 int mmu_init(struct vmf_machine *m);   /* allocates the root table */
 void mmu_reset(struct vmf_machine *m); /* state back to just-initialised;
@@ -133,21 +179,31 @@ uint64_t mmu_pgtable_pages(const struct vmf_machine *m); /* incl. root */
  * rewritten with the same output address and a change limited to
  * PTE_SAFE_LIVE_MASK. Writing a valid entry while the TLB still holds a
  * conflicting entry for that VA records WARN_MMU_BBM (break without
- * flush) but writes. No TLB maintenance is done. */
+ * flush) but writes. No TLB maintenance is done. Each pfn must be below
+ * 2^(pa_bits - page_shift); it need not be RAM (accesses then get
+ * MMU_FAULT_EXTERNAL). nr == 0 is a bad argument. */
 int mmu_map_pages(struct vmf_machine *m, vaddr_t va, const pfn_t *pfns,
 		  size_t nr, pgprot_t prot);
 /* Map one block (level 1 or 2 where the granule allows it: 4K L1/L2,
- * 16K L2, 64K L2); va and pa aligned to the block size. */
+ * 16K L2, 64K L2); va and pa aligned to the block size, the block inside
+ * the PA size. Same return codes and live-entry rules as mmu_map_pages. A
+ * table in the way with no valid leaf below is freed and replaced (Linux
+ * pmd_free_pte_page); one with a valid leaf is -VMF_EBUSY, WARN_MMU_REMAP. */
 int mmu_map_block(struct vmf_machine *m, vaddr_t va, phys_addr_t pa,
 		  int level, pgprot_t prot);
 /* Clear the leaf entries of [va, va + size) (tables stay, as in the
  * kernel's vunmap_page_range). Blocks wholly inside are cleared; a block
  * only partly inside is refused with WARN_MMU_BAD_ARG and nothing is
- * cleared. Returns the number of leaf entries cleared, or -VMF_EINVAL.
- * No TLB maintenance is done. */
+ * cleared. Returns the number of valid leaf entries cleared (invalid
+ * leftovers inside are zeroed too, uncounted), or -VMF_EINVAL (also for
+ * size 0 or an unaligned range). No TLB maintenance is done. */
 long mmu_unmap_range(struct vmf_machine *m, vaddr_t va, uint64_t size);
 /* Write a raw descriptor at (va, level), allocating tables down to it:
- * for tests and the narrow MMU fuzz target only. */
+ * for tests and the narrow MMU fuzz target only. No BBM checks. A table
+ * subtree the new value unlinks is freed. A table descriptor pointing at
+ * one of the MMU's table pages is refused (-VMF_EINVAL) unless it is the
+ * table already linked there (to change table attributes). -VMF_EBUSY
+ * (WARN_MMU_REMAP) if a block above is in the way; -VMF_ENOMEM. */
 int mmu_set_raw(struct vmf_machine *m, vaddr_t va, int level, uint64_t desc);
 
 /* Leaf lookup without permission checks: descriptor, level, output
@@ -176,7 +232,8 @@ struct mmu_result mmu_write(struct vmf_machine *m, vaddr_t va,
 
 /* ---- TLB ---- */
 /* Linux arm64 4.19: page by page when (end - start) <= tlb_flush_max_pages
- * pages, else flush_tlb_all(). */
+ * pages, else everything (recorded as TLB_FLUSH_ALL with the caller's
+ * start/end). end < start: WARN_MMU_BAD_ARG, nothing done, no event. */
 void flush_tlb_kernel_range(struct vmf_machine *m, vaddr_t start,
 			    vaddr_t end);
 void flush_tlb_all(struct vmf_machine *m);
@@ -188,10 +245,21 @@ const struct tlb_flush_event *tlb_flush_get(const struct vmf_machine *m,
  * copies at most max of them to out (out may be NULL). */
 size_t tlb_stale_entries(struct vmf_machine *m, struct tlb_entry *out,
 			 size_t max);
-/* Does any valid TLB entry translate an address in [start, end)? */
+/* Does any valid TLB entry translate an address in [start, end)?
+ * (end <= start: false.) */
 bool tlb_maps_range(const struct vmf_machine *m, vaddr_t start, vaddr_t end);
 /* Entries (for dumps and tests): count, and a pointer to the array. */
 const struct tlb_entry *tlb_entries(const struct vmf_machine *m, size_t *n);
+
+/* ---- helpers for reports and conformance ---- */
+const char *mmu_fault_name(enum mmu_fault f);
+/* PAR_EL1 as AT S1E1R/W would set it for this result (Arm ARM D17.2.112):
+ * fault: F=1, FST, bit 11 RES1; success: ATTR from MMU_MAIR_EL1, PA[47:12],
+ * bit 11, NS=1 (non-secure EL1), SH (0b10 for Device/Normal-NC, as
+ * reported). MMU_FAULT_BAD_ARG gives 0. Compare with the QEMU results. */
+uint64_t mmu_par_el1(const struct mmu_result *r);
+/* TCR_EL1 the model's translation regime corresponds to (docs/mmu.md). */
+uint64_t mmu_tcr_el1(const struct vmf_machine *m);
 
 /* ---- dumps ---- */
 /* Linux arm64 ptdump format (/sys/kernel/debug/kernel_page_tables). */

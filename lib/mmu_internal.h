@@ -1,0 +1,121 @@
+/* Shared inside the MMU model (pgtable.c, mmu_walk.c, tlb.c, ptdump.c):
+ * geometry, descriptor access and the walk. Not part of the public API. */
+#ifndef VMFUZZ_MMU_INTERNAL_H
+#define VMFUZZ_MMU_INTERNAL_H
+
+#include <vmfuzz/machine.h>
+#include <vmfuzz/mmu.h>
+
+/* Output address field of a descriptor: bits [47:granule] (Arm ARM D8.3,
+ * no FEAT_LPA/LPA2: pa_bits <= 48). Blocks use the bits above their size;
+ * the ones below are RES0 and ignored, as QEMU does. */
+#define DESC_ADDR_MASK_48 0x0000ffffffffffffull
+/* Leaf attributes that change a translation: AttrIndx, NS, AP, SH, AF, nG
+ * [11:2] and GP, DBM, Contiguous, PXN, UXN [54:50]. Bits [63:55] are for
+ * software (Linux PTE_DIRTY etc.) or ignored by the hardware. */
+#define DESC_LOWER_ATTRS 0x0000000000000ffcull
+#define DESC_UPPER_ATTRS (0x1full << 50)
+#define DESC_HW_ATTRS (DESC_LOWER_ATTRS | DESC_UPPER_ATTRS)
+#define DESC_IGNORED_MASK (0x1ffull << 55)
+/* Table attributes that accumulate down the walk (D8.4.2). NSTable is
+ * ignored: the model runs in Non-secure state. */
+#define TABLE_ATTRS                                                          \
+	(PMD_TABLE_PXN | PMD_TABLE_UXN | PMD_TABLE_AP_NO_EL0 | PMD_TABLE_AP_RO)
+/* What a protection passed to map may hold: type bits and attributes. */
+#define PROT_ALLOWED (PTE_TYPE_MASK | DESC_HW_ATTRS | DESC_IGNORED_MASK)
+
+static inline unsigned lvl_shift(const struct mmu_state *s, int level)
+{
+	return s->page_shift + s->stride * (unsigned)(3 - level);
+}
+
+static inline uint64_t lvl_entries(const struct mmu_state *s, int level)
+{
+	if (level == s->start_level)
+		return 1ull << (s->va_bits - lvl_shift(s, level));
+	return 1ull << s->stride;
+}
+
+static inline uint64_t lvl_index(const struct mmu_state *s, vaddr_t va,
+				 int level)
+{
+	return (va >> lvl_shift(s, level)) & (lvl_entries(s, level) - 1);
+}
+
+/* Blocks: 4K at L1 and L2, 16K and 64K at L2 (D8.3.1, no 52-bit). */
+static inline bool block_allowed(const struct mmu_state *s, int level)
+{
+	if (s->page_shift == 12)
+		return level == 1 || level == 2;
+	return level == 2;
+}
+
+static inline uint64_t desc_addr(const struct mmu_state *s, uint64_t desc)
+{
+	return desc & DESC_ADDR_MASK_48 & ~((1ull << s->page_shift) - 1);
+}
+
+static inline bool desc_is_table(int level, uint64_t desc)
+{
+	return level < 3 && (desc & PTE_TYPE_MASK) == PTE_TYPE_TABLE;
+}
+
+/* A valid leaf the hardware would use: page at L3, block where allowed. */
+static inline bool desc_is_leaf(const struct mmu_state *s, int level,
+				uint64_t desc)
+{
+	if (level == 3)
+		return (desc & PTE_TYPE_MASK) == PTE_TYPE_PAGE;
+	return (desc & PTE_TYPE_MASK) == PTE_TYPE_BLOCK &&
+	       block_allowed(s, level);
+}
+
+static inline bool va_in_ttbr1(const struct mmu_state *s, vaddr_t va)
+{
+	/* bits [63:va_bits] all one (D8.2.1: bit 55 selects TTBR1, the
+	 * others must match it). */
+	return (va >> s->va_bits) == (~0ull >> s->va_bits);
+}
+
+static inline int shift_to_level(const struct mmu_state *s, unsigned shift)
+{
+	return 3 - (int)((shift - s->page_shift) / s->stride);
+}
+
+/* Descriptor access in simulated RAM (little-endian). false: outside RAM. */
+bool pt_read(struct vmf_machine *m, phys_addr_t table, uint64_t idx,
+	     uint64_t *desc);
+bool pt_write(struct vmf_machine *m, phys_addr_t table, uint64_t idx,
+	      uint64_t desc);
+
+/* The walk (no AF or permission check): a leaf or the fault that stops
+ * it (translation, address size, external). */
+struct mmu_walk {
+	enum mmu_fault fault;
+	int level;
+	uint64_t desc;        /* leaf descriptor */
+	unsigned shift;       /* log2 of the leaf size */
+	phys_addr_t oa;       /* output base of the leaf */
+	uint64_t table_attrs; /* TABLE_ATTRS accumulated */
+};
+void mmu_walk(struct vmf_machine *m, vaddr_t va, struct mmu_walk *w);
+/* AF and permission check of a leaf (D8.4): MMU_OK or the fault. */
+enum mmu_fault mmu_check_access(uint64_t desc, uint64_t table_attrs,
+				enum mmu_access acc, int el);
+unsigned mmu_fsc(enum mmu_fault f, int level);
+
+/* TLB internals used by the map code and mmu_access. */
+int tlb_init(struct vmf_machine *m);
+void tlb_reset(struct mmu_state *s);
+void tlb_free(struct mmu_state *s);
+struct tlb_entry *tlb_find(struct mmu_state *s, vaddr_t va);
+void tlb_fill(struct vmf_machine *m, vaddr_t va, const struct mmu_walk *w);
+bool tlb_entry_stale(struct vmf_machine *m, const struct tlb_entry *e);
+/* Does a valid entry overlap [lo, hi] (inclusive)? */
+bool tlb_overlaps(const struct mmu_state *s, vaddr_t lo, vaddr_t hi);
+/* Would a valid entry overlapping [lo, hi] translate differently from a
+ * new mapping lo -> pa with desc and table_attrs? (break without flush) */
+bool tlb_conflicts(const struct mmu_state *s, vaddr_t lo, vaddr_t hi,
+		   phys_addr_t pa, uint64_t desc, uint64_t table_attrs);
+
+#endif

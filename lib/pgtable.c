@@ -1,0 +1,693 @@
+/* Kernel (TTBR1) page tables: lifecycle, table pages, map / unmap / block /
+ * raw writes, leaf lookup.
+ *
+ * Tables are pages of simulated RAM from the buddy allocator (owner
+ * OWNER_PGTABLE) holding AArch64 VMSA descriptors (Arm ARM D8.3). Every
+ * refusal is decided by a read-only pass before anything is written, so a
+ * refused call changes nothing. The code writes only into table pages it
+ * allocated: a table descriptor pointing anywhere else (only mmu_set_raw
+ * can make one) is "corrupt" to map and unmap, which refuse to go through
+ * it, while the walker follows it as the hardware would. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mmu_internal.h"
+
+/* ---- descriptors in RAM -------------------------------------------------- */
+
+bool pt_read(struct vmf_machine *m, phys_addr_t table, uint64_t idx,
+	     uint64_t *desc)
+{
+	uint8_t b[8];
+	uint64_t v = 0;
+
+	if (!phys_read(m, table + idx * 8, b, sizeof(b)))
+		return false;
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | b[i];
+	*desc = v;
+	return true;
+}
+
+bool pt_write(struct vmf_machine *m, phys_addr_t table, uint64_t idx,
+	      uint64_t desc)
+{
+	uint8_t b[8];
+
+	for (int i = 0; i < 8; i++)
+		b[i] = (uint8_t)(desc >> (8 * i));
+	return phys_write(m, table + idx * 8, b, sizeof(b));
+}
+
+static int bad_arg(struct vmf_machine *m, const char *fmt, ...)
+	VMF_PRINTF(2, 3);
+
+static int bad_arg(struct vmf_machine *m, const char *fmt, ...)
+{
+	char buf[VMF_WARN_TEXT];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	vmf_warn(m, WARN_MMU_BAD_ARG, "WARNING: %s", buf);
+	return -VMF_EINVAL;
+}
+
+/* ---- geometry ------------------------------------------------------------ */
+
+int mmu_start_level(const struct vmf_machine *m)
+{
+	/* D8.2.6: start level = 4 - ceil((inputsize - granule) / stride),
+	 * written as 4 - (inputsize - 4) / stride. */
+	unsigned stride;
+
+	if (!m)
+		return 0;
+	stride = m->cfg.page_shift - 3;
+	return 4 - (int)((m->cfg.va_bits - 4) / stride);
+}
+
+unsigned mmu_level_shift(const struct vmf_machine *m, int level)
+{
+	if (!m || level < 0 || level > 3)
+		return 0;
+	return m->cfg.page_shift + (m->cfg.page_shift - 3) * (unsigned)(3 - level);
+}
+
+bool mmu_va_in_ttbr1(const struct vmf_machine *m, vaddr_t va)
+{
+	return m && (va >> m->cfg.va_bits) == (~0ull >> m->cfg.va_bits);
+}
+
+phys_addr_t mmu_ttbr1(const struct vmf_machine *m)
+{
+	return m && m->mmu ? m->mmu->ttbr1 : 0;
+}
+
+uint64_t mmu_pgtable_pages(const struct vmf_machine *m)
+{
+	return m && m->mmu ? m->mmu->pgtable_pages : 0;
+}
+
+/* ---- lifecycle ----------------------------------------------------------- */
+
+int mmu_init(struct vmf_machine *m)
+{
+	struct mmu_state *s = m->mmu;
+	struct page *root;
+
+	if (!s) {
+		s = calloc(1, sizeof(*s));
+		if (!s)
+			return -VMF_ENOMEM;
+		m->mmu = s;
+	}
+	s->page_shift = m->cfg.page_shift;
+	s->stride = m->cfg.page_shift - 3;
+	s->va_bits = m->cfg.va_bits;
+	s->pa_bits = m->cfg.pa_bits;
+	s->start_level = mmu_start_level(m);
+	s->ttbr1 = 0;
+	s->pgtable_pages = 0;
+	if (tlb_init(m))
+		return -VMF_ENOMEM;
+	/* The root is part of bring-up, not of a run: no fault injection
+	 * (page_alloc.c leaves OWNER_PGTABLE to FAULT_PGTABLE). */
+	root = alloc_pages_owner(m, NUMA_NO_NODE, __GFP_ZERO, 0, OWNER_PGTABLE);
+	if (!root)
+		return -VMF_ENOMEM;
+	s->ttbr1 = page_to_phys(m, root);
+	s->pgtable_pages = 1;
+	return 0;
+}
+
+void mmu_reset(struct vmf_machine *m)
+{
+	struct mmu_state *s = m ? m->mmu : NULL;
+
+	/* Table pages go with physical memory, which the machine resets. */
+	if (!s)
+		return;
+	tlb_reset(s);
+	s->ttbr1 = 0;
+	s->pgtable_pages = 0;
+}
+
+void mmu_destroy(struct vmf_machine *m)
+{
+	if (!m || !m->mmu)
+		return;
+	tlb_free(m->mmu);
+	free(m->mmu);
+	m->mmu = NULL;
+}
+
+/* ---- table pages --------------------------------------------------------- */
+
+static int pt_alloc_table(struct vmf_machine *m, phys_addr_t *pa)
+{
+	struct page *pg;
+
+	if (vmf_should_fail(m, FAULT_PGTABLE))
+		return -VMF_ENOMEM;
+	pg = alloc_pages_owner(m, NUMA_NO_NODE, __GFP_ZERO | __GFP_NOWARN, 0,
+			       OWNER_PGTABLE);
+	if (!pg)
+		return -VMF_ENOMEM;
+	m->mmu->pgtable_pages++;
+	*pa = page_to_phys(m, pg);
+	return 0;
+}
+
+/* Is pa a table page this MMU allocated (and still holds)? */
+static bool pt_owned(struct vmf_machine *m, phys_addr_t pa)
+{
+	const struct page *pg = pfn_to_page(m, pa >> m->mmu->page_shift);
+
+	return pg && (pg->flags & PG_head) && pg->order == 0 &&
+	       pg->owner == OWNER_PGTABLE;
+}
+
+static void pt_free_table(struct vmf_machine *m, phys_addr_t pa)
+{
+	struct mmu_state *s = m->mmu;
+
+	if (pa == s->ttbr1 || !pt_owned(m, pa))
+		return;
+	if (__free_pages(m, pfn_to_page(m, pa >> s->page_shift), 0) == 0)
+		s->pgtable_pages--;
+}
+
+/* 0: no valid leaf below; 1: a valid leaf; -1: a table we do not own. */
+static int pt_subtree_scan(struct vmf_machine *m, phys_addr_t table, int level)
+{
+	struct mmu_state *s = m->mmu;
+
+	for (uint64_t i = 0; i < lvl_entries(s, level); i++) {
+		uint64_t d;
+		int r;
+
+		if (!pt_read(m, table, i, &d))
+			return -1;
+		if (desc_is_table(level, d)) {
+			if (!pt_owned(m, desc_addr(s, d)))
+				return -1;
+			r = pt_subtree_scan(m, desc_addr(s, d), level + 1);
+			if (r)
+				return r;
+		} else if (desc_is_leaf(s, level, d)) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Free a table and the tables below it (pmd_free_pte_page and friends). */
+static void pt_free_subtree(struct vmf_machine *m, phys_addr_t table,
+			    int level)
+{
+	struct mmu_state *s = m->mmu;
+
+	for (uint64_t i = 0; level < 3 && i < lvl_entries(s, level); i++) {
+		uint64_t d;
+
+		if (pt_read(m, table, i, &d) && desc_is_table(level, d) &&
+		    pt_owned(m, desc_addr(s, d)))
+			pt_free_subtree(m, desc_addr(s, d), level + 1);
+	}
+	pt_free_table(m, table);
+}
+
+/* ---- descending ---------------------------------------------------------- */
+
+enum pt_status { PT_OK = 0, PT_ABSENT, PT_BLOCK, PT_CORRUPT, PT_NOMEM };
+
+struct pt_path {
+	phys_addr_t table;    /* table holding the entry at the target level */
+	uint64_t table_attrs; /* TABLE_ATTRS accumulated above it */
+	int stop_level;       /* ABSENT/BLOCK/CORRUPT: the entry that stopped */
+	uint64_t stop_desc;
+};
+
+/* Walk from the root to the table that holds va's entry at `level`. With
+ * alloc, missing tables are allocated and linked (zeroed before linking,
+ * so nothing half-made is ever visible). */
+static enum pt_status pt_descend(struct vmf_machine *m, vaddr_t va, int level,
+				 bool alloc, struct pt_path *p)
+{
+	struct mmu_state *s = m->mmu;
+	phys_addr_t table = s->ttbr1;
+	uint64_t attrs = 0;
+
+	for (int l = s->start_level; l < level; l++) {
+		uint64_t idx = lvl_index(s, va, l), d;
+		phys_addr_t next;
+
+		if (!pt_read(m, table, idx, &d))
+			d = 0; /* cannot happen: table is ours */
+		p->stop_level = l;
+		p->stop_desc = d;
+		if (desc_is_table(l, d)) {
+			if (!pt_owned(m, desc_addr(s, d)))
+				return PT_CORRUPT;
+			attrs |= d & TABLE_ATTRS;
+			table = desc_addr(s, d);
+			continue;
+		}
+		if (d & PTE_VALID)
+			return desc_is_leaf(s, l, d) ? PT_BLOCK : PT_CORRUPT;
+		if (!alloc)
+			return PT_ABSENT;
+		if (pt_alloc_table(m, &next))
+			return PT_NOMEM;
+		/* Plain table descriptor, as Linux 4.19 pmd_populate_kernel:
+		 * no table attributes. */
+		pt_write(m, table, idx, next | PTE_TYPE_TABLE);
+		table = next;
+	}
+	p->table = table;
+	p->table_attrs = attrs;
+	return PT_OK;
+}
+
+static int path_refusal(struct vmf_machine *m, enum pt_status st,
+			const struct pt_path *p, vaddr_t va, const char *what)
+{
+	if (st == PT_BLOCK) {
+		vmf_warn(m, WARN_MMU_REMAP,
+			 "WARNING: %s at 0x%llx: a live level-%d block 0x%llx is "
+			 "in the way", what, (unsigned long long)va, p->stop_level,
+			 (unsigned long long)p->stop_desc);
+		return -VMF_EBUSY;
+	}
+	return bad_arg(m, "%s at 0x%llx: corrupt level-%d entry 0x%llx", what,
+		       (unsigned long long)va, p->stop_level,
+		       (unsigned long long)p->stop_desc);
+}
+
+/* Rewriting a live leaf: same output address and only the bits
+ * pgattr_change_is_safe() allows (arch/arm64/mm/mmu.c). */
+static int live_change_check(struct vmf_machine *m, vaddr_t va, int level,
+			     uint64_t old, uint64_t new)
+{
+	struct mmu_state *s = m->mmu;
+
+	if (old == new)
+		return 0;
+	if (desc_addr(s, old) != desc_addr(s, new)) {
+		vmf_warn(m, WARN_MMU_REMAP,
+			 "WARNING: remap of live level-%d entry at 0x%llx: "
+			 "0x%llx -> 0x%llx", level, (unsigned long long)va,
+			 (unsigned long long)old, (unsigned long long)new);
+		return -VMF_EBUSY;
+	}
+	if ((old ^ new) & ~PTE_SAFE_LIVE_MASK) {
+		vmf_warn(m, WARN_MMU_BBM,
+			 "BUG: break-before-make: unsafe change of live level-%d "
+			 "entry at 0x%llx: 0x%llx -> 0x%llx", level,
+			 (unsigned long long)va, (unsigned long long)old,
+			 (unsigned long long)new);
+		return -VMF_EBUSY;
+	}
+	return 0;
+}
+
+/* ---- argument checks ------------------------------------------------------ */
+
+/* [va, va + size) inside the TTBR1 half, size > 0, no wrap. */
+static bool range_ok(const struct mmu_state *s, vaddr_t va, uint64_t size)
+{
+	return size && va_in_ttbr1(s, va) && size - 1 <= ~0ull - va;
+}
+
+static bool prot_ok(pgprot_t prot)
+{
+	return !(prot & ~PROT_ALLOWED) &&
+	       (prot & PTE_TYPE_MASK) == PTE_TYPE_PAGE;
+}
+
+/* ---- map pages ----------------------------------------------------------- */
+
+static uint64_t pages_left_in_entry(const struct mmu_state *s, vaddr_t va,
+				    int level)
+{
+	uint64_t span = 1ull << lvl_shift(s, level);
+
+	return (span - (va & (span - 1))) >> s->page_shift;
+}
+
+static int map_pages_check(struct vmf_machine *m, vaddr_t va,
+			   const pfn_t *pfns, size_t nr, pgprot_t prot)
+{
+	struct mmu_state *s = m->mmu;
+	uint64_t l3span = 1ull << lvl_shift(s, 2);
+	size_t i = 0;
+
+	while (i < nr) {
+		vaddr_t a = va + ((uint64_t)i << s->page_shift);
+		struct pt_path p;
+		enum pt_status st = pt_descend(m, a, 3, false, &p);
+
+		if (st == PT_ABSENT) {
+			/* Nothing below this entry: skip its whole span. */
+			uint64_t skip = pages_left_in_entry(s, a, p.stop_level);
+			i = skip >= nr - i ? nr : i + (size_t)skip;
+			continue;
+		}
+		if (st != PT_OK)
+			return path_refusal(m, st, &p, a, "map");
+		do {
+			uint64_t old = 0, new;
+			int r;
+
+			new = ((uint64_t)pfns[i] << s->page_shift) | prot;
+			pt_read(m, p.table, lvl_index(s, a, 3), &old);
+			if (desc_is_leaf(s, 3, old)) {
+				r = live_change_check(m, a, 3, old, new);
+				if (r)
+					return r;
+			}
+			i++;
+			a += 1ull << s->page_shift;
+		} while (i < nr && (a & (l3span - 1)));
+	}
+	return 0;
+}
+
+static int map_pages_write(struct vmf_machine *m, vaddr_t va,
+			   const pfn_t *pfns, size_t nr, pgprot_t prot)
+{
+	struct mmu_state *s = m->mmu;
+	uint64_t psize = 1ull << s->page_shift;
+	bool check_tlb = s->tlb_valid &&
+			 tlb_overlaps(s, va, va + ((uint64_t)nr << s->page_shift) - 1);
+	struct pt_path p;
+	bool have = false;
+	vaddr_t cached = 0;
+
+	for (size_t i = 0; i < nr; i++) {
+		vaddr_t a = va + ((uint64_t)i << s->page_shift);
+		phys_addr_t pa = (phys_addr_t)pfns[i] << s->page_shift;
+		uint64_t idx, old = 0, new = pa | prot;
+
+		/* One descent per last-level table. */
+		if (!have || (a >> lvl_shift(s, 2)) != cached) {
+			enum pt_status st = pt_descend(m, a, 3, true, &p);
+
+			if (st == PT_NOMEM)
+				return -VMF_ENOMEM;
+			if (st != PT_OK) /* ruled out by the check pass */
+				return -VMF_EINVAL;
+			have = true;
+			cached = a >> lvl_shift(s, 2);
+		}
+		idx = lvl_index(s, a, 3);
+		pt_read(m, p.table, idx, &old);
+		if (!desc_is_leaf(s, 3, old) && check_tlb &&
+		    tlb_conflicts(s, a, a + psize - 1, pa, new, p.table_attrs))
+			vmf_warn(m, WARN_MMU_BBM,
+				 "BUG: break-before-make: pte at 0x%llx made valid "
+				 "while the TLB holds another translation (break "
+				 "without flush)", (unsigned long long)a);
+		pt_write(m, p.table, idx, new);
+	}
+	return 0;
+}
+
+int mmu_map_pages(struct vmf_machine *m, vaddr_t va, const pfn_t *pfns,
+		  size_t nr, pgprot_t prot)
+{
+	struct mmu_state *s = m ? m->mmu : NULL;
+	int ret;
+
+	if (!s)
+		return -VMF_EINVAL;
+	if (!pfns || nr == 0 || (uint64_t)nr > (~0ull >> s->page_shift))
+		return bad_arg(m, "mmu_map_pages: %zu pages (pfns %s) at 0x%llx",
+			       nr, pfns ? "set" : "NULL",
+			       (unsigned long long)va);
+	if ((va & ((1ull << s->page_shift) - 1)) ||
+	    !range_ok(s, va, (uint64_t)nr << s->page_shift))
+		return bad_arg(m, "mmu_map_pages: [0x%llx, +%zu pages) is not "
+			       "page aligned inside TTBR1",
+			       (unsigned long long)va, nr);
+	if (!prot_ok(prot))
+		return bad_arg(m, "mmu_map_pages: prot 0x%llx is not a page "
+			       "protection", (unsigned long long)prot);
+	for (size_t i = 0; i < nr; i++)
+		if (pfns[i] >> (s->pa_bits - s->page_shift))
+			return bad_arg(m, "mmu_map_pages: pfn 0x%llx above the "
+				       "%u-bit PA size",
+				       (unsigned long long)pfns[i], s->pa_bits);
+	ret = map_pages_check(m, va, pfns, nr, prot);
+	if (ret)
+		return ret;
+	return map_pages_write(m, va, pfns, nr, prot);
+}
+
+/* ---- map block ----------------------------------------------------------- */
+
+int mmu_map_block(struct vmf_machine *m, vaddr_t va, phys_addr_t pa,
+		  int level, pgprot_t prot)
+{
+	struct mmu_state *s = m ? m->mmu : NULL;
+	struct pt_path p;
+	enum pt_status st;
+	uint64_t size, idx, old = 0, new;
+
+	if (!s)
+		return -VMF_EINVAL;
+	if (level < s->start_level || level > 2 || !block_allowed(s, level))
+		return bad_arg(m, "mmu_map_block: no level-%d blocks with %u KiB "
+			       "pages", level, 1u << (s->page_shift - 10));
+	size = 1ull << lvl_shift(s, level);
+	if ((va & (size - 1)) || (pa & (size - 1)) || !va_in_ttbr1(s, va))
+		return bad_arg(m, "mmu_map_block: va 0x%llx / pa 0x%llx not "
+			       "aligned to 0x%llx or not in TTBR1",
+			       (unsigned long long)va, (unsigned long long)pa,
+			       (unsigned long long)size);
+	if ((pa >> s->pa_bits) || ((pa + size - 1) >> s->pa_bits))
+		return bad_arg(m, "mmu_map_block: pa 0x%llx above the %u-bit PA "
+			       "size", (unsigned long long)pa, s->pa_bits);
+	if (!prot_ok(prot))
+		return bad_arg(m, "mmu_map_block: prot 0x%llx is not a page "
+			       "protection", (unsigned long long)prot);
+	/* mk_sect_prot(): the block form of a page protection. */
+	new = pa | (prot & ~PTE_TABLE_BIT);
+
+	st = pt_descend(m, va, level, false, &p);
+	if (st == PT_BLOCK || st == PT_CORRUPT)
+		return path_refusal(m, st, &p, va, "map block");
+	if (st == PT_OK) {
+		pt_read(m, p.table, lvl_index(s, va, level), &old);
+		if (desc_is_table(level, old)) {
+			int r = pt_owned(m, desc_addr(s, old)) ?
+				pt_subtree_scan(m, desc_addr(s, old), level + 1) :
+				-1;
+			if (r > 0) {
+				vmf_warn(m, WARN_MMU_REMAP,
+					 "WARNING: map block at 0x%llx over a table "
+					 "with live entries", (unsigned long long)va);
+				return -VMF_EBUSY;
+			}
+			if (r < 0)
+				return bad_arg(m, "map block at 0x%llx: corrupt "
+					       "table below", (unsigned long long)va);
+		} else if (desc_is_leaf(s, level, old)) {
+			int r = live_change_check(m, va, level, old, new);
+			if (r)
+				return r;
+		}
+	}
+
+	st = pt_descend(m, va, level, true, &p);
+	if (st == PT_NOMEM)
+		return -VMF_ENOMEM;
+	if (st != PT_OK)
+		return -VMF_EINVAL;
+	idx = lvl_index(s, va, level);
+	old = 0;
+	pt_read(m, p.table, idx, &old);
+	/* An empty table in the way goes, as pmd_free_pte_page() does. */
+	if (desc_is_table(level, old))
+		pt_free_subtree(m, desc_addr(s, old), level + 1);
+	if (!desc_is_leaf(s, level, old) &&
+	    tlb_conflicts(s, va, va + size - 1, pa, new, p.table_attrs))
+		vmf_warn(m, WARN_MMU_BBM,
+			 "BUG: break-before-make: block at 0x%llx made valid "
+			 "while the TLB holds another translation (break without "
+			 "flush)", (unsigned long long)va);
+	pt_write(m, p.table, idx, new);
+	return 0;
+}
+
+/* ---- unmap --------------------------------------------------------------- */
+
+struct unmap_refusal {
+	vaddr_t va;
+	int level;
+	uint64_t desc;
+	bool corrupt; /* else: a block only partly inside */
+};
+
+static int unmap_check(struct vmf_machine *m, phys_addr_t table, int level,
+		       vaddr_t lo, vaddr_t hi, struct unmap_refusal *why)
+{
+	struct mmu_state *s = m->mmu;
+	uint64_t span = 1ull << lvl_shift(s, level);
+
+	for (vaddr_t base = lo & ~(span - 1);; base += span) {
+		vaddr_t elo = base < lo ? lo : base;
+		vaddr_t ehi = base + (span - 1) > hi ? hi : base + (span - 1);
+		uint64_t d = 0;
+
+		pt_read(m, table, lvl_index(s, base, level), &d);
+		if (desc_is_table(level, d)) {
+			if (!pt_owned(m, desc_addr(s, d))) {
+				*why = (struct unmap_refusal){elo, level, d, true};
+				return -1;
+			}
+			if (unmap_check(m, desc_addr(s, d), level + 1, elo, ehi,
+					why))
+				return -1;
+		} else if (level < 3 && desc_is_leaf(s, level, d) &&
+			   (elo != base || ehi != base + (span - 1))) {
+			*why = (struct unmap_refusal){elo, level, d, false};
+			return -1;
+		}
+		if (base + (span - 1) >= hi)
+			return 0;
+	}
+}
+
+static long unmap_clear(struct vmf_machine *m, phys_addr_t table, int level,
+			vaddr_t lo, vaddr_t hi)
+{
+	struct mmu_state *s = m->mmu;
+	uint64_t span = 1ull << lvl_shift(s, level);
+	long cleared = 0;
+
+	for (vaddr_t base = lo & ~(span - 1);; base += span) {
+		vaddr_t elo = base < lo ? lo : base;
+		vaddr_t ehi = base + (span - 1) > hi ? hi : base + (span - 1);
+		uint64_t idx = lvl_index(s, base, level), d = 0;
+
+		pt_read(m, table, idx, &d);
+		if (desc_is_table(level, d)) {
+			cleared += unmap_clear(m, desc_addr(s, d), level + 1, elo,
+					       ehi);
+		} else if (d && elo == base && ehi == base + (span - 1)) {
+			/* Leaves, and any junk an invalid entry held (as
+			 * vunmap_pte_range's ptep_get_and_clear). */
+			if (desc_is_leaf(s, level, d))
+				cleared++;
+			pt_write(m, table, idx, 0);
+		}
+		if (base + (span - 1) >= hi)
+			return cleared;
+	}
+}
+
+long mmu_unmap_range(struct vmf_machine *m, vaddr_t va, uint64_t size)
+{
+	struct mmu_state *s = m ? m->mmu : NULL;
+	uint64_t pmask;
+	struct unmap_refusal why;
+
+	if (!s)
+		return -VMF_EINVAL;
+	pmask = (1ull << s->page_shift) - 1;
+	if ((va & pmask) || (size & pmask) || !range_ok(s, va, size))
+		return bad_arg(m, "mmu_unmap_range: [0x%llx, +0x%llx) is not a "
+			       "page-aligned range inside TTBR1",
+			       (unsigned long long)va, (unsigned long long)size);
+	if (unmap_check(m, s->ttbr1, s->start_level, va, va + (size - 1), &why))
+		return bad_arg(m, "mmu_unmap_range: %s level-%d entry 0x%llx at "
+			       "0x%llx", why.corrupt ? "corrupt" :
+			       "block only partly inside:", why.level,
+			       (unsigned long long)why.desc,
+			       (unsigned long long)why.va);
+	return unmap_clear(m, s->ttbr1, s->start_level, va, va + (size - 1));
+}
+
+/* ---- raw ----------------------------------------------------------------- */
+
+int mmu_set_raw(struct vmf_machine *m, vaddr_t va, int level, uint64_t desc)
+{
+	struct mmu_state *s = m ? m->mmu : NULL;
+	struct pt_path p;
+	enum pt_status st;
+	uint64_t idx, old = 0;
+
+	if (!s)
+		return -VMF_EINVAL;
+	if (!va_in_ttbr1(s, va) || level < s->start_level || level > 3)
+		return bad_arg(m, "mmu_set_raw: va 0x%llx level %d",
+			       (unsigned long long)va, level);
+	/* A second reference to one of our table pages would let unmap and
+	 * block maps free a table still in use; re-pointing an entry at the
+	 * table it already holds (to change table attributes) is fine. */
+	if (desc_is_table(level, desc) && pt_owned(m, desc_addr(s, desc))) {
+		st = pt_descend(m, va, level, false, &p);
+		if (st != PT_OK ||
+		    !pt_read(m, p.table, lvl_index(s, va, level), &old) ||
+		    !desc_is_table(level, old) ||
+		    desc_addr(s, old) != desc_addr(s, desc))
+			return bad_arg(m, "mmu_set_raw: 0x%llx would alias "
+				       "table page 0x%llx",
+				       (unsigned long long)desc,
+				       (unsigned long long)desc_addr(s, desc));
+	}
+	st = pt_descend(m, va, level, true, &p);
+	if (st == PT_NOMEM)
+		return -VMF_ENOMEM;
+	if (st != PT_OK)
+		return path_refusal(m, st, &p, va, "set raw");
+	idx = lvl_index(s, va, level);
+	old = 0;
+	pt_read(m, p.table, idx, &old);
+	if (old == desc)
+		return 0;
+	/* The subtree that the new value unlinks is freed. */
+	if (desc_is_table(level, old) && pt_owned(m, desc_addr(s, old)) &&
+	    !(desc_is_table(level, desc) &&
+	      desc_addr(s, desc) == desc_addr(s, old)))
+		pt_free_subtree(m, desc_addr(s, old), level + 1);
+	pt_write(m, p.table, idx, desc);
+	return 0;
+}
+
+/* ---- lookup -------------------------------------------------------------- */
+
+bool mmu_lookup(struct vmf_machine *m, vaddr_t va, uint64_t *desc,
+		int *level, phys_addr_t *pa)
+{
+	struct mmu_walk w;
+
+	if (!m || !m->mmu)
+		return false;
+	mmu_walk(m, va, &w);
+	if (w.fault != MMU_OK)
+		return false;
+	if (desc)
+		*desc = w.desc;
+	if (level)
+		*level = w.level;
+	if (pa)
+		*pa = w.oa + (va & ((1ull << w.shift) - 1));
+	return true;
+}
+
+bool mmu_va_to_pfn(struct vmf_machine *m, vaddr_t va, pfn_t *pfn)
+{
+	phys_addr_t pa;
+
+	if (!mmu_lookup(m, va, NULL, NULL, &pa))
+		return false;
+	if (pfn)
+		*pfn = pa >> m->mmu->page_shift;
+	return true;
+}
