@@ -26,10 +26,20 @@ static void mark_dirty(struct phys_mem *p, pfn_t idx)
 {
 	struct page *pg = &p->pages[idx];
 
+	if (p->seeding)
+		return;
 	if (!(pg->flags & PG_dirty_rst)) {
 		pg->flags |= PG_dirty_rst;
 		p->dirty[p->nr_dirty++] = (uint32_t)idx;
 	}
+}
+
+/* The frame's bytes change too: reset must zero them, not just the
+ * descriptor (most dirty descriptors are free-list links only). */
+static void mark_bytes_dirty(struct phys_mem *p, pfn_t idx)
+{
+	mark_dirty(p, idx);
+	p->pages[idx].flags |= PG_dirty_bytes;
 }
 
 static uint8_t *frame_bytes(struct phys_mem *p, pfn_t idx)
@@ -85,8 +95,27 @@ static void list_del_block(struct phys_mem *p, unsigned node, pfn_t idx,
 
 /* ---- init / reset ------------------------------------------------------ */
 
-static void seed_free_lists(struct phys_mem *p)
+/* Carve each node into the largest aligned blocks that fit and put them
+ * on the free lists; record them as the pristine state. */
+static int seed_free_lists(struct phys_mem *p)
 {
+	size_t cap = 0;
+
+	/* Heads of the previous layout are not on the dirty list. */
+	for (size_t i = 0; i < p->nr_seed; i++)
+		memset(&p->pages[p->seed[i]], 0, sizeof(struct page));
+	p->nr_seed = 0;
+	p->seeded = false;
+	for (unsigned n = 0; n < p->nr_nodes; n++)
+		cap += (size_t)(p->node[n].nr_pages >> (MAX_ORDER - 1)) + MAX_ORDER;
+	free(p->seed);
+	free(p->seed_desc);
+	p->seed = malloc(cap * sizeof(*p->seed));
+	p->seed_desc = malloc(cap * sizeof(*p->seed_desc));
+	if (!p->seed || !p->seed_desc)
+		return -VMF_ENOMEM;
+
+	p->seeding = true;
 	for (unsigned n = 0; n < p->nr_nodes; n++) {
 		struct pglist_data *nd = &p->node[n];
 		pfn_t off = 0;
@@ -99,9 +128,34 @@ static void seed_free_lists(struct phys_mem *p)
 			       off + (1ull << k) > nd->nr_pages)
 				k--;
 			list_add_block(p, n, nd->start_idx + off, k);
+			p->seed[p->nr_seed++] = (uint32_t)(nd->start_idx + off);
 			off += 1ull << k;
 		}
 	}
+	p->seeding = false;
+	for (size_t i = 0; i < p->nr_seed; i++)
+		p->seed_desc[i] = p->pages[p->seed[i]];
+	memcpy(p->seed_node, p->node, sizeof(p->node));
+	p->seeded = true;
+	return 0;
+}
+
+/* The pristine descriptor of a frame: a seeded head's, or all zero. */
+static void restore_pristine(struct phys_mem *p, pfn_t idx)
+{
+	size_t lo = 0, hi = p->nr_seed;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (p->seed[mid] < idx)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < p->nr_seed && p->seed[lo] == idx)
+		p->pages[idx] = p->seed_desc[lo];
+	else
+		memset(&p->pages[idx], 0, sizeof(p->pages[idx]));
 }
 
 static void layout_nodes(struct vmf_machine *m)
@@ -142,9 +196,12 @@ int phys_mem_init(struct vmf_machine *m)
 		p->capacity_bytes = bytes;
 		p->nr_dirty = 0;
 	}
+	if (p->seeded && p->page_shift == m->page_shift &&
+	    p->nr_pages == want && p->nr_nodes == m->cfg.nr_nodes &&
+	    p->base == m->cfg.phys_base)
+		return 0; /* phys_mem_reset already restored the pristine state */
 	layout_nodes(m);
-	seed_free_lists(p);
-	return 0;
+	return seed_free_lists(p);
 }
 
 void phys_mem_reset(struct vmf_machine *m)
@@ -155,10 +212,12 @@ void phys_mem_reset(struct vmf_machine *m)
 
 	for (pfn_t i = 0; i < p->nr_dirty; i++) {
 		pfn_t idx = p->dirty[i];
-		memset(&p->pages[idx], 0, sizeof(p->pages[idx]));
-		memset(p->bytes + idx * frame, 0, frame);
+		if (p->pages[idx].flags & PG_dirty_bytes)
+			memset(p->bytes + idx * frame, 0, frame);
+		restore_pristine(p, idx);
 	}
 	p->nr_dirty = 0;
+	memcpy(p->node, p->seed_node, sizeof(p->node));
 }
 
 void phys_mem_destroy(struct vmf_machine *m)
@@ -168,6 +227,8 @@ void phys_mem_destroy(struct vmf_machine *m)
 	free(p->bytes);
 	free(p->pages);
 	free(p->dirty);
+	free(p->seed);
+	free(p->seed_desc);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -311,7 +372,9 @@ struct page *alloc_pages_owner(struct vmf_machine *m, int node, gfp_t gfp,
 			 p->nr_nodes);
 		return NULL;
 	}
-	if (!vmf_should_fail(m, FAULT_PAGE_ALLOC)) {
+	/* Page-table pages answer to FAULT_PGTABLE, which the MMU code asks
+	 * itself (fault.h: "instead of FAULT_PAGE_ALLOC"). */
+	if (owner == OWNER_PGTABLE || !vmf_should_fail(m, FAULT_PAGE_ALLOC)) {
 		int first = node == NUMA_NO_NODE ? local_node(m) : node;
 		unsigned tries = (gfp & __GFP_THISNODE) ? 1 : p->nr_nodes;
 		for (unsigned t = 0; t < tries && !got; t++)
@@ -338,8 +401,11 @@ struct page *alloc_pages_owner(struct vmf_machine *m, int node, gfp_t gfp,
 		p->pages[idx + i].flags |= PG_tail;
 		p->pages[idx + i].owner = (uint8_t)owner;
 	}
-	if (gfp & __GFP_ZERO)
+	if (gfp & __GFP_ZERO) {
+		for (pfn_t i = 0; i < (1ull << order); i++)
+			mark_bytes_dirty(p, idx + i);
 		memset(frame_bytes(p, idx), 0, frame << order);
+	}
 	return head;
 }
 
@@ -393,7 +459,7 @@ int __free_pages(struct vmf_machine *m, struct page *page, unsigned order)
 	/* Release the block: clear head/tail marks, poison the contents. */
 	for (pfn_t i = 0; i < (1ull << order); i++) {
 		struct page *pg = &p->pages[idx + i];
-		mark_dirty(p, idx + i);
+		mark_bytes_dirty(p, idx + i); /* poisoned below */
 		pg->flags &= (uint8_t)~PG_STATE_MASK;
 		pg->order = 0;
 		pg->owner = OWNER_NONE;
@@ -444,7 +510,7 @@ static void mark_range_dirty(struct phys_mem *p, size_t off, size_t len)
 		return;
 	for (pfn_t i = off >> p->page_shift; i <= (off + len - 1) >> p->page_shift;
 	     i++)
-		mark_dirty(p, i);
+		mark_bytes_dirty(p, i);
 }
 
 bool phys_read(struct vmf_machine *m, phys_addr_t pa, void *buf, size_t len)
@@ -486,7 +552,7 @@ uint8_t *phys_frame(struct vmf_machine *m, pfn_t pfn)
 
 	if (!pfn_valid(m, pfn))
 		return NULL;
-	mark_dirty(&m->phys, pfn - base);
+	mark_bytes_dirty(&m->phys, pfn - base);
 	return frame_bytes(&m->phys, pfn - base);
 }
 

@@ -132,8 +132,8 @@ static int same_memory(struct vmf_machine *a, struct vmf_machine *b)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		struct page pa = a->phys.pages[i], pb = b->phys.pages[i];
-		pa.flags &= (uint8_t)~PG_dirty_rst;
-		pb.flags &= (uint8_t)~PG_dirty_rst;
+		pa.flags &= (uint8_t)~(PG_dirty_rst | PG_dirty_bytes);
+		pb.flags &= (uint8_t)~(PG_dirty_rst | PG_dirty_bytes);
 		if (memcmp(&pa, &pb, sizeof(pa)))
 			return 0;
 	}

@@ -29,6 +29,7 @@
 #define PG_buddy 0x01u    /* head of a free block (page->order valid) */
 #define PG_head 0x02u     /* head of an allocated block (order valid) */
 #define PG_tail 0x04u     /* a non-head frame of an allocated block */
+#define PG_dirty_bytes 0x40u /* frame bytes written since reset */
 #define PG_dirty_rst 0x80u /* on the reset dirty list (bookkeeping only) */
 
 /* Who owns an allocated frame; for checkers and dumps only. */
@@ -76,6 +77,15 @@ struct phys_mem {
 	unsigned nr_nodes;
 	phys_addr_t base;
 	struct pglist_data node[VMF_MAX_NODES];
+	/* Pristine state = right after seeding the free lists at boot. The
+	 * seeded heads are kept here so reset restores only what a run
+	 * dirtied, instead of re-seeding (which costs O(RAM / 4 MiB)). */
+	uint32_t *seed;          /* frame indices of seeded heads, ascending */
+	struct page *seed_desc;  /* their pristine descriptors */
+	size_t nr_seed;
+	struct pglist_data seed_node[VMF_MAX_NODES];
+	bool seeded;             /* seed matches the current layout */
+	bool seeding;            /* seeding writes are pristine, not dirty */
 };
 
 /* Allocate 2^order frames on node (or NUMA_NO_NODE: node 0 first), falling
