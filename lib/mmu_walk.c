@@ -251,23 +251,21 @@ struct mmu_result mmu_write(struct vmf_machine *m, vaddr_t va,
 
 const char *mmu_fault_name(enum mmu_fault f)
 {
-	switch (f) {
-	case MMU_OK:
-		return "ok";
-	case MMU_FAULT_ADDRESS_SIZE:
-		return "address_size";
-	case MMU_FAULT_TRANSLATION:
-		return "translation";
-	case MMU_FAULT_ACCESS_FLAG:
-		return "access_flag";
-	case MMU_FAULT_PERMISSION:
-		return "permission";
-	case MMU_FAULT_EXTERNAL:
-		return "external_abort";
-	case MMU_FAULT_BAD_ARG:
-		return "bad_arg";
-	}
-	return "?";
+	/* A table of char arrays, not a switch of string returns: clang turns
+	 * the latter into a pointer table, writable data in PIE objects. */
+	static const char names[][16] = {
+		[MMU_OK] = "ok",
+		[MMU_FAULT_ADDRESS_SIZE] = "address_size",
+		[MMU_FAULT_TRANSLATION] = "translation",
+		[MMU_FAULT_ACCESS_FLAG] = "access_flag",
+		[MMU_FAULT_PERMISSION] = "permission",
+		[MMU_FAULT_EXTERNAL] = "external_abort",
+		[MMU_FAULT_BAD_ARG] = "bad_arg",
+	};
+
+	if ((unsigned)f >= sizeof(names) / sizeof(names[0]) || !names[f][0])
+		return "?";
+	return names[f];
 }
 
 uint64_t mmu_par_el1(const struct mmu_result *r)
