@@ -1,0 +1,242 @@
+/* The shadow reference model: an independent prediction of everything the
+ * vmalloc library does, checked against the machine after every command.
+ *
+ * The shadow never calls the library. The interpreter (interp.c) executes a
+ * command on the library, then tells the shadow what it asked and what came
+ * back; the shadow runs its own model of the same call (plain sorted arrays
+ * and linear scans, its own reading of the notes) and compares. Everything
+ * else it compares (counters, warnings, TLB flush events, page-table
+ * entries of the areas a command touched, the busy-area list at OP_CHECK)
+ * it reads through struct sh_observer, which the interpreter implements
+ * over the machine: observations only, never used to predict.
+ *
+ * docs/shadow.md lists every check, where it runs and what it compares. */
+#ifndef VMFUZZ_HARNESS_SHADOW_H
+#define VMFUZZ_HARNESS_SHADOW_H
+
+#include <stdio.h>
+
+#include <vmfuzz/config.h>
+#include <vmfuzz/fault.h>
+#include <vmfuzz/mmu.h>
+#include <vmfuzz/types.h>
+#include <vmfuzz/warn.h>
+
+struct shadow;
+
+/* The shadow's own copies of the kernel's vm_struct flags (4.19
+ * include/linux/vmalloc.h). */
+#define SH_VM_IOREMAP 0x1ul
+#define SH_VM_ALLOC 0x2ul
+#define SH_VM_MAP 0x4ul
+#define SH_VM_USERMAP 0x8ul
+#define SH_VM_VPAGES 0x10ul
+#define SH_VM_UNINITIALIZED 0x20ul
+#define SH_VM_NO_GUARD 0x40ul
+#define SH_VM_FLAGS_MASK 0x7ful /* flags a caller may pass */
+
+/* State of a busy area (in the busy tree). */
+enum sh_state {
+	SH_LIVE = 1,     /* in use */
+	SH_LAZY = 2,     /* freed, awaiting purge */
+	SH_DEFERRED = 3, /* on a per-CPU deferred-free list */
+};
+
+/* Owners of physical pages the harness takes itself. */
+enum sh_owner {
+	SH_OWN_NONE = 0,
+	SH_OWN_VMALLOC, /* data page of a vmalloc area */
+	SH_OWN_VMAP,    /* page the harness handed to vmap */
+	SH_OWN_FRAG,    /* page held by OP_FRAGMENT */
+};
+
+/* ---- observations (filled by the interpreter) ---------------------------- */
+
+struct sh_counters {
+	/* warnings */
+	uint64_t warn_seq;
+	uint32_t warn_count[WARN_KIND_NR];
+	/* fault injection: calls seen per site */
+	uint64_t fault_calls[FAULT_SITE_NR];
+	/* memory accounting */
+	uint64_t node_free[VMF_MAX_NODES];
+	uint64_t pgtable_pages;
+	uint64_t km_objects;
+	/* TLB */
+	uint64_t flush_seq;
+	uint64_t tlb_hits, tlb_misses, tlb_fills;
+	/* vmalloc_observe() */
+	uint64_t nr_busy, nr_lazy, vmap_lazy_nr, lazy_max_pages;
+	bool cache_set;
+	vaddr_t cache_va_start;
+	uint64_t cached_hole_size;
+	vaddr_t cached_vstart;
+	uint64_t cached_align;
+	uint64_t nr_purges, nr_purge_calls, nr_overflow_purges;
+	uint64_t nr_deferred[VMF_MAX_CPUS];
+	uint64_t nr_leaked_pages;
+	bool initialized;
+};
+
+struct sh_page_obs {
+	bool mapped;        /* a valid leaf */
+	int level;
+	uint64_t desc;
+	phys_addr_t pa;
+	bool ram;           /* pa is a RAM frame */
+	bool allocated;     /* the frame is an allocated (not free) block */
+	unsigned owner;     /* enum page_owner of the frame */
+	pfn_t vmalloc_pfn;  /* vmalloc_to_pfn(va): the library's own walk */
+};
+
+struct sh_area_obs {
+	vaddr_t start, end;
+	enum sh_state state;
+	bool has_vm;        /* a vm_struct is attached */
+};
+
+struct sh_observer {
+	void *ctx;
+	void (*counters)(void *ctx, struct sh_counters *c);
+	/* The warning with sequence number seq: false if it left the ring. */
+	bool (*warn_get)(void *ctx, uint64_t seq, enum vmf_warn_kind *kind,
+			 const char **text);
+	bool (*flush_get)(void *ctx, uint64_t seq, enum tlb_flush_kind *kind,
+			  vaddr_t *start, vaddr_t *end);
+	/* Page-table view of one page (mmu_lookup + the frame's struct page). */
+	void (*page)(void *ctx, vaddr_t va, struct sh_page_obs *o);
+	/* Does any TLB entry translate an address of [start, end)? */
+	bool (*tlb_maps)(void *ctx, vaddr_t start, vaddr_t end);
+	/* The busy area containing addr (find_vmap_area). */
+	bool (*area_at)(void *ctx, vaddr_t addr, struct sh_area_obs *a);
+};
+
+/* A disagreement: which check, and the details (expected vs actual). */
+struct sh_fail {
+	char check[48];
+	char detail[4096];
+};
+
+/* ---- life cycle ------------------------------------------------------------ */
+
+struct shadow *shadow_new(void);
+void shadow_destroy(struct shadow *sh);
+/* Start of an input: cfg is the machine's resolved config. */
+int shadow_reset(struct shadow *sh, const struct vmf_config *cfg,
+		 const struct sh_observer *obs);
+/* Every command: begin before executing it on the library, verify after
+ * (the per-command checks, proportional to what the command touched). */
+void shadow_begin(struct shadow *sh);
+int shadow_verify(struct shadow *sh, struct sh_fail *f);
+/* OP_CHECK: the library's busy list (address order) against the model. */
+int shadow_check_full(struct shadow *sh, const struct sh_area_obs *areas,
+		      size_t n, struct sh_fail *f);
+/* One-paragraph summary of the model (for reports). */
+void shadow_describe(const struct shadow *sh, FILE *out);
+
+/* ---- commands: what was asked and what the library returned --------------
+ * Each returns 0, or -1 with f filled when the returned value disagrees
+ * with the prediction (the model is updated either way as predicted). */
+
+enum sh_entry {
+	SH_E_VMALLOC,
+	SH_E_VZALLOC,
+	SH_E_VMALLOC_NODE,
+	SH_E_VZALLOC_NODE,
+	SH_E_VMALLOC_32,
+	SH_E_VMALLOC_USER,
+	SH_E_VMALLOC_EXEC,
+	SH_E___VMALLOC,
+	SH_E_NODE_RANGE,
+	SH_E_GET_VM_AREA,
+	SH_E_GET_VM_AREA_NODE,
+	SH_E_VMAP,
+};
+
+struct sh_alloc_req {
+	enum sh_entry entry;
+	uint64_t size;      /* bytes; vmap: unused (count pages) */
+	uint64_t align;
+	vaddr_t start, end;
+	gfp_t gfp;
+	uint64_t prot;
+	unsigned long vm_flags;
+	int node;
+	unsigned count;     /* vmap */
+	const pfn_t *pfns;  /* vmap: the pages handed over */
+};
+
+/* Allocation entry points: observed = returned address (0 = failure). */
+int shadow_alloc(struct shadow *sh, const struct sh_alloc_req *req,
+		 vaddr_t observed, struct sh_fail *f);
+
+enum sh_free_entry {
+	SH_F_VFREE,
+	SH_F_VFREE_ATOMIC,
+	SH_F_VFREE_IRQ,     /* vfree with in_interrupt set */
+	SH_F_VUNMAP,
+	SH_F_REMOVE_VM_AREA, /* remove_vm_area + kfree of what it returns */
+	SH_F_FREE_VM_AREA,   /* free_vm_area(find_vm_area(addr)) */
+};
+
+/* observed: the entry point's return (0 / negative error; for
+ * REMOVE_VM_AREA 1 if a vm_struct came back, 0 if NULL; for
+ * FREE_VM_AREA the find_vm_area result 0/1, then free_vm_area's return
+ * in observed2). */
+int shadow_free(struct shadow *sh, enum sh_free_entry e, vaddr_t addr,
+		long observed, long observed2, struct sh_fail *f);
+
+int shadow_init(struct shadow *sh);
+int shadow_early_add(struct shadow *sh, vaddr_t addr, uint64_t size,
+		     unsigned long flags, int observed, struct sh_fail *f);
+int shadow_early_register(struct shadow *sh, uint64_t size, uint64_t align,
+			  vaddr_t observed, struct sh_fail *f);
+int shadow_run_deferred(struct shadow *sh, unsigned cpu, int observed,
+			struct sh_fail *f);
+void shadow_set_cpu(struct shadow *sh, unsigned cpu);
+void shadow_purge(struct shadow *sh);
+void shadow_unmap_aliases(struct shadow *sh);
+void shadow_fault_set(struct shadow *sh, unsigned site, unsigned mode,
+		      uint64_t n);
+
+/* Pages the harness itself takes (vmap's pages, OP_FRAGMENT) and gives
+ * back. got: the allocation succeeded, pfn its frame. */
+int shadow_harness_page_alloc(struct shadow *sh, enum sh_owner owner,
+			      bool got, pfn_t pfn, struct sh_fail *f);
+int shadow_harness_page_free(struct shadow *sh, pfn_t pfn,
+			     struct sh_fail *f);
+
+/* ---- data through the MMU ---------------------------------------------------
+ * One call per page-sized piece of an access (the interpreter splits an
+ * access at page boundaries and stops after the first fault). */
+struct sh_access {
+	vaddr_t va;
+	size_t len;             /* bytes asked in this piece */
+	enum mmu_access acc;
+	int el;
+	struct mmu_result res;  /* what the MMU said */
+	size_t done;            /* bytes transferred */
+	const uint8_t *buf;     /* read: bytes read; write: bytes written */
+};
+int shadow_access(struct shadow *sh, const struct sh_access *a,
+		  struct sh_fail *f);
+/* Bytes of the last read piece the shadow could predict (the trace only
+ * prints those, so it never shows bytes that depend on the host). */
+size_t shadow_known_mask(struct shadow *sh, vaddr_t va, size_t len,
+			 uint8_t *known);
+
+int shadow_vmalloc_to_page(struct shadow *sh, vaddr_t va, bool found,
+			   pfn_t pfn, struct sh_fail *f);
+int shadow_vread(struct shadow *sh, vaddr_t va, uint64_t len, long ret,
+		 const uint8_t *buf, struct sh_fail *f);
+
+/* A page-aligned address of the window no busy area covers, the first at
+ * or after window start + hint (wrapping), or the window's end if the
+ * window is full: what BAD_*_NONEXISTENT frees. */
+vaddr_t shadow_hole(const struct shadow *sh, uint64_t hint);
+
+/* Is va mapped by a live area of the model (the write policy asks it before
+ * writing, to know a write will not go through a stale entry it predicts). */
+bool shadow_va_mapped(const struct shadow *sh, vaddr_t va);
+
+#endif

@@ -1,0 +1,288 @@
+/* Internals of the shadow model, shared by harness/shadow*.c only.
+ *
+ * Plain data: the busy areas in an address-sorted array, page tables as
+ * sorted arrays of table keys per level, physical memory as per-node free
+ * counts plus an ownership byte per frame, expected bytes in a pool of
+ * 4 KiB chunks. No library code, no library headers beyond types and
+ * constants. */
+#ifndef VMFUZZ_HARNESS_SHADOW_MODEL_H
+#define VMFUZZ_HARNESS_SHADOW_MODEL_H
+
+#include <stdarg.h>
+
+#include "shadow.h"
+
+#define SH_MAX_WARN 64   /* expected warnings kept (by seq, a ring) */
+#define SH_MAX_FLUSH 16  /* expected flush events kept (by seq, a ring) */
+#define SH_CHUNK 4096u   /* data chunk size */
+#define SH_MAX_CHUNKS 1024
+#define VMF_MAX_ACCESS_PIECE 4096 /* bytes compared per step */
+
+/* ---- busy areas ---------------------------------------------------------- */
+
+enum sh_kind {
+	SHK_EARLY = 1, /* vm_area_add_early / register_early */
+	SHK_VMALLOC,   /* vmalloc family */
+	SHK_ARRAY,     /* nested vmalloc holding a page array */
+	SHK_VMAP,
+	SHK_VMAREA,    /* get_vm_area: reserved, nothing mapped */
+};
+
+struct sh_area {
+	vaddr_t start, end;     /* [start, end) including the guard page */
+	uint8_t state;          /* enum sh_state */
+	uint8_t kind;           /* enum sh_kind */
+	bool has_vm;            /* a vm_struct exists (VM_VM_AREA) */
+	bool zeroed;            /* contents known zero at allocation */
+	bool mapped;            /* PTEs of the first nr_pages pages present */
+	bool array_km;          /* its page array is a kmalloc object */
+	bool ioremap;
+	bool array_owned;       /* holds a live area's page array */
+	unsigned long flags;    /* vm_struct flags */
+	uint64_t prot;
+	uint64_t size;          /* requested bytes */
+	uint64_t nr_pages;      /* data pages (vmalloc) / mapped pages (vmap) */
+	pfn_t *pfns;            /* vmalloc: owned frames, observed at alloc;
+				   vmap: the caller's frames */
+	bool pfns_known;        /* vmalloc: pfns observed */
+	uint64_t node_pages[VMF_MAX_NODES]; /* vmalloc: predicted per node */
+	vaddr_t array_va;       /* nested area holding the page array, or 0 */
+	uint64_t lazy_seq;      /* order on the purge list */
+	uint64_t defer_seq;     /* order on a deferred list */
+	unsigned defer_cpu;
+	uint32_t data_id;       /* expected-bytes key, 0 = nothing written */
+	/* the placement request that made it (independent sanity checks) */
+	uint64_t req_align;
+	vaddr_t req_vstart, req_vend;
+};
+
+struct sh_busy {
+	struct sh_area *a;
+	size_t n, cap;
+};
+
+/* ---- placement policy (a small plug-in interface) ----------------------
+ * A policy predicts where one alloc_vmap_area attempt lands, given the busy
+ * areas (sorted, lazy ones included), and keeps whatever state it needs
+ * through the inserted/releasing notifications. The overflow -> purge ->
+ * retry loop, the purge itself and everything else are common. */
+struct sh_place_ops {
+	const char *name;
+	void (*reset)(void *st);
+	/* One attempt: 0 and *addr, or -1 (overflow). */
+	int (*attempt)(void *st, const struct sh_busy *b, uint64_t size,
+		       uint64_t align, vaddr_t vstart, vaddr_t vend,
+		       vaddr_t *addr);
+	/* An area was inserted at index idx by a successful attempt. */
+	void (*inserted)(void *st, const struct sh_busy *b, size_t idx);
+	/* Area idx is about to leave the busy set (released by a purge, or
+	 * an early area... never: early areas stay). */
+	void (*releasing)(void *st, const struct sh_busy *b, size_t idx);
+	/* Compare the policy state with the library's observation. */
+	int (*compare)(const void *st, const struct sh_counters *obs,
+		       char *why, size_t why_len);
+	void (*describe)(const void *st, char *buf, size_t len);
+};
+
+struct sh_legacy {
+	bool cache_set;
+	vaddr_t cache_start;   /* free_vmap_cache: start of that busy area */
+	uint64_t hole;         /* cached_hole_size */
+	vaddr_t vstart;        /* cached_vstart */
+	uint64_t align;        /* cached_align */
+};
+
+/* Filled at run time: a table of function pointers in static storage
+ * would be writable data (relocations) to nm. */
+void sh_place_legacy_ops(struct sh_place_ops *ops);
+
+/* ---- page tables and physical memory ----------------------------------- */
+
+struct sh_keys {
+	uint64_t *k;
+	size_t n, cap;
+};
+
+struct sh_pt {
+	unsigned page_shift, stride, va_bits;
+	int start_level;
+	struct sh_keys tables[4]; /* level L: keys va >> shift(L - 1) */
+	uint64_t pages;           /* table pages incl. the root */
+};
+
+struct sh_phys {
+	unsigned nr_nodes;
+	pfn_t base_pfn;
+	uint64_t nr_frames;
+	uint64_t node_lo[VMF_MAX_NODES], node_hi[VMF_MAX_NODES];
+	uint64_t node_free[VMF_MAX_NODES];
+	uint8_t *owner;           /* per frame: enum sh_owner */
+	size_t owner_cap;
+	/* frames marked in owner this input (for a proportional reset) */
+	pfn_t *touched;
+	size_t nr_touched, touched_cap;
+};
+
+/* ---- expected bytes ------------------------------------------------------- */
+
+enum { SH_B_BASE = 0, SH_B_KNOWN = 1, SH_B_UNKNOWN = 2 };
+
+struct sh_chunk_slot {
+	uint32_t data_id;   /* 0 = empty */
+	uint32_t chunk_no;
+	uint32_t pool;      /* index into the pool */
+};
+
+struct sh_data {
+	uint8_t *bytes;     /* SH_MAX_CHUNKS * SH_CHUNK */
+	uint8_t *state;     /* same size: SH_B_* */
+	uint32_t used;      /* pool chunks handed out this input */
+	struct sh_chunk_slot *slots; /* open addressing, 2 * SH_MAX_CHUNKS */
+	uint32_t *slot_of;  /* pool chunk -> its slot (for reset) */
+	uint32_t nr_slots;
+	uint32_t next_id;
+	bool overflow;      /* pool exhausted: later writes are unknown */
+};
+
+/* ---- expectations of the current command --------------------------------- */
+
+struct sh_warn_exp {
+	enum vmf_warn_kind kind;
+	char text[VMF_WARN_TEXT];
+	bool text_known;        /* text must be exactly this */
+	bool text_contains;     /* text must contain this */
+};
+
+struct sh_flush_exp {
+	enum tlb_flush_kind kind;
+	vaddr_t start, end;
+};
+
+enum sh_pending_kind {
+	SH_P_NEW_AREA,   /* a new area: bounds, mapping, owners, TLB */
+	SH_P_UNMAPPED,   /* a range whose PTEs must now be clear */
+	SH_P_PURGED,     /* a purged range: no TLB entry may map it */
+};
+
+struct sh_pending {
+	enum sh_pending_kind kind;
+	vaddr_t start, end;
+};
+
+struct shadow {
+	struct vmf_config cfg;
+	struct sh_observer obs;
+	uint64_t page_size;
+	unsigned page_shift;
+	uint64_t totalram;
+	uint64_t lazy_max;
+	vaddr_t vm_start, vm_end; /* the vmalloc window */
+
+	struct sh_busy busy;
+	/* placement: the policy's hooks and its state (only legacy in v1;
+	 * a second policy adds its state here and a case in shadow_reset) */
+	struct sh_place_ops place;
+	void *place_state;
+	struct sh_legacy legacy;
+
+	struct sh_pt pt;
+	struct sh_phys phys;
+	struct sh_data data;
+
+	/* fault injection, mirrored */
+	unsigned fault_mode[FAULT_SITE_NR];
+	uint64_t fault_nth[FAULT_SITE_NR];
+
+	/* context */
+	unsigned cur_cpu;
+	bool in_interrupt;
+	bool initialized;
+	/* early areas before init: [start, end) list, sorted */
+	struct sh_busy early;
+	uint64_t early_off;       /* vm_area_register_early's vm_init_off */
+
+	uint64_t lazy_seq, defer_seq;
+	bool accessed;            /* this command went through the MMU */
+	uint64_t prev_tlb[3];     /* hits, misses, fills after the last one */
+
+	/* expected observations (absolute) */
+	struct sh_counters exp;
+
+	/* this command */
+	struct sh_warn_exp warns[SH_MAX_WARN];   /* [seq % SH_MAX_WARN] */
+	size_t nr_warns;                         /* of this command */
+	bool warns_overflow;
+	uint64_t warn_seq_before;
+	struct sh_flush_exp flushes[SH_MAX_FLUSH]; /* [seq % SH_MAX_FLUSH] */
+	size_t nr_flushes;                         /* of this command */
+	uint64_t flush_seq_before;
+	struct sh_pending *pending;  /* grows; kept across inputs */
+	size_t nr_pending, pending_cap;
+	bool pending_overflow;       /* host OOM only */
+
+	char scratch[512];
+};
+
+/* ---- shadow.c helpers used by the other files ------------------------------ */
+int sh_fail(struct sh_fail *f, const char *check, const char *fmt, ...)
+	VMF_PRINTF(3, 4);
+void sh_expect_warn(struct shadow *sh, enum vmf_warn_kind kind,
+		    const char *fmt, ...) VMF_PRINTF(3, 4);
+void sh_expect_warn_kind(struct shadow *sh, enum vmf_warn_kind kind);
+/* A warning whose text must contain the kernel's phrase. */
+void sh_expect_warn_phrase(struct shadow *sh, enum vmf_warn_kind kind,
+			   const char *phrase);
+bool sh_should_fail(struct shadow *sh, enum vmf_fault_site site);
+const char *sh_warn_name(enum vmf_warn_kind kind);
+const char *sh_site_name(unsigned site);
+void sh_add_pending(struct shadow *sh, enum sh_pending_kind kind,
+		    vaddr_t start, vaddr_t end);
+
+/* ---- shadow_area.c: the busy array --------------------------------------- */
+size_t sh_busy_lower(const struct sh_busy *b, vaddr_t start); /* first >= */
+struct sh_area *sh_busy_find(struct sh_busy *b, vaddr_t start);
+/* The area with start <= addr < end, or NULL. */
+struct sh_area *sh_busy_containing(struct sh_busy *b, vaddr_t addr);
+/* Insert (sorted); returns its index, or (size_t)-1 on host OOM. */
+size_t sh_busy_insert(struct sh_busy *b, const struct sh_area *a);
+void sh_busy_remove(struct sh_busy *b, size_t idx);
+void sh_busy_clear(struct sh_busy *b);
+void sh_busy_free(struct sh_busy *b);
+
+/* ---- shadow_pt.c: page tables and frames --------------------------------- */
+void sh_pt_reset(struct sh_pt *pt, const struct vmf_config *cfg);
+void sh_pt_free(struct sh_pt *pt);
+/* Tables the map of [va, va + nr pages) needs, allocated top-down region by
+ * region as the library's map does: 0, or -VMF_ENOMEM when one cannot be
+ * had (those before it stay). Uses sh_should_fail and the node model. */
+int sh_pt_map(struct shadow *sh, vaddr_t va, uint64_t nr);
+/* Translation-fault level for an address no leaf maps: the first level
+ * whose entry is invalid (0 for an address outside TTBR1). */
+int sh_pt_fault_level(const struct sh_pt *pt, vaddr_t va);
+bool sh_pt_in_ttbr1(const struct sh_pt *pt, vaddr_t va);
+
+int sh_phys_reset(struct sh_phys *p, const struct vmf_config *cfg);
+void sh_phys_free(struct sh_phys *p);
+int sh_phys_node_of(const struct sh_phys *p, pfn_t pfn); /* -1: not RAM */
+/* One order-0 page from node (NUMA_NO_NODE: the local node) with fallback
+ * unless __GFP_THISNODE: the node it comes from, or -1. */
+int sh_phys_take(struct shadow *sh, int node, gfp_t gfp);
+void sh_phys_give(struct shadow *sh, pfn_t pfn);
+void sh_phys_set_owner(struct sh_phys *p, pfn_t pfn, uint8_t owner);
+uint8_t sh_phys_owner(const struct sh_phys *p, pfn_t pfn);
+
+/* ---- shadow_data.c: expected bytes ------------------------------------- */
+int sh_data_init(struct sh_data *d);
+void sh_data_reset(struct sh_data *d);
+void sh_data_free(struct sh_data *d);
+/* Bytes [off, off + len) of an area (off < SH_MAX area size): expected
+ * value and state (SH_B_KNOWN / SH_B_UNKNOWN after resolving the
+ * baseline: zeroed -> known 0). */
+void sh_data_expect(struct sh_data *d, const struct sh_area *a, uint64_t off,
+		    size_t len, uint8_t *val, uint8_t *known);
+void sh_data_store(struct sh_data *d, struct sh_area *a, uint64_t off,
+		   const uint8_t *buf, size_t len);
+void sh_data_forget(struct sh_data *d, struct sh_area *a, uint64_t off,
+		    size_t len);
+
+#endif
