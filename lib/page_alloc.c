@@ -34,12 +34,36 @@ static void mark_dirty(struct phys_mem *p, pfn_t idx)
 	}
 }
 
-/* The frame's bytes change too: reset must zero them, not just the
- * descriptor (most dirty descriptors are free-list links only). */
-static void mark_bytes_dirty(struct phys_mem *p, pfn_t idx)
+static uint8_t *frame_bytes(struct phys_mem *p, pfn_t idx);
+
+/* The uniform contents of a frame whose bytes are not materialised. */
+static int frame_fill(const struct page *pg)
 {
+	return (pg->flags & PG_poison) ? PAGE_POISON : 0;
+}
+
+/* Give the whole frame one value without writing it (free, zeroing). */
+static void set_fill(struct phys_mem *p, pfn_t idx, int byte)
+{
+	struct page *pg = &p->pages[idx];
+
 	mark_dirty(p, idx);
-	p->pages[idx].flags |= PG_dirty_bytes;
+	pg->flags &= (uint8_t)~(PG_bytes | PG_poison);
+	if (byte)
+		pg->flags |= PG_poison;
+}
+
+/* About to write part of the frame: its buffer must hold its contents. */
+static void materialize(struct phys_mem *p, pfn_t idx)
+{
+	struct page *pg = &p->pages[idx];
+
+	mark_dirty(p, idx);
+	if (!(pg->flags & PG_bytes)) {
+		memset(frame_bytes(p, idx), frame_fill(pg),
+		       (size_t)1 << p->page_shift);
+		pg->flags |= PG_bytes;
+	}
 }
 
 static uint8_t *frame_bytes(struct phys_mem *p, pfn_t idx)
@@ -102,8 +126,10 @@ static int seed_free_lists(struct phys_mem *p)
 	size_t cap = 0;
 
 	/* Heads of the previous layout are not on the dirty list. */
-	for (size_t i = 0; i < p->nr_seed; i++)
+	for (size_t i = 0; i < p->nr_seed; i++) {
 		memset(&p->pages[p->seed[i]], 0, sizeof(struct page));
+		p->seed_map[p->seed[i] >> 3] = 0;
+	}
 	p->nr_seed = 0;
 	p->seeded = false;
 	for (unsigned n = 0; n < p->nr_nodes; n++)
@@ -112,7 +138,9 @@ static int seed_free_lists(struct phys_mem *p)
 	free(p->seed_desc);
 	p->seed = malloc(cap * sizeof(*p->seed));
 	p->seed_desc = malloc(cap * sizeof(*p->seed_desc));
-	if (!p->seed || !p->seed_desc)
+	if (!p->seed_map)
+		p->seed_map = calloc((size_t)(p->capacity_pages + 7) / 8, 1);
+	if (!p->seed || !p->seed_desc || !p->seed_map)
 		return -VMF_ENOMEM;
 
 	p->seeding = true;
@@ -129,6 +157,8 @@ static int seed_free_lists(struct phys_mem *p)
 				k--;
 			list_add_block(p, n, nd->start_idx + off, k);
 			p->seed[p->nr_seed++] = (uint32_t)(nd->start_idx + off);
+			p->seed_map[(nd->start_idx + off) >> 3] |=
+				(uint8_t)(1u << ((nd->start_idx + off) & 7));
 			off += 1ull << k;
 		}
 	}
@@ -145,6 +175,10 @@ static void restore_pristine(struct phys_mem *p, pfn_t idx)
 {
 	size_t lo = 0, hi = p->nr_seed;
 
+	if (!(p->seed_map[idx >> 3] & (1u << (idx & 7)))) {
+		memset(&p->pages[idx], 0, sizeof(p->pages[idx]));
+		return;
+	}
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		if (p->seed[mid] < idx)
@@ -182,18 +216,23 @@ int phys_mem_init(struct vmf_machine *m)
 	size_t bytes = (size_t)m->cfg.phys_size;
 
 	if (!p->bytes || p->capacity_pages < want || p->capacity_bytes < bytes) {
+		/* Grow to the largest config seen, so machines alternating
+		 * between configs (fuzz inputs) stop reallocating. */
+		pfn_t cap_pages = p->capacity_pages > want ? p->capacity_pages : want;
+		uint64_t cap_bytes = p->capacity_bytes > bytes ? p->capacity_bytes
+							      : bytes;
 		phys_mem_destroy(m);
 		/* calloc of a large buffer maps zero pages lazily: RSS grows
-		 * only with what the runs touch. */
-		p->bytes = calloc(1, bytes);
-		p->pages = calloc(want, sizeof(*p->pages));
-		p->dirty = calloc(want, sizeof(*p->dirty));
+		 * only with what the runs materialise. */
+		p->bytes = calloc(1, (size_t)cap_bytes);
+		p->pages = calloc(cap_pages, sizeof(*p->pages));
+		p->dirty = calloc(cap_pages, sizeof(*p->dirty));
 		if (!p->bytes || !p->pages || !p->dirty) {
 			phys_mem_destroy(m);
 			return -VMF_ENOMEM;
 		}
-		p->capacity_pages = want;
-		p->capacity_bytes = bytes;
+		p->capacity_pages = cap_pages;
+		p->capacity_bytes = cap_bytes;
 		p->nr_dirty = 0;
 	}
 	if (p->seeded && p->page_shift == m->page_shift &&
@@ -207,15 +246,10 @@ int phys_mem_init(struct vmf_machine *m)
 void phys_mem_reset(struct vmf_machine *m)
 {
 	struct phys_mem *p = phys(m);
-	/* Dirty indices were recorded under the previous page size. */
-	size_t frame = (size_t)1 << p->page_shift;
 
-	for (pfn_t i = 0; i < p->nr_dirty; i++) {
-		pfn_t idx = p->dirty[i];
-		if (p->pages[idx].flags & PG_dirty_bytes)
-			memset(p->bytes + idx * frame, 0, frame);
-		restore_pristine(p, idx);
-	}
+	/* Pristine descriptors say "reads as zero": no byte is written. */
+	for (pfn_t i = 0; i < p->nr_dirty; i++)
+		restore_pristine(p, p->dirty[i]);
 	p->nr_dirty = 0;
 	memcpy(p->node, p->seed_node, sizeof(p->node));
 }
@@ -229,6 +263,7 @@ void phys_mem_destroy(struct vmf_machine *m)
 	free(p->dirty);
 	free(p->seed);
 	free(p->seed_desc);
+	free(p->seed_map);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -357,7 +392,6 @@ struct page *alloc_pages_owner(struct vmf_machine *m, int node, gfp_t gfp,
 	struct phys_mem *p = phys(m);
 	pfn_t idx = 0;
 	bool got = false;
-	size_t frame = (size_t)1 << p->page_shift;
 
 	if (order >= MAX_ORDER) {
 		vmf_warn(m, WARN_PAGE_BAD_ORDER,
@@ -401,11 +435,9 @@ struct page *alloc_pages_owner(struct vmf_machine *m, int node, gfp_t gfp,
 		p->pages[idx + i].flags |= PG_tail;
 		p->pages[idx + i].owner = (uint8_t)owner;
 	}
-	if (gfp & __GFP_ZERO) {
+	if (gfp & __GFP_ZERO)
 		for (pfn_t i = 0; i < (1ull << order); i++)
-			mark_bytes_dirty(p, idx + i);
-		memset(frame_bytes(p, idx), 0, frame << order);
-	}
+			set_fill(p, idx + i, 0);
 	return head;
 }
 
@@ -418,7 +450,6 @@ struct page *alloc_pages_node(struct vmf_machine *m, int node, gfp_t gfp,
 int __free_pages(struct vmf_machine *m, struct page *page, unsigned order)
 {
 	struct phys_mem *p = phys(m);
-	size_t frame = (size_t)1 << p->page_shift;
 	pfn_t idx;
 	unsigned nid;
 
@@ -459,13 +490,12 @@ int __free_pages(struct vmf_machine *m, struct page *page, unsigned order)
 	/* Release the block: clear head/tail marks, poison the contents. */
 	for (pfn_t i = 0; i < (1ull << order); i++) {
 		struct page *pg = &p->pages[idx + i];
-		mark_bytes_dirty(p, idx + i); /* poisoned below */
+		set_fill(p, idx + i, PAGE_POISON);
 		pg->flags &= (uint8_t)~PG_STATE_MASK;
 		pg->order = 0;
 		pg->owner = OWNER_NONE;
 		pg->private = 0;
 	}
-	memset(frame_bytes(p, idx), PAGE_POISON, frame << order);
 
 	/* Merge with free buddies as far as they go. */
 	nid = (unsigned)idx_to_nid(p, idx);
@@ -504,45 +534,65 @@ static bool phys_range(const struct phys_mem *p, phys_addr_t pa, size_t len,
 	return true;
 }
 
-static void mark_range_dirty(struct phys_mem *p, size_t off, size_t len)
+/* The part of [off, off + len) inside the frame holding off. */
+static size_t chunk_len(const struct phys_mem *p, size_t off, size_t len)
 {
-	if (!len)
-		return;
-	for (pfn_t i = off >> p->page_shift; i <= (off + len - 1) >> p->page_shift;
-	     i++)
-		mark_bytes_dirty(p, i);
+	size_t room = ((size_t)1 << p->page_shift) -
+		      (off & (((size_t)1 << p->page_shift) - 1));
+	return room < len ? room : len;
 }
 
 bool phys_read(struct vmf_machine *m, phys_addr_t pa, void *buf, size_t len)
 {
+	struct phys_mem *p = &m->phys;
+	uint8_t *out = buf;
 	size_t off;
 
-	if (!phys_range(&m->phys, pa, len, &off))
+	if (!phys_range(p, pa, len, &off))
 		return false;
-	memcpy(buf, m->phys.bytes + off, len);
+	while (len) {
+		size_t n = chunk_len(p, off, len);
+		const struct page *pg = &p->pages[off >> p->page_shift];
+		if (pg->flags & PG_bytes)
+			memcpy(out, p->bytes + off, n);
+		else
+			memset(out, frame_fill(pg), n);
+		out += n, off += n, len -= n;
+	}
 	return true;
 }
 
 bool phys_write(struct vmf_machine *m, phys_addr_t pa, const void *buf,
 		size_t len)
 {
+	struct phys_mem *p = &m->phys;
+	const uint8_t *src = buf;
 	size_t off;
 
-	if (!phys_range(&m->phys, pa, len, &off))
+	if (!phys_range(p, pa, len, &off))
 		return false;
-	mark_range_dirty(&m->phys, off, len);
-	memcpy(m->phys.bytes + off, buf, len);
+	while (len) {
+		size_t n = chunk_len(p, off, len);
+		materialize(p, off >> p->page_shift);
+		memcpy(p->bytes + off, src, n);
+		src += n, off += n, len -= n;
+	}
 	return true;
 }
 
 bool phys_fill(struct vmf_machine *m, phys_addr_t pa, int byte, size_t len)
 {
+	struct phys_mem *p = &m->phys;
 	size_t off;
 
-	if (!phys_range(&m->phys, pa, len, &off))
+	if (!phys_range(p, pa, len, &off))
 		return false;
-	mark_range_dirty(&m->phys, off, len);
-	memset(m->phys.bytes + off, byte, len);
+	while (len) {
+		size_t n = chunk_len(p, off, len);
+		materialize(p, off >> p->page_shift);
+		memset(p->bytes + off, byte, n);
+		off += n, len -= n;
+	}
 	return true;
 }
 
@@ -552,7 +602,7 @@ uint8_t *phys_frame(struct vmf_machine *m, pfn_t pfn)
 
 	if (!pfn_valid(m, pfn))
 		return NULL;
-	mark_bytes_dirty(&m->phys, pfn - base);
+	materialize(&m->phys, pfn - base);
 	return frame_bytes(&m->phys, pfn - base);
 }
 

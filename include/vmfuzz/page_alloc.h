@@ -14,7 +14,7 @@
  *  - nr_free per node and order, and the totals, equal a recount.
  *
  * A descriptor that is all zero is "pristine": inside a free block and not
- * its head. Reset only zeroes what a run touched (the dirty list), so it
+ * its head. Reset only restores what a run touched (the dirty list), so it
  * costs what the run did, not what the machine has. Never-used RAM reads
  * zero; freed RAM reads PAGE_POISON. */
 #ifndef VMFUZZ_PAGE_ALLOC_H
@@ -29,7 +29,11 @@
 #define PG_buddy 0x01u    /* head of a free block (page->order valid) */
 #define PG_head 0x02u     /* head of an allocated block (order valid) */
 #define PG_tail 0x04u     /* a non-head frame of an allocated block */
-#define PG_dirty_bytes 0x40u /* frame bytes written since reset */
+/* Frame contents are lazy: until a write materialises them in the RAM
+ * buffer (PG_bytes), a frame holds a uniform fill, PAGE_POISON with
+ * PG_poison, else zero. Free, zeroing and reset are then O(1) a frame. */
+#define PG_poison 0x20u   /* !PG_bytes: the frame reads as PAGE_POISON */
+#define PG_bytes 0x40u    /* the RAM buffer holds the frame's contents */
 #define PG_dirty_rst 0x80u /* on the reset dirty list (bookkeeping only) */
 
 /* Who owns an allocated frame; for checkers and dumps only. */
@@ -82,6 +86,7 @@ struct phys_mem {
 	 * dirtied, instead of re-seeding (which costs O(RAM / 4 MiB)). */
 	uint32_t *seed;          /* frame indices of seeded heads, ascending */
 	struct page *seed_desc;  /* their pristine descriptors */
+	uint8_t *seed_map;       /* bit per frame: is a seeded head */
 	size_t nr_seed;
 	struct pglist_data seed_node[VMF_MAX_NODES];
 	bool seeded;             /* seed matches the current layout */
