@@ -243,7 +243,7 @@ static void test_header_values(void)
 	CHECK_EQ(p->cfg.va_bits, 47);
 	CHECK_EQ(p->cfg.vmalloc_start, ls);
 	CHECK_EQ(p->cfg.vmalloc_end, ls + (1 << 20));
-	CHECK_EQ(p->cfg.phys_size, 1ull << 30);
+	CHECK_EQ(p->cfg.phys_size, 32ull << 20);
 	CHECK_EQ(p->cfg.nr_nodes, 4);
 	CHECK_EQ(p->cfg.nr_cpus, 8);
 	/* fls(8) * 32 MiB / 16 KiB */
@@ -253,7 +253,7 @@ static void test_header_values(void)
 	{
 		char *t = print_prog(p);
 
-		CHECK_STR(t, "machine granule=16k va=47 window=1m ram=1g "
+		CHECK_STR(t, "machine granule=16k va=47 window=1m ram=32m "
 			     "nodes=4 cpus=8 lazy=kernel tlb=4096 "
 			     "policy=legacy\n");
 		free(t);
