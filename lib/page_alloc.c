@@ -562,6 +562,28 @@ bool phys_read(struct vmf_machine *m, phys_addr_t pa, void *buf, size_t len)
 	return true;
 }
 
+bool phys_read_u64(struct vmf_machine *m, phys_addr_t pa, uint64_t *val)
+{
+	const struct phys_mem *p = &m->phys;
+	const struct page *pg;
+	const uint8_t *b;
+	size_t off;
+	uint64_t v = 0;
+
+	if ((pa & 7) || !phys_range(p, pa, 8, &off))
+		return false;
+	pg = &p->pages[off >> p->page_shift];
+	if (!(pg->flags & PG_bytes)) {
+		*val = frame_fill(pg) ? 0xaaaaaaaaaaaaaaaaull : 0;
+		return true;
+	}
+	b = p->bytes + off;
+	for (int i = 7; i >= 0; i--) /* compiles to one load on LE hosts */
+		v = (v << 8) | b[i];
+	*val = v;
+	return true;
+}
+
 bool phys_write(struct vmf_machine *m, phys_addr_t pa, const void *buf,
 		size_t len)
 {

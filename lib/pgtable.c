@@ -20,15 +20,7 @@
 bool pt_read(struct vmf_machine *m, phys_addr_t table, uint64_t idx,
 	     uint64_t *desc)
 {
-	uint8_t b[8];
-	uint64_t v = 0;
-
-	if (!phys_read(m, table + idx * 8, b, sizeof(b)))
-		return false;
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | b[i];
-	*desc = v;
-	return true;
+	return phys_read_u64(m, table + idx * 8, desc);
 }
 
 bool pt_write(struct vmf_machine *m, phys_addr_t table, uint64_t idx,

@@ -123,6 +123,10 @@ bool phys_read(struct vmf_machine *m, phys_addr_t pa, void *buf, size_t len);
 bool phys_write(struct vmf_machine *m, phys_addr_t pa, const void *buf,
 		size_t len);
 bool phys_fill(struct vmf_machine *m, phys_addr_t pa, int byte, size_t len);
+/* One aligned little-endian 64-bit word (page-table descriptors): the
+ * walker's hot path. False, touching nothing, if pa is not RAM or not
+ * 8-byte aligned. */
+bool phys_read_u64(struct vmf_machine *m, phys_addr_t pa, uint64_t *val);
 /* Direct pointer to a frame's bytes, for the page-table code; marks the
  * frame dirty. NULL if pfn is not RAM. */
 uint8_t *phys_frame(struct vmf_machine *m, pfn_t pfn);
