@@ -583,6 +583,51 @@ static long unmap_clear(struct vmf_machine *m, phys_addr_t table, int level,
 	}
 }
 
+/* First VA in [lo, hi] (inclusive) under a valid leaf, skipping empty
+ * entries and unreadable tables whole: cost follows the tables, not the
+ * range, so a check over a huge unmapped area stays cheap. */
+static bool scan_mapped(struct vmf_machine *m, phys_addr_t table, int level,
+			vaddr_t lo, vaddr_t hi, vaddr_t *first)
+{
+	struct mmu_state *s = m->mmu;
+	uint64_t span = 1ull << lvl_shift(s, level);
+
+	for (vaddr_t base = lo & ~(span - 1);; base += span) {
+		vaddr_t elo = base < lo ? lo : base;
+		vaddr_t ehi = base + (span - 1) > hi ? hi : base + (span - 1);
+		uint64_t d = 0;
+
+		if (pt_read(m, table, lvl_index(s, base, level), &d)) {
+			if (desc_is_table(level, d)) {
+				if (scan_mapped(m, desc_addr(s, d), level + 1,
+						elo, ehi, first))
+					return true;
+			} else if (desc_is_leaf(s, level, d)) {
+				*first = elo;
+				return true;
+			}
+		}
+		if (base + (span - 1) >= hi)
+			return false;
+	}
+}
+
+bool mmu_range_mapped(struct vmf_machine *m, vaddr_t start, vaddr_t end,
+		      vaddr_t *first)
+{
+	struct mmu_state *s = m ? m->mmu : NULL;
+	vaddr_t where = 0;
+
+	if (!s || end <= start || !va_in_ttbr1(s, start) ||
+	    !va_in_ttbr1(s, end - 1))
+		return false;
+	if (!scan_mapped(m, s->ttbr1, s->start_level, start, end - 1, &where))
+		return false;
+	if (first)
+		*first = where;
+	return true;
+}
+
 long mmu_unmap_range(struct vmf_machine *m, vaddr_t va, uint64_t size)
 {
 	struct mmu_state *s = m ? m->mmu : NULL;

@@ -92,21 +92,26 @@ static int check_live(struct vmf_machine *m, struct vmap_area *va,
 			     "does not point back at it", VA_ARGS(va),
 			     (unsigned long long)vm->array_of);
 	}
-	for (uint64_t i = 0; i < npages; i++) {
+	/* Past the mapped pages (guard page included) nothing is mapped:
+	 * one range probe, since get_vm_area and early areas may span the
+	 * whole window. */
+	{
+		vaddr_t from = va->va_start + (uint64_t)vm->nr_mapped * page, a;
+
+		if (mmu_range_mapped(m, from, va->va_end, &a))
+			FAIL("area " VA_FMT ": page %llu (0x%016llx) is "
+			     "mapped, beyond the %u mapped pages%s",
+			     VA_ARGS(va),
+			     (unsigned long long)((a - va->va_start) / page),
+			     (unsigned long long)a, vm->nr_mapped,
+			     a + page == va->va_end && guard ? " (guard page)"
+							     : "");
+	}
+	for (uint64_t i = 0; i < vm->nr_mapped; i++) {
 		vaddr_t a = va->va_start + i * page;
 		pfn_t pfn = 0;
 		bool mapped = mmu_va_to_pfn(m, a, &pfn);
 
-		if (i >= vm->nr_mapped) {
-			if (mapped)
-				FAIL("area " VA_FMT ": page %llu (0x%016llx) is "
-				     "mapped, beyond the %u mapped pages%s",
-				     VA_ARGS(va), (unsigned long long)i,
-				     (unsigned long long)a, vm->nr_mapped,
-				     i + 1 == npages && guard ?
-					     " (guard page)" : "");
-			continue;
-		}
 		if (!mapped)
 			FAIL("area " VA_FMT ": page %llu (0x%016llx) is not "
 			     "mapped", VA_ARGS(va), (unsigned long long)i,
@@ -137,10 +142,13 @@ static int check_lazy(struct vmf_machine *m, struct vmap_area *va,
 {
 	if (va->vm)
 		FAIL("lazy area " VA_FMT ": still has a vm_struct", VA_ARGS(va));
-	for (vaddr_t a = va->va_start; a < va->va_end; a += m->page_size)
-		if (mmu_va_to_pfn(m, a, NULL))
+	{
+		vaddr_t a;
+
+		if (mmu_range_mapped(m, va->va_start, va->va_end, &a))
 			FAIL("lazy area " VA_FMT ": 0x%016llx is still mapped",
 			     VA_ARGS(va), (unsigned long long)a);
+	}
 	t->nr_lazy++;
 	t->lazy_pages += (va->va_end - va->va_start) >> m->page_shift;
 	return 0;

@@ -210,6 +210,11 @@ int mmu_set_raw(struct vmf_machine *m, vaddr_t va, int level, uint64_t desc);
  * address. Returns false if there is no valid leaf. */
 bool mmu_lookup(struct vmf_machine *m, vaddr_t va, uint64_t *desc,
 		int *level, phys_addr_t *pa);
+/* Is any address of [start, end) under a valid leaf? *first gets the
+ * lowest such address. Costs what the tables hold, not the range's size
+ * (for checks over huge unmapped areas). */
+bool mmu_range_mapped(struct vmf_machine *m, vaddr_t start, vaddr_t end,
+		      vaddr_t *first);
 /* The pfn mapped at va (vmalloc_to_page's walk), false if none. */
 bool mmu_va_to_pfn(struct vmf_machine *m, vaddr_t va, pfn_t *pfn);
 
