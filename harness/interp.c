@@ -938,7 +938,7 @@ static int do_bad(struct vmf_runner *r, const struct vmf_args *a)
 	vaddr_t ws = m->cfg.vmalloc_start, we = m->cfg.vmalloc_end;
 	struct vmf_handle *h;
 	struct sh_alloc_req q;
-	vaddr_t addr;
+	vaddr_t addr = 0;
 
 	res(r, " %s", vmf_bad_name((enum vmf_bad)a->bad));
 	memset(&q, 0, sizeof(q));
