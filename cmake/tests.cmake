@@ -20,3 +20,8 @@ if(TARGET vmfuzz_harness)
 endif()
 add_test(NAME no_global_state
          COMMAND sh ${CMAKE_SOURCE_DIR}/tests/no_globals.sh ${VMF_STATE_ARCHIVES})
+# ... and the check must be able to fail: a canary archive with state.
+add_library(vmf_state_canary STATIC ${CMAKE_SOURCE_DIR}/tests/state_canary.c)
+add_test(NAME no_global_state_bites
+         COMMAND sh ${CMAKE_SOURCE_DIR}/tests/no_globals.sh $<TARGET_FILE:vmf_state_canary>)
+set_tests_properties(no_global_state_bites PROPERTIES WILL_FAIL TRUE)
