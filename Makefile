@@ -25,24 +25,26 @@ test: deps-test
 	@echo "== tests, clang build (ASan+UBSan)"
 	@ctest --preset dev --parallel 2
 
+# Fuzzing jobs (docs/fuzzing.md): TARGET=main|buddy|mmu|rbtree, work in
+# build/fuzz-work/<engine>-<target>/, summary at the end.
 fuzz: deps-fuzz
 	@$(CMAKE) --preset fuzz >/dev/null
 	@$(CMAKE) --build --preset fuzz $(BUILD_FLAGS)
-	@if [ -x tools/fuzz-job.sh ]; then \
-		FUZZ_SECONDS=$(FUZZ_SECONDS) JOBS=$(JOBS) tools/fuzz-job.sh libfuzzer; \
-	else \
-		echo "vmfuzz: library built (build/fuzz); no fuzz target exists yet."; \
-	fi
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) JOBS=$(JOBS) tools/fuzz-job.sh libfuzzer
 
 fuzz-afl: deps-afl
 	@$(CMAKE) --preset afl >/dev/null
 	@$(CMAKE) --build --preset afl $(BUILD_FLAGS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) JOBS=$(JOBS) tools/fuzz-job.sh afl
 
-corpus-min: deps-fuzz
-	@$(CMAKE) --preset fuzz >/dev/null
-	@$(CMAKE) --build --preset fuzz $(BUILD_FLAGS)
-	@tools/corpus-min.sh
+# ENGINE=libfuzzer (default: libFuzzer -merge=1 on build/fuzz) or afl
+# (afl-cmin on build/afl).
+ENGINE ?= libfuzzer
+CORPUS_PRESET = $(if $(filter afl,$(ENGINE)),afl,fuzz)
+corpus-min: deps-$(if $(filter afl,$(ENGINE)),afl,fuzz)
+	@$(CMAKE) --preset $(CORPUS_PRESET) >/dev/null
+	@$(CMAKE) --build --preset $(CORPUS_PRESET) $(BUILD_FLAGS)
+	@ENGINE=$(ENGINE) tools/corpus-min.sh
 
 coverage: deps-coverage
 	@$(CMAKE) --preset coverage >/dev/null

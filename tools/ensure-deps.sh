@@ -6,7 +6,11 @@ want=("cmake:cmake" "ninja:ninja-build" "gcc:gcc" "clang:clang" "nm:binutils"
       "python3:python3")
 files=()
 case "${1:-test}" in
-test|bench) files+=("asan:libclang-rt-14-dev") ;;
+# test: the libFuzzer smoke runs and the OSS-Fuzz build check (zip).
+test) want+=("zip:zip" "unzip:unzip"); files+=("asan:libclang-rt-14-dev" "fuzzer:libclang-rt-14-dev") ;;
+# bench: bench/fuzz_speed.sh builds the fuzz presets; bc for figures;
+# AFL++ for the minimiser comparison and the AFL++ speed (skipped if absent).
+bench) want+=("bc:bc"); files+=("asan:libclang-rt-14-dev" "fuzzer:libclang-rt-14-dev") ;;
 fuzz) files+=("fuzzer:libclang-rt-14-dev") ;;
 afl) want+=("afl-fuzz:afl++" "afl-clang-fast:afl++"); files+=("fuzzer:libclang-rt-14-dev") ;;
 coverage) want+=("llvm-cov-14:llvm-14" "llvm-profdata-14:llvm-14") ;;

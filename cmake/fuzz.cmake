@@ -1,0 +1,151 @@
+# Fuzz targets: every fuzz/fuzz_<name>.c defines LLVMFuzzerTestOneInput
+# (and maybe LLVMFuzzerInitialize) and is built as
+#   fuzz_<name>          libFuzzer binary (VMF_LIBFUZZER, or VMF_FUZZ_SMOKE)
+#                        or AFL++ persistent binary (VMF_AFL, with
+#                        fuzz/driver_afl.c; build with afl-clang-fast)
+#   fuzz_<name>_replay   always: plain replay driver (fuzz/driver_replay.c)
+# with ctest tests:
+#   fuzz_replay_<name>   the replay binary over the target's corpus and its
+#                        saved crashes (every build, gcc included)
+#   fuzz_smoke_<name>    a short deterministic libFuzzer run (-seed=1,
+#                        -runs, capped by -max_total_time) from the corpus,
+#                        new finds into the build dir (libFuzzer builds)
+#
+# The libFuzzer binaries link their own copies of lib/ and harness/ built
+# with -fsanitize=fuzzer-no-link, so coverage feedback reaches the library
+# while the tests, tools and replay binaries keep the plain archives.
+#
+# The target's corpus is build/<preset>/corpus/<name> (cmake/tools.cmake
+# fills it from corpus/<name>/), its crashes crashes/<name>/.
+
+file(GLOB VMF_FUZZ_SRC CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/fuzz/fuzz_*.c)
+
+set(_vmf_is_clang FALSE)
+if(CMAKE_C_COMPILER_ID MATCHES "Clang")
+  set(_vmf_is_clang TRUE)
+endif()
+set(_vmf_smoke_default OFF)
+if(_vmf_is_clang AND VMF_SANITIZE AND NOT VMF_AFL AND NOT VMF_LIBFUZZER)
+  set(_vmf_smoke_default ON)
+endif()
+option(VMF_FUZZ_SMOKE
+       "Build libFuzzer binaries in a clang sanitizer build for ctest smoke runs"
+       ${_vmf_smoke_default})
+set(VMF_FUZZ_SMOKE_RUNS 4000 CACHE STRING "libFuzzer runs per smoke test")
+set(VMF_FUZZ_SMOKE_SECONDS 5 CACHE STRING "time cap per smoke test")
+
+set(_vmf_libfuzzer FALSE)
+if((VMF_LIBFUZZER OR VMF_FUZZ_SMOKE) AND NOT VMF_AFL)
+  if(NOT _vmf_is_clang)
+    message(WARNING "vmfuzz: libFuzzer needs clang; fuzz targets are built "
+                    "as replay binaries only")
+  else()
+    set(_vmf_libfuzzer TRUE)
+  endif()
+endif()
+
+# Instrumented copies of the libraries for the libFuzzer binaries. With
+# VMF_FUZZ_TRACE_CMP OFF the copies get edge counters only: comparison
+# tracing in the per-page loops of lib/ and harness/ costs most of an
+# execution, and the structured input format (symbolic operands plus the
+# dictionary) leaves little for it to solve.
+option(VMF_FUZZ_TRACE_CMP "libFuzzer builds: comparison tracing in lib/ and harness/" OFF)
+set(_vmf_fz_flags -fsanitize=fuzzer-no-link)
+if(NOT VMF_FUZZ_TRACE_CMP)
+  list(APPEND _vmf_fz_flags -fno-sanitize-coverage=trace-cmp)
+endif()
+if(_vmf_libfuzzer)
+  add_library(vmfuzz_fz STATIC ${VMF_LIB_SRC})
+  target_include_directories(vmfuzz_fz PRIVATE ${CMAKE_SOURCE_DIR}/lib)
+  target_compile_options(vmfuzz_fz PRIVATE ${_vmf_fz_flags})
+  set(_vmf_fz_libs vmfuzz_fz)
+  if(TARGET vmfuzz_harness)
+    add_library(vmfuzz_harness_fz STATIC ${VMF_HARNESS_SRC})
+    target_include_directories(vmfuzz_harness_fz PUBLIC ${CMAKE_SOURCE_DIR}/harness)
+    target_compile_options(vmfuzz_harness_fz PRIVATE ${_vmf_fz_flags})
+    target_link_libraries(vmfuzz_harness_fz PUBLIC vmfuzz_fz)
+    set(_vmf_fz_libs vmfuzz_harness_fz vmfuzz_fz)
+  endif()
+endif()
+set(_vmf_plain_libs vmfuzz)
+if(TARGET vmfuzz_harness)
+  set(_vmf_plain_libs vmfuzz_harness vmfuzz)
+endif()
+
+set(VMF_FUZZ_TARGETS "")
+foreach(src ${VMF_FUZZ_SRC})
+  get_filename_component(name ${src} NAME_WE)       # fuzz_main
+  string(REGEX REPLACE "^fuzz_" "" short ${name})   # main
+  # A target written against harness/ needs it to exist.
+  file(STRINGS ${src} _vmf_uses_harness REGEX "#include \"(interp|cmd)\\.h\"")
+  if(_vmf_uses_harness AND NOT TARGET vmfuzz_harness)
+    message(STATUS "vmfuzz: ${name} skipped (harness/ has no sources yet)")
+    continue()
+  endif()
+  list(APPEND VMF_FUZZ_TARGETS ${name})
+
+  set(_incs ${CMAKE_SOURCE_DIR}/lib ${CMAKE_SOURCE_DIR}/harness ${CMAKE_SOURCE_DIR}/fuzz)
+  set(_corpus ${CMAKE_BINARY_DIR}/corpus/${short})
+  set(_crashes ${CMAKE_SOURCE_DIR}/crashes/${short})
+
+  # Targets that do not use harness/ link lib/ alone.
+  if(_vmf_uses_harness)
+    set(_plain ${_vmf_plain_libs})
+    set(_fz ${_vmf_fz_libs})
+  else()
+    set(_plain vmfuzz)
+    set(_fz vmfuzz_fz)
+  endif()
+
+  # Replay driver: every build.
+  add_executable(${name}_replay ${src} ${CMAKE_SOURCE_DIR}/fuzz/driver_replay.c)
+  target_include_directories(${name}_replay PRIVATE ${_incs})
+  target_link_libraries(${name}_replay PRIVATE ${_plain})
+
+  if(_vmf_libfuzzer)
+    add_executable(${name} ${src})
+    target_include_directories(${name} PRIVATE ${_incs})
+    target_compile_options(${name} PRIVATE -fsanitize=fuzzer)
+    target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+    target_link_libraries(${name} PRIVATE ${_fz})
+  elseif(VMF_AFL)
+    add_executable(${name} ${src} ${CMAKE_SOURCE_DIR}/fuzz/driver_afl.c)
+    target_include_directories(${name} PRIVATE ${_incs})
+    target_link_libraries(${name} PRIVATE ${_plain})
+  endif()
+
+  # ctest: replay the corpus and the saved crashes of this target.
+  set(_replay_args ${_corpus})
+  if(IS_DIRECTORY ${_crashes})
+    list(APPEND _replay_args ${_crashes})
+  endif()
+  add_test(NAME fuzz_replay_${short} COMMAND ${name}_replay ${_replay_args})
+  set_tests_properties(fuzz_replay_${short} PROPERTIES TIMEOUT 300
+                       FAIL_REGULAR_EXPRESSION "SIGNATURE:")
+
+  # ctest: a short, deterministic libFuzzer run (new finds stay in the
+  # build dir; the committed corpus is only read).
+  if(_vmf_libfuzzer)
+    set(_flags -seed=1 -runs=${VMF_FUZZ_SMOKE_RUNS}
+               -max_total_time=${VMF_FUZZ_SMOKE_SECONDS}
+               -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=4096
+               -print_final_stats=1)
+    if(EXISTS ${CMAKE_SOURCE_DIR}/fuzz/${name}.dict)
+      list(APPEND _flags -dict=${CMAKE_SOURCE_DIR}/fuzz/${name}.dict)
+    endif()
+    if(EXISTS ${CMAKE_SOURCE_DIR}/fuzz/${name}.options)
+      file(STRINGS ${CMAKE_SOURCE_DIR}/fuzz/${name}.options _ml
+           REGEX "^[ \t]*max_len[ \t]*=")
+      if(_ml)
+        string(REGEX REPLACE ".*=[ \t]*([0-9]+).*" "\\1" _ml "${_ml}")
+        list(APPEND _flags -max_len=${_ml})
+      endif()
+    endif()
+    set(_work ${CMAKE_BINARY_DIR}/fuzz-smoke/${short})
+    list(JOIN _flags " " _flags_str)
+    add_test(NAME fuzz_smoke_${short}
+             COMMAND sh -c "rm -rf '${_work}' && mkdir -p '${_work}/new' && exec '$<TARGET_FILE:${name}>' ${_flags_str} -artifact_prefix='${_work}/' '${_work}/new' '${_corpus}'")
+    set_tests_properties(fuzz_smoke_${short} PROPERTIES TIMEOUT 120
+                         ENVIRONMENT "ASAN_OPTIONS=detect_leaks=1:abort_on_error=1;UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
+  endif()
+endforeach()

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# make coverage: line and branch coverage of lib/ and harness/ reached by
+# the committed corpora (corpus/*, crashes/*), replayed by the coverage
+# build (clang source-based coverage). Writes an HTML report and prints a
+# text summary.
+#
+# Environment: BUILD=build/coverage, LLVM_COV=llvm-cov-14,
+# LLVM_PROFDATA=llvm-profdata-14, QUIET=1 (summary lines only).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build=${BUILD:-build/coverage}
+cov=${LLVM_COV:-llvm-cov-14}
+profdata=${LLVM_PROFDATA:-llvm-profdata-14}
+prof=$build/profiles
+html=$build/html
+for t in "$cov" "$profdata"; do
+	command -v "$t" >/dev/null || { echo "coverage: $t not found (tools/ensure-deps.sh coverage)" >&2; exit 2; }
+done
+rm -rf "$prof" "$html"
+mkdir -p "$prof"
+
+objects=()
+run() { # run BIN ARGS...: profiles merged per binary (%4m)
+	LLVM_PROFILE_FILE="$prof/cov-%4m.profraw" "$@" >/dev/null 2>"$prof/last.err" || {
+		echo "coverage: $* failed:" >&2; tail -n 20 "$prof/last.err" >&2; exit 1; }
+}
+if [ -x "$build/vmfuzz" ]; then
+	args=("$build/corpus/main")
+	[ -d crashes/main ] && args+=(crashes/main)
+	# The binary seeds as the fuzzers run them, the text seeds through the
+	# parser, and the state dumps the tool prints for every seed.
+	run "$build/vmfuzz" replay -q "${args[@]}"
+	run "$build/vmfuzz" replay -q corpus/main
+	for f in "$build"/corpus/main/*.bin; do
+		[ -f "$f" ] || continue
+		run "$build/vmfuzz" vmallocinfo "$f"
+		run "$build/vmfuzz" ptdump "$f"
+		run "$build/vmfuzz" decode "$f"
+	done
+	objects+=("$build/vmfuzz")
+fi
+for r in "$build"/fuzz_*_replay; do
+	[ -x "$r" ] || continue
+	t=$(basename "$r"); t=${t#fuzz_}; t=${t%_replay}
+	[ "$t" = main ] && continue # replayed above, through the tool
+	args=("$build/corpus/$t")
+	[ -d "crashes/$t" ] && args+=("crashes/$t")
+	run "$r" "${args[@]}"
+	objects+=("$r")
+done
+[ ${#objects[@]} -gt 0 ] || { echo "coverage: nothing built in $build" >&2; exit 2; }
+
+"$profdata" merge -sparse "$prof"/*.profraw -o "$prof/merged.profdata"
+objargs=("${objects[0]}")
+for o in "${objects[@]:1}"; do objargs+=(-object "$o"); done
+sources=()
+for d in lib harness; do
+	for f in "$d"/*.c; do [ -f "$f" ] && sources+=("$PWD/$f"); done
+done
+
+"$cov" show -format=html -output-dir="$html" -show-branches=count \
+	-instr-profile="$prof/merged.profdata" "${objargs[@]}" "${sources[@]}" >/dev/null
+"$cov" report -show-branch-summary -instr-profile="$prof/merged.profdata" \
+	"${objargs[@]}" "${sources[@]}" >"$build/coverage-report.txt"
+
+# Per-directory totals from the per-file table: columns are Regions,
+# Missed, Cover, Functions, Missed, Executed, Lines, Missed, Cover,
+# Branches, Missed, Cover.
+summ() {
+	awk -v dir="$1/" '
+	index($1, dir) > 0 || index($1, "/" dir) > 0 {
+		lines += $8; lmiss += $9; br += $11; bmiss += $12
+	}
+	END {
+		lc = lines ? 100 * (lines - lmiss) / lines : 0
+		bc = br ? 100 * (br - bmiss) / br : 0
+		printf "%-9s lines %6.2f%% (%d/%d)   branches %6.2f%% (%d/%d)\n", dir,
+			lc, lines - lmiss, lines, bc, br - bmiss, br
+	}' "$build/coverage-report.txt"
+}
+echo "== coverage of the committed corpora (corpus/, crashes/)"
+[ "${QUIET:-0}" = 1 ] || grep -vE '^(-|Filename|TOTAL)' "$build/coverage-report.txt" |
+	awk 'NF >= 13 { n = split($1, p, "/"); printf "  %-24s lines %7s  branches %7s\n", p[n-1] "/" p[n], $10, $13 }'
+summ lib
+summ harness
+echo "HTML report: $html/index.html"
