@@ -22,6 +22,8 @@ test: deps-test
 	@$(CMAKE) --build --preset dev-gcc $(BUILD_FLAGS)
 	@echo "== tests, gcc build (ASan+UBSan)"
 	@ctest --preset dev-gcc --parallel 2 | tail -n 4
+	@echo "== same traces from the gcc and the clang build"
+	@tests/cross_build_trace.sh build/dev-gcc/vmfuzz build/dev/vmfuzz
 	@echo "== tests, clang build (ASan+UBSan)"
 	@ctest --preset dev --parallel 2
 
