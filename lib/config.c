@@ -6,17 +6,14 @@
 
 #include "util.h"
 
-/* Shift of the VA bits resolved by a table at `level` (ARM ARM D8.2: each
- * level resolves page_shift - 3 bits above the page offset). */
-static unsigned level_shift(unsigned page_shift, int level)
+unsigned vmf_level_shift(unsigned page_shift, int level)
 {
 	return page_shift + (page_shift - 3) * (unsigned)(3 - level);
 }
 
-static int start_level(unsigned page_shift, unsigned va_bits)
+int vmf_start_level(unsigned page_shift, unsigned va_bits)
 {
-	unsigned stride = page_shift - 3;
-	return 4 - (int)((va_bits - 4) / stride);
+	return 4 - (int)((va_bits - 4) / (page_shift - 3));
 }
 
 void vmf_linux_vmalloc_window(unsigned va_bits, unsigned page_shift,
@@ -28,14 +25,14 @@ void vmf_linux_vmalloc_window(unsigned va_bits, unsigned page_shift,
 	 * VMALLOC_END = PAGE_OFFSET - PUD_SIZE - VMEMMAP_SIZE - SZ_64K with
 	 * VMEMMAP_SIZE = 1 << (VA_BITS - PAGE_SHIFT - 1 + 6) and PUD_SIZE the
 	 * size of a level-1 entry, or of the first level when PUD is folded. */
-	int pud_level = start_level(page_shift, va_bits);
+	int pud_level = vmf_start_level(page_shift, va_bits);
 	uint64_t va_start = 0 - (1ull << va_bits);
 	uint64_t page_offset = 0 - (1ull << (va_bits - 1));
 	uint64_t pud_size, vmemmap_size;
 
 	if (pud_level < 1)
 		pud_level = 1;
-	pud_size = 1ull << level_shift(page_shift, pud_level);
+	pud_size = 1ull << vmf_level_shift(page_shift, pud_level);
 	vmemmap_size = 1ull << (va_bits - page_shift - 1 + 6);
 	*start = va_start + (128ull << 20);
 	*end = page_offset - pud_size - vmemmap_size - (64ull << 10);

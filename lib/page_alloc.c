@@ -34,7 +34,10 @@ static void mark_dirty(struct phys_mem *p, pfn_t idx)
 	}
 }
 
-static uint8_t *frame_bytes(struct phys_mem *p, pfn_t idx);
+static uint8_t *frame_bytes(struct phys_mem *p, pfn_t idx)
+{
+	return p->bytes + ((size_t)idx << p->page_shift);
+}
 
 /* The uniform contents of a frame whose bytes are not materialised. */
 static int frame_fill(const struct page *pg)
@@ -64,11 +67,6 @@ static void materialize(struct phys_mem *p, pfn_t idx)
 		       (size_t)1 << p->page_shift);
 		pg->flags |= PG_bytes;
 	}
-}
-
-static uint8_t *frame_bytes(struct phys_mem *p, pfn_t idx)
-{
-	return p->bytes + ((size_t)idx << p->page_shift);
 }
 
 /* ---- free lists -------------------------------------------------------- */

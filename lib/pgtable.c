@@ -52,21 +52,15 @@ static int bad_arg(struct vmf_machine *m, const char *fmt, ...)
 
 int mmu_start_level(const struct vmf_machine *m)
 {
-	/* D8.2.6: start level = 4 - ceil((inputsize - granule) / stride),
-	 * written as 4 - (inputsize - 4) / stride. */
-	unsigned stride;
-
-	if (!m)
-		return 0;
-	stride = m->cfg.page_shift - 3;
-	return 4 - (int)((m->cfg.va_bits - 4) / stride);
+	/* D8.2.6: 4 - ceil((inputsize - granule) / stride). */
+	return m ? vmf_start_level(m->cfg.page_shift, m->cfg.va_bits) : 0;
 }
 
 unsigned mmu_level_shift(const struct vmf_machine *m, int level)
 {
 	if (!m || level < 0 || level > 3)
 		return 0;
-	return m->cfg.page_shift + (m->cfg.page_shift - 3) * (unsigned)(3 - level);
+	return vmf_level_shift(m->cfg.page_shift, level);
 }
 
 bool mmu_va_in_ttbr1(const struct vmf_machine *m, vaddr_t va)

@@ -11,6 +11,11 @@ for d in "$top/corpus/main" "$top/crashes/main"; do
 	"$a" replay -v "$d" >>"$tmp/a" 2>&1 || true
 	"$b" replay -v "$d" >>"$tmp/b" 2>&1 || true
 done
+# Identical but empty would prove nothing: the runs must have executed.
+if ! grep -q ' => ' "$tmp/a"; then
+	echo "cross-build traces: no command ran ($a replay -v printed no trace)"
+	exit 1
+fi
 if ! cmp -s "$tmp/a" "$tmp/b"; then
 	echo "cross-build traces differ ($a vs $b):"
 	diff "$tmp/a" "$tmp/b" | head -20

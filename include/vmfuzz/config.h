@@ -48,6 +48,12 @@ void vmf_config_resolve(struct vmf_config *cfg);
 /* 0 if valid; else -VMF_EINVAL and a message naming the field and why. */
 int vmf_config_check(const struct vmf_config *cfg, char *why, size_t why_len);
 
+/* Translation geometry (Arm ARM D8.2): each level resolves page_shift - 3
+ * VA bits above the page offset; the walk starts at
+ * 4 - (va_bits - 4) / (page_shift - 3) (4K/48 -> 0, 64K/42 -> 2). */
+unsigned vmf_level_shift(unsigned page_shift, int level);
+int vmf_start_level(unsigned page_shift, unsigned va_bits);
+
 /* Linux 4.19 arm64 vmalloc window for a VA size/granule (no KASAN):
  * VMALLOC_START = MODULES_END = VA_START + 2 * 64 MiB (modules + BPF)
  * VMALLOC_END   = PAGE_OFFSET - PUD_SIZE - VMEMMAP_SIZE - 64 KiB. */
