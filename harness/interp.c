@@ -156,23 +156,58 @@ static bool obs_flush_get(void *ctx, uint64_t seq, enum tlb_flush_kind *kind,
 	return true;
 }
 
+/* What the frame under a mapped page is, from its struct page. */
+static void obs_frame(struct vmf_machine *m, struct sh_page_obs *o)
+{
+	const struct page *pg = pfn_to_page(m, o->pa >> m->page_shift);
+
+	if (!pg)
+		return;
+	o->ram = true;
+	o->allocated = (pg->flags & PG_head) && pg->order == 0;
+	o->owner = pg->owner;
+}
+
 static void obs_page(void *ctx, vaddr_t va, struct sh_page_obs *o)
 {
 	struct vmf_runner *r = ctx;
 	struct vmf_machine *m = r->m;
-	const struct page *pg;
 
 	memset(o, 0, sizeof(*o));
 	o->mapped = mmu_lookup(m, va, &o->desc, &o->level, &o->pa);
 	if (!o->mapped)
 		return;
 	o->vmalloc_pfn = vmalloc_to_pfn(m, va);
-	pg = pfn_to_page(m, o->pa >> m->page_shift);
-	if (!pg)
-		return;
-	o->ram = true;
-	o->allocated = (pg->flags & PG_head) && pg->order == 0;
-	o->owner = pg->owner;
+	obs_frame(m, o);
+}
+
+static void obs_pages(void *ctx, vaddr_t va, size_t nr,
+		      struct sh_page_obs *o)
+{
+	struct vmf_runner *r = ctx;
+	struct vmf_machine *m = r->m;
+	struct mmu_leaf leaf[SH_PAGE_BATCH];
+
+	memset(o, 0, nr * sizeof(*o));
+	if (nr > SH_PAGE_BATCH || mmu_lookup_range(m, va, nr, leaf) != nr)
+		return; /* seen as unmapped: the shadow reports it */
+	for (size_t i = 0; i < nr; i++) {
+		o[i].mapped = leaf[i].mapped;
+		if (!o[i].mapped)
+			continue;
+		o[i].level = leaf[i].level;
+		o[i].desc = leaf[i].desc;
+		o[i].pa = leaf[i].pa;
+		obs_frame(m, &o[i]);
+	}
+}
+
+static bool obs_first_mapped(void *ctx, vaddr_t start, vaddr_t end,
+			     vaddr_t *first)
+{
+	struct vmf_runner *r = ctx;
+
+	return mmu_range_mapped(r->m, start, end, first);
 }
 
 static bool obs_tlb_maps(void *ctx, vaddr_t start, vaddr_t end)
@@ -212,6 +247,8 @@ static void observer_init(struct vmf_runner *r, struct sh_observer *o)
 	o->warn_get = obs_warn_get;
 	o->flush_get = obs_flush_get;
 	o->page = obs_page;
+	o->pages = obs_pages;
+	o->first_mapped = obs_first_mapped;
 	o->tlb_maps = obs_tlb_maps;
 	o->area_at = obs_area_at;
 }
@@ -1280,6 +1317,15 @@ int vmf_run_program_hooked(struct vmf_runner *r,
 		r->result[0] = 0;
 		if (hook)
 			hook(arg, r->m, i);
+		if (cmd->op == OP_NOP && r->inited && !hook) {
+			/* Nothing runs, so nothing can disagree (a quarter of
+			 * the opcode space decodes to nop). A hook may change
+			 * the machine between commands: then the nop is
+			 * checked like any command. */
+			if (r->trace)
+				fprintf(r->trace, "#%zu nop =>\n", i);
+			continue;
+		}
 		shadow_begin(r->sh);
 		if (!r->inited && cmd->op != OP_EARLY_ADD &&
 		    cmd->op != OP_EARLY_REGISTER) {

@@ -438,6 +438,18 @@ static unsigned lib_owner(enum sh_kind k)
 	return k == SHK_VMAP ? OWNER_VMAP : OWNER_VMALLOC;
 }
 
+/* vmalloc_to_pfn() is the library's own walk; the pages of an area are
+ * observed with one walk per last-level table instead, and the two are
+ * compared where a walk could go wrong: the first and last page and the
+ * first page under each last-level table. */
+static bool vmalloc_pfn_sampled(const struct shadow *sh,
+				const struct sh_area *a, uint64_t i, vaddr_t va)
+{
+	uint64_t tspan = 1ull << (2 * sh->page_shift - 3);
+
+	return i == 0 || i + 1 == a->nr_pages || !(va & (tspan - 1));
+}
+
 static int verify_new_area(struct shadow *sh, vaddr_t start,
 			   struct sh_fail *f)
 {
@@ -501,6 +513,7 @@ static int verify_new_area(struct shadow *sh, vaddr_t start,
 	    a->kind == SHK_VMAP) {
 		bool own = a->kind != SHK_VMAP;
 		uint64_t per_node[VMF_MAX_NODES] = {0};
+		struct sh_page_obs batch[SH_PAGE_BATCH];
 
 		if (own && !a->pfns && a->nr_pages) {
 			a->pfns = calloc(a->nr_pages, sizeof(*a->pfns));
@@ -509,11 +522,17 @@ static int verify_new_area(struct shadow *sh, vaddr_t start,
 		}
 		for (uint64_t i = 0; i < a->nr_pages; i++) {
 			vaddr_t va = a->start + i * ps;
+			const struct sh_page_obs *pp = &batch[i % SH_PAGE_BATCH];
 			pfn_t pfn;
 			uint64_t want_desc;
 
-			sh->obs.page(sh->obs.ctx, va, &po);
-			if (!po.mapped || po.level != 3)
+			if (i % SH_PAGE_BATCH == 0)
+				sh->obs.pages(sh->obs.ctx, va,
+					      a->nr_pages - i < SH_PAGE_BATCH ?
+						      (size_t)(a->nr_pages - i) :
+						      SH_PAGE_BATCH,
+					      batch);
+			if (!pp->mapped || pp->level != 3)
 				return sh_fail(f, "mapping",
 					       "page %llu of the new area [0x%llx, "
 					       "0x%llx) at 0x%llx is not mapped by "
@@ -522,27 +541,31 @@ static int verify_new_area(struct shadow *sh, vaddr_t start,
 					       (unsigned long long)a->start,
 					       (unsigned long long)a->end,
 					       (unsigned long long)va,
-					       po.mapped ? "mapped" : "unmapped",
-					       po.level);
-			pfn = po.pa >> sh->page_shift;
+					       pp->mapped ? "mapped" : "unmapped",
+					       pp->level);
+			pfn = pp->pa >> sh->page_shift;
 			want_desc = ((uint64_t)pfn << sh->page_shift) | a->prot;
-			if (po.desc != want_desc)
+			if (pp->desc != want_desc)
 				return sh_fail(f, "mapping",
 					       "page %llu at 0x%llx: descriptor "
 					       "0x%016llx, expected pfn | prot = "
 					       "0x%016llx (prot 0x%llx)",
 					       (unsigned long long)i,
 					       (unsigned long long)va,
-					       (unsigned long long)po.desc,
+					       (unsigned long long)pp->desc,
 					       (unsigned long long)want_desc,
 					       (unsigned long long)a->prot);
-			if (po.vmalloc_pfn != pfn)
-				return sh_fail(f, "mapping",
-					       "vmalloc_to_pfn(0x%llx) = 0x%llx, the "
-					       "page tables map pfn 0x%llx",
-					       (unsigned long long)va,
-					       (unsigned long long)po.vmalloc_pfn,
-					       (unsigned long long)pfn);
+			if (vmalloc_pfn_sampled(sh, a, i, va)) {
+				sh->obs.page(sh->obs.ctx, va, &po);
+				if (po.vmalloc_pfn != pfn)
+					return sh_fail(f, "mapping",
+						       "vmalloc_to_pfn(0x%llx) = "
+						       "0x%llx, the page tables "
+						       "map pfn 0x%llx",
+						       (unsigned long long)va,
+						       (unsigned long long)po.vmalloc_pfn,
+						       (unsigned long long)pfn);
+			}
 			if (!own) {
 				if (pfn != a->pfns[i])
 					return sh_fail(f, "mapping",
@@ -555,8 +578,8 @@ static int verify_new_area(struct shadow *sh, vaddr_t start,
 						       (unsigned long long)a->pfns[i]);
 				continue;
 			}
-			if (!po.ram || !po.allocated ||
-			    po.owner != lib_owner((enum sh_kind)a->kind))
+			if (!pp->ram || !pp->allocated ||
+			    pp->owner != lib_owner((enum sh_kind)a->kind))
 				return sh_fail(f, "phys-owner",
 					       "page %llu at 0x%llx maps pfn "
 					       "0x%llx which is %s (owner %u, "
@@ -565,9 +588,9 @@ static int verify_new_area(struct shadow *sh, vaddr_t start,
 					       (unsigned long long)i,
 					       (unsigned long long)va,
 					       (unsigned long long)pfn,
-					       !po.ram ? "not RAM" :
-					       !po.allocated ? "free" : "allocated",
-					       po.owner);
+					       !pp->ram ? "not RAM" :
+					       !pp->allocated ? "free" : "allocated",
+					       pp->owner);
 			if (sh_phys_owner(&sh->phys, pfn) != SH_OWN_NONE)
 				return sh_fail(f, "phys-owner",
 					       "page %llu at 0x%llx maps pfn "
@@ -617,25 +640,44 @@ static int verify_new_area(struct shadow *sh, vaddr_t start,
 	return 0;
 }
 
+/* Nothing of [start, end) may stay mapped, except pages mapped again
+ * since by a live area. The pieces between those are asked whole (the
+ * cost follows the tables, not the range's size). */
 static int verify_unmapped(struct shadow *sh, vaddr_t start, vaddr_t end,
 			   struct sh_fail *f)
 {
 	struct sh_page_obs po;
+	vaddr_t va = start, first;
 
-	for (vaddr_t va = start; va < end; va += sh->page_size) {
+	while (va < end) {
 		const struct sh_area *a = sh_busy_containing(&sh->busy, va);
+		vaddr_t stop = end;
 
-		if (a && a->mapped && va < a->start + a->nr_pages * sh->page_size)
+		if (a && a->mapped &&
+		    va < a->start + a->nr_pages * sh->page_size) {
+			va = a->start + a->nr_pages * sh->page_size;
 			continue; /* mapped again since */
-		sh->obs.page(sh->obs.ctx, va, &po);
-		if (po.mapped)
+		}
+		if (a) {
+			if (a->end < stop)
+				stop = a->end;
+		} else {
+			size_t next = sh_busy_lower(&sh->busy, va + 1);
+
+			if (next < sh->busy.n && sh->busy.a[next].start < stop)
+				stop = sh->busy.a[next].start;
+		}
+		if (sh->obs.first_mapped(sh->obs.ctx, va, stop, &first)) {
+			sh->obs.page(sh->obs.ctx, first, &po);
 			return sh_fail(f, "unmap",
 				       "0x%llx of the freed range [0x%llx, "
 				       "0x%llx) is still mapped (pa 0x%llx)",
-				       (unsigned long long)va,
+				       (unsigned long long)first,
 				       (unsigned long long)start,
 				       (unsigned long long)end,
 				       (unsigned long long)po.pa);
+		}
+		va = stop;
 	}
 	return 0;
 }

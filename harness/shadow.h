@@ -78,6 +78,8 @@ struct sh_counters {
 	bool initialized;
 };
 
+#define SH_PAGE_BATCH 64 /* pages per observer->pages call */
+
 struct sh_page_obs {
 	bool mapped;        /* a valid leaf */
 	int level;
@@ -103,8 +105,16 @@ struct sh_observer {
 			 const char **text);
 	bool (*flush_get)(void *ctx, uint64_t seq, enum tlb_flush_kind *kind,
 			  vaddr_t *start, vaddr_t *end);
-	/* Page-table view of one page (mmu_lookup + the frame's struct page). */
+	/* Page-table view of one page (mmu_lookup + the frame's struct page
+	 * + vmalloc_to_pfn). */
 	void (*page)(void *ctx, vaddr_t va, struct sh_page_obs *o);
+	/* The same for nr <= SH_PAGE_BATCH consecutive pages from va, with
+	 * one walk per last-level table and without vmalloc_pfn (left 0). */
+	void (*pages)(void *ctx, vaddr_t va, size_t nr, struct sh_page_obs *o);
+	/* Is an address of [start, end) mapped? *first: the lowest one. Costs
+	 * what the tables hold, not the range's size. */
+	bool (*first_mapped)(void *ctx, vaddr_t start, vaddr_t end,
+			     vaddr_t *first);
 	/* Does any TLB entry translate an address of [start, end)? */
 	bool (*tlb_maps)(void *ctx, vaddr_t start, vaddr_t end);
 	/* The busy area containing addr (find_vmap_area). */

@@ -99,6 +99,14 @@ struct mmu_walk {
 	uint64_t table_attrs; /* TABLE_ATTRS accumulated */
 };
 void mmu_walk(struct vmf_machine *m, vaddr_t va, struct mmu_walk *w);
+/* The same walk in two halves, so a run of pages under one last-level
+ * table costs one descent: mmu_walk_upper goes down to that table (true,
+ * with its address and the table attributes above it) or ends the walk
+ * above it (false, w filled in); mmu_walk_last reads the level-3 entry. */
+bool mmu_walk_upper(struct vmf_machine *m, vaddr_t va, struct mmu_walk *w,
+		    phys_addr_t *table, uint64_t *attrs);
+void mmu_walk_last(struct vmf_machine *m, vaddr_t va, phys_addr_t table,
+		   uint64_t attrs, struct mmu_walk *w);
 /* AF and permission check of a leaf (D8.4): MMU_OK or the fault. */
 enum mmu_fault mmu_check_access(uint64_t desc, uint64_t table_attrs,
 				enum mmu_access acc, int el);

@@ -20,44 +20,80 @@
 
 #include "mmu_internal.h"
 
-void mmu_walk(struct vmf_machine *m, vaddr_t va, struct mmu_walk *w)
+/* One descriptor d read at level l: false when the walk ends on it (a
+ * fault, or the leaf filled in), true to go on down to *table. */
+static bool walk_step(const struct mmu_state *s, int l, uint64_t d,
+		      struct mmu_walk *w, phys_addr_t *table, uint64_t *attrs)
+{
+	w->level = l;
+	if (!desc_is_table(l, d) && !desc_is_leaf(s, l, d)) {
+		w->fault = MMU_FAULT_TRANSLATION;
+		return false;
+	}
+	if (desc_addr(s, d) >> s->pa_bits) {
+		w->fault = MMU_FAULT_ADDRESS_SIZE;
+		return false;
+	}
+	if (desc_is_table(l, d)) {
+		*attrs |= d & TABLE_ATTRS;
+		*table = desc_addr(s, d);
+		return true;
+	}
+	w->desc = d;
+	w->shift = lvl_shift(s, l);
+	w->oa = desc_addr(s, d) & ~((1ull << w->shift) - 1);
+	w->table_attrs = *attrs;
+	return false;
+}
+
+bool mmu_walk_upper(struct vmf_machine *m, vaddr_t va, struct mmu_walk *w,
+		    phys_addr_t *table, uint64_t *attrs)
 {
 	struct mmu_state *s = m->mmu;
-	phys_addr_t table = s->ttbr1;
-	uint64_t attrs = 0;
 
 	memset(w, 0, sizeof(*w));
+	*table = s->ttbr1;
+	*attrs = 0;
 	if (!va_in_ttbr1(s, va)) {
 		w->fault = MMU_FAULT_TRANSLATION;
-		return;
+		return false;
 	}
-	for (int l = s->start_level; l <= 3; l++) {
+	for (int l = s->start_level; l < 3; l++) {
 		uint64_t d;
 
 		w->level = l;
-		if (!pt_read(m, table, lvl_index(s, va, l), &d)) {
+		if (!pt_read(m, *table, lvl_index(s, va, l), &d)) {
 			w->fault = MMU_FAULT_EXTERNAL; /* table outside RAM */
-			return;
+			return false;
 		}
-		if (!desc_is_table(l, d) && !desc_is_leaf(s, l, d)) {
-			w->fault = MMU_FAULT_TRANSLATION;
-			return;
-		}
-		if (desc_addr(s, d) >> s->pa_bits) {
-			w->fault = MMU_FAULT_ADDRESS_SIZE;
-			return;
-		}
-		if (desc_is_table(l, d)) {
-			attrs |= d & TABLE_ATTRS;
-			table = desc_addr(s, d);
-			continue;
-		}
-		w->desc = d;
-		w->shift = lvl_shift(s, l);
-		w->oa = desc_addr(s, d) & ~((1ull << w->shift) - 1);
-		w->table_attrs = attrs;
+		if (!walk_step(s, l, d, w, table, attrs))
+			return false;
+	}
+	return true;
+}
+
+void mmu_walk_last(struct vmf_machine *m, vaddr_t va, phys_addr_t table,
+		   uint64_t attrs, struct mmu_walk *w)
+{
+	struct mmu_state *s = m->mmu;
+	uint64_t d;
+
+	memset(w, 0, sizeof(*w));
+	w->level = 3;
+	if (!pt_read(m, table, lvl_index(s, va, 3), &d)) {
+		w->fault = MMU_FAULT_EXTERNAL;
 		return;
 	}
+	walk_step(s, 3, d, w, &table, &attrs);
+}
+
+void mmu_walk(struct vmf_machine *m, vaddr_t va, struct mmu_walk *w)
+{
+	phys_addr_t table;
+	uint64_t attrs;
+
+	if (mmu_walk_upper(m, va, w, &table, &attrs))
+		mmu_walk_last(m, va, table, attrs, w);
 }
 
 enum mmu_fault mmu_check_access(uint64_t desc, uint64_t table_attrs,

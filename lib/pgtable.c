@@ -14,8 +14,22 @@
 #include <string.h>
 
 #include "mmu_internal.h"
+#include "util.h"
 
 /* ---- descriptors in RAM -------------------------------------------------- */
+
+/* Runs of last-level entries are read and written through the table
+ * frame's host bytes (phys_frame: materialised and marked dirty, as any
+ * write would): one lookup per table instead of one per entry. */
+static inline uint64_t ld_desc(const uint8_t *t, uint64_t idx)
+{
+	return load_le64(t + idx * 8);
+}
+
+static inline void st_desc(uint8_t *t, uint64_t idx, uint64_t v)
+{
+	store_le64(t + idx * 8, v);
+}
 
 bool pt_read(struct vmf_machine *m, phys_addr_t table, uint64_t idx,
 	     uint64_t *desc)
@@ -28,8 +42,7 @@ bool pt_write(struct vmf_machine *m, phys_addr_t table, uint64_t idx,
 {
 	uint8_t b[8];
 
-	for (int i = 0; i < 8; i++)
-		b[i] = (uint8_t)(desc >> (8 * i));
+	store_le64(b, desc);
 	return phys_write(m, table + idx * 8, b, sizeof(b));
 }
 
@@ -371,34 +384,36 @@ static int map_pages_write(struct vmf_machine *m, vaddr_t va,
 	bool check_tlb = s->tlb_valid &&
 			 tlb_overlaps(s, va, va + ((uint64_t)nr << s->page_shift) - 1);
 	struct pt_path p;
-	bool have = false;
+	uint8_t *t = NULL;
 	vaddr_t cached = 0;
 
 	for (size_t i = 0; i < nr; i++) {
 		vaddr_t a = va + ((uint64_t)i << s->page_shift);
 		phys_addr_t pa = (phys_addr_t)pfns[i] << s->page_shift;
-		uint64_t idx, old = 0, new = pa | prot;
+		uint64_t idx, old, new = pa | prot;
 
 		/* One descent per last-level table. */
-		if (!have || (a >> lvl_shift(s, 2)) != cached) {
+		if (!t || (a >> lvl_shift(s, 2)) != cached) {
 			enum pt_status st = pt_descend(m, a, 3, true, &p);
 
 			if (st == PT_NOMEM)
 				return -VMF_ENOMEM;
 			if (st != PT_OK) /* ruled out by the check pass */
 				return -VMF_EINVAL;
-			have = true;
+			t = phys_frame(m, p.table >> s->page_shift);
+			if (!t) /* cannot happen: the table is ours */
+				return -VMF_EINVAL;
 			cached = a >> lvl_shift(s, 2);
 		}
 		idx = lvl_index(s, a, 3);
-		pt_read(m, p.table, idx, &old);
+		old = ld_desc(t, idx);
 		if (!desc_is_leaf(s, 3, old) && check_tlb &&
 		    tlb_conflicts(s, a, a + psize - 1, pa, new, p.table_attrs))
 			vmf_warn(m, WARN_MMU_BBM,
 				 "BUG: break-before-make: pte at 0x%llx made valid "
 				 "while the TLB holds another translation (break "
 				 "without flush)", (unsigned long long)a);
-		pt_write(m, p.table, idx, new);
+		st_desc(t, idx, new);
 	}
 	return 0;
 }
@@ -525,6 +540,8 @@ static int unmap_check(struct vmf_machine *m, phys_addr_t table, int level,
 	struct mmu_state *s = m->mmu;
 	uint64_t span = 1ull << lvl_shift(s, level);
 
+	if (level == 3)
+		return 0; /* pages: nothing at this level is refused */
 	for (vaddr_t base = lo & ~(span - 1);; base += span) {
 		vaddr_t elo = base < lo ? lo : base;
 		vaddr_t ehi = base + (span - 1) > hi ? hi : base + (span - 1);
@@ -549,6 +566,34 @@ static int unmap_check(struct vmf_machine *m, phys_addr_t table, int level,
 	}
 }
 
+/* The last-level entries [first, last] of table: leaves counted, any
+ * non-zero entry cleared. The frame's bytes are only touched once there
+ * is something to clear. */
+static long clear_ptes(struct vmf_machine *m, phys_addr_t table,
+		       uint64_t first, uint64_t last)
+{
+	struct mmu_state *s = m->mmu;
+	uint8_t *t = NULL;
+	long cleared = 0;
+
+	for (uint64_t idx = first; idx <= last; idx++) {
+		uint64_t d = 0;
+
+		if (t)
+			d = ld_desc(t, idx);
+		else if (pt_read(m, table, idx, &d) && d)
+			t = phys_frame(m, table >> s->page_shift);
+		if (!d || !t)
+			continue;
+		/* Leaves, and any junk an invalid entry held (as
+		 * vunmap_pte_range's ptep_get_and_clear). */
+		if (desc_is_leaf(s, 3, d))
+			cleared++;
+		st_desc(t, idx, 0);
+	}
+	return cleared;
+}
+
 static long unmap_clear(struct vmf_machine *m, phys_addr_t table, int level,
 			vaddr_t lo, vaddr_t hi)
 {
@@ -556,6 +601,9 @@ static long unmap_clear(struct vmf_machine *m, phys_addr_t table, int level,
 	uint64_t span = 1ull << lvl_shift(s, level);
 	long cleared = 0;
 
+	if (level == 3)
+		return clear_ptes(m, table, lvl_index(s, lo, 3),
+				  lvl_index(s, hi, 3));
 	for (vaddr_t base = lo & ~(span - 1);; base += span) {
 		vaddr_t elo = base < lo ? lo : base;
 		vaddr_t ehi = base + (span - 1) > hi ? hi : base + (span - 1);
@@ -710,6 +758,51 @@ bool mmu_lookup(struct vmf_machine *m, vaddr_t va, uint64_t *desc,
 	if (pa)
 		*pa = w.oa + (va & ((1ull << w.shift) - 1));
 	return true;
+}
+
+static void leaf_of(const struct mmu_walk *w, vaddr_t va, struct mmu_leaf *o)
+{
+	memset(o, 0, sizeof(*o));
+	if (w->fault != MMU_OK)
+		return;
+	o->mapped = true;
+	o->level = w->level;
+	o->desc = w->desc;
+	o->pa = w->oa + (va & ((1ull << w->shift) - 1));
+}
+
+size_t mmu_lookup_range(struct vmf_machine *m, vaddr_t va, size_t nr,
+			struct mmu_leaf *out)
+{
+	struct mmu_state *s = m ? m->mmu : NULL;
+	uint64_t psize, tspan;
+	size_t i = 0;
+
+	if (!s || !out || nr == 0)
+		return 0;
+	psize = 1ull << s->page_shift;
+	tspan = 1ull << lvl_shift(s, 2);
+	if ((va & (psize - 1)) ||
+	    (uint64_t)(nr - 1) > (~0ull - va) >> s->page_shift)
+		return 0;
+	while (i < nr) {
+		vaddr_t a = va + ((uint64_t)i << s->page_shift);
+		struct mmu_walk w;
+		phys_addr_t table;
+		uint64_t attrs;
+
+		if (!mmu_walk_upper(m, a, &w, &table, &attrs)) {
+			leaf_of(&w, a, &out[i++]); /* a block or a fault above */
+			continue;
+		}
+		/* The rest of this last-level table without descending. */
+		do {
+			mmu_walk_last(m, a, table, attrs, &w);
+			leaf_of(&w, a, &out[i++]);
+			a += psize;
+		} while (i < nr && (a & (tspan - 1)));
+	}
+	return nr;
 }
 
 bool mmu_va_to_pfn(struct vmf_machine *m, vaddr_t va, pfn_t *pfn)

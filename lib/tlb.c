@@ -35,8 +35,10 @@ int tlb_init(struct vmf_machine *m)
 
 void tlb_reset(struct mmu_state *s)
 {
+	/* Entries at and above tlb_used were never filled: already zero. */
 	if (s->tlb)
-		memset(s->tlb, 0, s->tlb_nr * sizeof(*s->tlb));
+		memset(s->tlb, 0, s->tlb_used * sizeof(*s->tlb));
+	s->tlb_used = 0;
 	s->tlb_next = 0;
 	s->tlb_valid = 0;
 	memset(&s->stats, 0, sizeof(s->stats));
@@ -46,7 +48,7 @@ void tlb_free(struct mmu_state *s)
 {
 	free(s->tlb);
 	s->tlb = NULL;
-	s->tlb_cap = s->tlb_nr = 0;
+	s->tlb_cap = s->tlb_nr = s->tlb_used = 0;
 }
 
 static uint64_t entry_last(const struct tlb_entry *e)
@@ -58,7 +60,7 @@ struct tlb_entry *tlb_find(struct mmu_state *s, vaddr_t va)
 {
 	/* The lowest-index match: with a page and a block both covering va
 	 * (only possible when a flush was missed) the choice is fixed. */
-	for (size_t i = 0; i < s->tlb_nr && s->tlb_valid; i++) {
+	for (size_t i = 0; i < s->tlb_used && s->tlb_valid; i++) {
 		struct tlb_entry *e = &s->tlb[i];
 
 		if (e->valid && va - e->va <= entry_last(e) - e->va)
@@ -80,6 +82,8 @@ void tlb_fill(struct vmf_machine *m, vaddr_t va, const struct mmu_walk *w)
 	e->pa = w->oa;
 	e->desc = w->desc;
 	e->table_attrs = w->table_attrs;
+	if (s->tlb_next >= s->tlb_used)
+		s->tlb_used = s->tlb_next + 1;
 	s->tlb_next = (s->tlb_next + 1) % s->tlb_nr;
 	s->stats.fills++;
 }
@@ -98,7 +102,7 @@ bool tlb_entry_stale(struct vmf_machine *m, const struct tlb_entry *e)
 
 bool tlb_overlaps(const struct mmu_state *s, vaddr_t lo, vaddr_t hi)
 {
-	for (size_t i = 0; i < s->tlb_nr && s->tlb_valid; i++) {
+	for (size_t i = 0; i < s->tlb_used && s->tlb_valid; i++) {
 		const struct tlb_entry *e = &s->tlb[i];
 
 		if (e->valid && e->va <= hi && entry_last(e) >= lo)
@@ -110,7 +114,7 @@ bool tlb_overlaps(const struct mmu_state *s, vaddr_t lo, vaddr_t hi)
 bool tlb_conflicts(const struct mmu_state *s, vaddr_t lo, vaddr_t hi,
 		   phys_addr_t pa, uint64_t desc, uint64_t table_attrs)
 {
-	for (size_t i = 0; i < s->tlb_nr && s->tlb_valid; i++) {
+	for (size_t i = 0; i < s->tlb_used && s->tlb_valid; i++) {
 		const struct tlb_entry *e = &s->tlb[i];
 
 		if (!e->valid || e->va > hi || entry_last(e) < lo)
@@ -149,7 +153,7 @@ static void record(struct mmu_state *s, enum tlb_flush_kind kind,
 
 static void invalidate_all(struct mmu_state *s)
 {
-	for (size_t i = 0; i < s->tlb_nr && s->tlb_valid; i++)
+	for (size_t i = 0; i < s->tlb_used && s->tlb_valid; i++)
 		if (s->tlb[i].valid)
 			drop(s, &s->tlb[i]);
 }
@@ -198,7 +202,7 @@ void flush_tlb_kernel_range(struct vmf_machine *m, vaddr_t start, vaddr_t end)
 	last = end >> 12;
 	step = 1ull << (s->page_shift - 12);
 	k = first < last ? (last - first + step - 1) / step : 0;
-	for (size_t i = 0; i < s->tlb_nr && s->tlb_valid; i++) {
+	for (size_t i = 0; i < s->tlb_used && s->tlb_valid; i++) {
 		struct tlb_entry *e = &s->tlb[i];
 
 		if (e->valid && tlbi_hits(e, first << 12, k, step << 12))
@@ -231,7 +235,7 @@ size_t tlb_stale_entries(struct vmf_machine *m, struct tlb_entry *out,
 	struct mmu_state *s = m ? m->mmu : NULL;
 	size_t n = 0;
 
-	for (size_t i = 0; s && i < s->tlb_nr; i++) {
+	for (size_t i = 0; s && i < s->tlb_used; i++) {
 		const struct tlb_entry *e = &s->tlb[i];
 
 		if (!e->valid || !tlb_entry_stale(m, e))

@@ -3,6 +3,7 @@
 #define VMFUZZ_LIB_UTIL_H
 
 #include <stdint.h>
+#include <string.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -35,6 +36,28 @@ static inline unsigned fls64_u(uint64_t x)
 		x >>= 1;
 	}
 	return r;
+}
+
+/* Little-endian 64-bit words in simulated memory (descriptors, page
+ * arrays): one load or store on little-endian hosts, whatever the
+ * optimiser recognises. */
+static inline uint64_t load_le64(const uint8_t *b)
+{
+	uint64_t v;
+
+	memcpy(&v, b, sizeof(v));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+
+static inline void store_le64(uint8_t *b, uint64_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	memcpy(b, &v, sizeof(v));
 }
 
 #endif

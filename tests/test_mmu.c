@@ -794,6 +794,84 @@ static void test_lookup(void)
 	vmf_machine_destroy(m);
 }
 
+/* mmu_lookup_range gives, page by page, what mmu_lookup gives: over
+ * last-level table boundaries, holes, blocks and broken descriptors
+ * (reserved, above the PA size, tables outside RAM), in every layout. */
+static bool range_matches(struct vmf_machine *m, vaddr_t va, size_t nr)
+{
+	struct mmu_leaf out[160];
+	uint64_t psz = 1ull << m->page_shift;
+	bool ok = nr <= 160 && mmu_lookup_range(m, va, nr, out) == nr;
+
+	for (size_t i = 0; ok && i < nr; i++) {
+		uint64_t d = 0;
+		int lv = -1;
+		phys_addr_t pa = 0;
+		bool mapped = mmu_lookup(m, va + i * psz, &d, &lv, &pa);
+
+		ok = out[i].mapped == mapped &&
+		     (!mapped || (out[i].desc == d && out[i].level == lv &&
+				  out[i].pa == pa));
+	}
+	return ok;
+}
+
+static void test_lookup_range(void)
+{
+	for (size_t li = 0; li < sizeof(layouts) / sizeof(layouts[0]); li++) {
+		const struct layout *l = &layouts[li];
+		struct vmf_machine *m = mk(l->ps, l->va);
+		uint64_t psz = 1ull << l->ps, tspan = 1ull << (2 * l->ps - 3);
+		uint64_t blk = tspan; /* a level-2 block maps one table's span */
+		vaddr_t b, va;
+		pfn_t pfns[96];
+		struct mmu_leaf one;
+
+		CHECK(m != NULL);
+		if (!m)
+			continue;
+		/* A last-level table boundary inside the window. */
+		b = (m->cfg.vmalloc_start + 2 * tspan) & ~(tspan - 1);
+		va = b - 48 * psz;
+		for (int i = 0; i < 96; i++)
+			pfns[i] = new_pfn(m);
+		CHECK_EQ(mmu_map_pages(m, va, pfns, 40, PAGE_KERNEL), 0);
+		CHECK_EQ(mmu_map_pages(m, va + 44 * psz, pfns + 44, 52,
+				       PAGE_KERNEL_RO), 0);
+		/* Reserved L3 (0b01), a page above the PA size, a table
+		 * above the PA size and one outside RAM. */
+		CHECK_EQ(mmu_set_raw(m, va + 41 * psz, 3, (pfns[41] << l->ps) | 1),
+			 0);
+		CHECK_EQ(mmu_set_raw(m, va + 42 * psz, 3,
+				     (1ull << 47) | PAGE_KERNEL), 0);
+		CHECK(range_matches(m, va - 8 * psz, 120));
+		/* And the next boundary (odd and even tables alike). */
+		CHECK_EQ(mmu_map_pages(m, va + tspan, pfns, 96, PAGE_KERNEL), 0);
+		CHECK(range_matches(m, va + tspan - 8 * psz, 120));
+		CHECK_EQ(mmu_set_raw(m, b + 2 * tspan, 2,
+				     (1ull << 47) | PTE_TYPE_TABLE), 0);
+		CHECK_EQ(mmu_set_raw(m, b + 3 * tspan, 2,
+				     (m->cfg.phys_size + (1ull << 32)) |
+					     PTE_TYPE_TABLE), 0);
+		CHECK(range_matches(m, b + 3 * tspan - 60 * psz, 120));
+		CHECK(range_matches(m, b + 2 * tspan - 60 * psz, 120));
+		/* A level-2 block, pages around it unmapped. */
+		CHECK_EQ(mmu_map_block(m, b + 6 * tspan, 0x40000000ull & ~(blk - 1),
+				       2, PAGE_KERNEL), 0);
+		CHECK(range_matches(m, b + 6 * tspan - 7 * psz, 150));
+		CHECK(range_matches(m, b + 7 * tspan - 77 * psz, 150));
+		/* Refused: unaligned, empty, wrapping. Nothing written. */
+		one.mapped = true;
+		CHECK_EQ(mmu_lookup_range(m, va + 1, 1, &one), 0);
+		CHECK_EQ(mmu_lookup_range(m, va, 0, &one), 0);
+		CHECK_EQ(mmu_lookup_range(m, ~0ull - psz + 1, 2, &one), 0);
+		CHECK(one.mapped);
+		CHECK_EQ(mmu_lookup_range(m, ~0ull - psz + 1, 1, &one), 1);
+		CHECK(!one.mapped);
+		vmf_machine_destroy(m);
+	}
+}
+
 /* ---- reset: a reset machine is a new machine ---- */
 
 static char *dump_of(struct vmf_machine *m)
@@ -926,4 +1004,5 @@ TEST_MAIN(TEST(test_null_machine), TEST(test_geometry), TEST(test_all_layouts), 
 	  TEST(test_blocks), TEST(test_permissions), TEST(test_table_attrs),
 	  TEST(test_copy_faults), TEST(test_map_refusals),
 	  TEST(test_bbm_break_without_flush), TEST(test_pgtable_enomem),
-	  TEST(test_lookup), TEST(test_reset_equivalence))
+	  TEST(test_lookup), TEST(test_lookup_range),
+	  TEST(test_reset_equivalence))

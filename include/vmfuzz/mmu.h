@@ -150,6 +150,8 @@ struct mmu_state {
 
 	struct tlb_entry *tlb; /* tlb_nr entries in use, tlb_cap allocated */
 	size_t tlb_nr, tlb_cap;
+	size_t tlb_used;       /* entries filled since the reset: the rest are
+				  zero, never scanned */
 	size_t tlb_next;       /* FIFO round-robin replacement cursor */
 	size_t tlb_valid;      /* valid entries (lets flush/map skip work) */
 	struct tlb_stats stats;
@@ -210,6 +212,19 @@ int mmu_set_raw(struct vmf_machine *m, vaddr_t va, int level, uint64_t desc);
  * address. Returns false if there is no valid leaf. */
 bool mmu_lookup(struct vmf_machine *m, vaddr_t va, uint64_t *desc,
 		int *level, phys_addr_t *pa);
+/* What mmu_lookup gives for one page. */
+struct mmu_leaf {
+	bool mapped;
+	int level;
+	uint64_t desc;
+	phys_addr_t pa;
+};
+/* mmu_lookup of nr consecutive pages from va: out[i] for va + i pages,
+ * with one descent per last-level table (for checks over whole areas).
+ * Returns nr; 0 (nothing written) if va is not page aligned, the run
+ * wraps, or nr is 0. */
+size_t mmu_lookup_range(struct vmf_machine *m, vaddr_t va, size_t nr,
+			struct mmu_leaf *out);
 /* Is any address of [start, end) under a valid leaf? *first gets the
  * lowest such address. Costs what the tables hold, not the range's size
  * (for checks over huge unmapped areas). */
