@@ -177,7 +177,6 @@ static void obs_page(void *ctx, vaddr_t va, struct sh_page_obs *o)
 	o->mapped = mmu_lookup(m, va, &o->desc, &o->level, &o->pa);
 	if (!o->mapped)
 		return;
-	o->vmalloc_pfn = vmalloc_to_pfn(m, va);
 	obs_frame(m, o);
 }
 
@@ -200,6 +199,13 @@ static void obs_pages(void *ctx, vaddr_t va, size_t nr,
 		o[i].pa = leaf[i].pa;
 		obs_frame(m, &o[i]);
 	}
+}
+
+static pfn_t obs_vmalloc_pfn(void *ctx, vaddr_t va)
+{
+	struct vmf_runner *r = ctx;
+
+	return vmalloc_to_pfn(r->m, va);
 }
 
 static bool obs_first_mapped(void *ctx, vaddr_t start, vaddr_t end,
@@ -248,6 +254,7 @@ static void observer_init(struct vmf_runner *r, struct sh_observer *o)
 	o->flush_get = obs_flush_get;
 	o->page = obs_page;
 	o->pages = obs_pages;
+	o->vmalloc_pfn = obs_vmalloc_pfn;
 	o->first_mapped = obs_first_mapped;
 	o->tlb_maps = obs_tlb_maps;
 	o->area_at = obs_area_at;

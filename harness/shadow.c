@@ -556,14 +556,15 @@ static int verify_new_area(struct shadow *sh, vaddr_t start,
 					       (unsigned long long)want_desc,
 					       (unsigned long long)a->prot);
 			if (vmalloc_pfn_sampled(sh, a, i, va)) {
-				sh->obs.page(sh->obs.ctx, va, &po);
-				if (po.vmalloc_pfn != pfn)
+				pfn_t got = sh->obs.vmalloc_pfn(sh->obs.ctx, va);
+
+				if (got != pfn)
 					return sh_fail(f, "mapping",
 						       "vmalloc_to_pfn(0x%llx) = "
 						       "0x%llx, the page tables "
 						       "map pfn 0x%llx",
 						       (unsigned long long)va,
-						       (unsigned long long)po.vmalloc_pfn,
+						       (unsigned long long)got,
 						       (unsigned long long)pfn);
 			}
 			if (!own) {

@@ -88,7 +88,6 @@ struct sh_page_obs {
 	bool ram;           /* pa is a RAM frame */
 	bool allocated;     /* the frame is an allocated (not free) block */
 	unsigned owner;     /* enum page_owner of the frame */
-	pfn_t vmalloc_pfn;  /* vmalloc_to_pfn(va): the library's own walk */
 };
 
 struct sh_area_obs {
@@ -105,12 +104,13 @@ struct sh_observer {
 			 const char **text);
 	bool (*flush_get)(void *ctx, uint64_t seq, enum tlb_flush_kind *kind,
 			  vaddr_t *start, vaddr_t *end);
-	/* Page-table view of one page (mmu_lookup + the frame's struct page
-	 * + vmalloc_to_pfn). */
+	/* Page-table view of one page (mmu_lookup + the frame's struct page). */
 	void (*page)(void *ctx, vaddr_t va, struct sh_page_obs *o);
 	/* The same for nr <= SH_PAGE_BATCH consecutive pages from va, with
-	 * one walk per last-level table and without vmalloc_pfn (left 0). */
+	 * one walk per last-level table. */
 	void (*pages)(void *ctx, vaddr_t va, size_t nr, struct sh_page_obs *o);
+	/* vmalloc_to_pfn(va): the library's own walk (0: none). */
+	pfn_t (*vmalloc_pfn)(void *ctx, vaddr_t va);
 	/* Is an address of [start, end) mapped? *first: the lowest one. Costs
 	 * what the tables hold, not the range's size. */
 	bool (*first_mapped)(void *ctx, vaddr_t start, vaddr_t end,

@@ -107,6 +107,10 @@ bool mmu_walk_upper(struct vmf_machine *m, vaddr_t va, struct mmu_walk *w,
 		    phys_addr_t *table, uint64_t *attrs);
 void mmu_walk_last(struct vmf_machine *m, vaddr_t va, phys_addr_t table,
 		   uint64_t attrs, struct mmu_walk *w);
+/* The last step on a level-3 descriptor already read (attrs: the table
+ * attributes above it). */
+void mmu_walk_pte(const struct mmu_state *s, uint64_t d, uint64_t attrs,
+		  struct mmu_walk *w);
 /* AF and permission check of a leaf (D8.4): MMU_OK or the fault. */
 enum mmu_fault mmu_check_access(uint64_t desc, uint64_t table_attrs,
 				enum mmu_access acc, int el);

@@ -72,19 +72,28 @@ bool mmu_walk_upper(struct vmf_machine *m, vaddr_t va, struct mmu_walk *w,
 	return true;
 }
 
+void mmu_walk_pte(const struct mmu_state *s, uint64_t d, uint64_t attrs,
+		  struct mmu_walk *w)
+{
+	phys_addr_t unused = 0;
+
+	memset(w, 0, sizeof(*w));
+	walk_step(s, 3, d, w, &unused, &attrs);
+}
+
 void mmu_walk_last(struct vmf_machine *m, vaddr_t va, phys_addr_t table,
 		   uint64_t attrs, struct mmu_walk *w)
 {
 	struct mmu_state *s = m->mmu;
 	uint64_t d;
 
-	memset(w, 0, sizeof(*w));
-	w->level = 3;
 	if (!pt_read(m, table, lvl_index(s, va, 3), &d)) {
+		memset(w, 0, sizeof(*w));
+		w->level = 3;
 		w->fault = MMU_FAULT_EXTERNAL;
 		return;
 	}
-	walk_step(s, 3, d, w, &table, &attrs);
+	mmu_walk_pte(s, d, attrs, w);
 }
 
 void mmu_walk(struct vmf_machine *m, vaddr_t va, struct mmu_walk *w)

@@ -771,6 +771,8 @@ static void leaf_of(const struct mmu_walk *w, vaddr_t va, struct mmu_leaf *o)
 	o->pa = w->oa + (va & ((1ull << w->shift) - 1));
 }
 
+#define LOOKUP_RUN 64 /* level-3 entries read at once */
+
 size_t mmu_lookup_range(struct vmf_machine *m, vaddr_t va, size_t nr,
 			struct mmu_leaf *out)
 {
@@ -795,11 +797,26 @@ size_t mmu_lookup_range(struct vmf_machine *m, vaddr_t va, size_t nr,
 			leaf_of(&w, a, &out[i++]); /* a block or a fault above */
 			continue;
 		}
-		/* The rest of this last-level table without descending. */
+		/* The rest of this last-level table without descending, its
+		 * entries read LOOKUP_RUN at a time. */
 		do {
-			mmu_walk_last(m, a, table, attrs, &w);
-			leaf_of(&w, a, &out[i++]);
-			a += psize;
+			uint64_t idx = lvl_index(s, a, 3);
+			uint64_t left = (tspan - (a & (tspan - 1))) >> s->page_shift;
+			size_t n = nr - i < LOOKUP_RUN ? nr - i : LOOKUP_RUN;
+			uint8_t run[LOOKUP_RUN * 8];
+
+			if (n > left)
+				n = (size_t)left;
+			if (!phys_read(m, table + idx * 8, run, n * 8)) {
+				mmu_walk_last(m, a, table, attrs, &w);
+				leaf_of(&w, a, &out[i++]); /* outside RAM */
+				a += psize;
+				continue;
+			}
+			for (size_t k = 0; k < n; k++, i++, a += psize) {
+				mmu_walk_pte(s, load_le64(run + k * 8), attrs, &w);
+				leaf_of(&w, a, &out[i]);
+			}
 		} while (i < nr && (a & (tspan - 1)));
 	}
 	return nr;
