@@ -22,7 +22,7 @@ static struct phys_mem *phys(struct vmf_machine *m)
 	return &m->phys;
 }
 
-static void mark_dirty(struct phys_mem *p, pfn_t idx)
+static inline void mark_dirty(struct phys_mem *p, pfn_t idx)
 {
 	struct page *pg = &p->pages[idx];
 
@@ -71,30 +71,34 @@ static void materialize(struct phys_mem *p, pfn_t idx)
 
 /* ---- free lists -------------------------------------------------------- */
 
-static void list_add_block(struct phys_mem *p, unsigned node, pfn_t idx,
-			   unsigned order)
+static inline void list_add_block(struct phys_mem *p, unsigned node,
+				  pfn_t idx, unsigned order)
 {
-	struct free_area *fa = &p->node[node].free_area[order];
+	struct pglist_data *nd = &p->node[node];
+	struct free_area *fa = &nd->free_area[order];
 	struct page *pg = &p->pages[idx];
+	uint32_t old = fa->head;
 
 	mark_dirty(p, idx);
 	pg->flags = (uint8_t)((pg->flags & ~PG_STATE_MASK) | PG_buddy);
 	pg->order = (uint8_t)order;
 	pg->prev = 0;
-	pg->next = fa->head;
-	if (fa->head) {
-		mark_dirty(p, fa->head - 1);
-		p->pages[fa->head - 1].prev = (uint32_t)(idx + 1);
+	pg->next = old;
+	if (old) {
+		mark_dirty(p, old - 1);
+		p->pages[old - 1].prev = (uint32_t)(idx + 1);
 	}
 	fa->head = (uint32_t)(idx + 1);
 	fa->nr_free++;
-	p->node[node].nr_free_pages += 1ull << order;
+	nd->free_mask |= 1u << order;
+	nd->nr_free_pages += 1ull << order;
 }
 
-static void list_del_block(struct phys_mem *p, unsigned node, pfn_t idx,
-			   unsigned order)
+static inline void list_del_block(struct phys_mem *p, unsigned node,
+				  pfn_t idx, unsigned order)
 {
-	struct free_area *fa = &p->node[node].free_area[order];
+	struct pglist_data *nd = &p->node[node];
+	struct free_area *fa = &nd->free_area[order];
 	struct page *pg = &p->pages[idx];
 
 	mark_dirty(p, idx);
@@ -103,6 +107,8 @@ static void list_del_block(struct phys_mem *p, unsigned node, pfn_t idx,
 		p->pages[pg->prev - 1].next = pg->next;
 	} else {
 		fa->head = pg->next;
+		if (!fa->head)
+			nd->free_mask &= ~(1u << order);
 	}
 	if (pg->next) {
 		mark_dirty(p, pg->next - 1);
@@ -112,7 +118,7 @@ static void list_del_block(struct phys_mem *p, unsigned node, pfn_t idx,
 	pg->flags &= (uint8_t)~PG_buddy;
 	pg->order = 0;
 	fa->nr_free--;
-	p->node[node].nr_free_pages -= 1ull << order;
+	nd->nr_free_pages -= 1ull << order;
 }
 
 /* ---- init / reset ------------------------------------------------------ */
@@ -148,6 +154,7 @@ static int seed_free_lists(struct phys_mem *p)
 
 		memset(nd->free_area, 0, sizeof(nd->free_area));
 		nd->nr_free_pages = 0;
+		nd->free_mask = 0;
 		while (off < nd->nr_pages) {
 			unsigned k = MAX_ORDER - 1;
 			while ((off & ((1ull << k) - 1)) ||
@@ -274,7 +281,7 @@ pfn_t page_index(const struct vmf_machine *m, const struct page *page)
 
 pfn_t page_to_pfn(const struct vmf_machine *m, const struct page *page)
 {
-	return (m->phys.base >> m->page_shift) + page_index(m, page);
+	return phys_page_to_pfn(&m->phys, page);
 }
 
 phys_addr_t page_to_phys(const struct vmf_machine *m, const struct page *page)
@@ -290,9 +297,7 @@ bool pfn_valid(const struct vmf_machine *m, pfn_t pfn)
 
 struct page *pfn_to_page(struct vmf_machine *m, pfn_t pfn)
 {
-	if (!pfn_valid(m, pfn))
-		return NULL;
-	return &m->phys.pages[pfn - (m->phys.base >> m->page_shift)];
+	return phys_pfn_to_page(&m->phys, pfn);
 }
 
 static int idx_to_nid(const struct phys_mem *p, pfn_t idx)
@@ -351,21 +356,42 @@ static bool block_fits_dma32(const struct phys_mem *p, pfn_t idx,
 	return end <= (1ull << 32);
 }
 
-/* Take a block of exactly `order` from node n, splitting a larger one. */
+/* Index of the lowest set bit of x != 0. */
+static inline unsigned lowest_bit(uint32_t x)
+{
+#if defined(__GNUC__)
+	return (unsigned)__builtin_ctz(x);
+#else
+	unsigned k = 0;
+
+	while (!(x & 1)) {
+		x >>= 1;
+		k++;
+	}
+	return k;
+#endif
+}
+
+/* Take a block of exactly `order` from node n, splitting a larger one:
+ * the head of the lowest non-empty list from `order` up (with DMA32, the
+ * first block of that list wholly below 4 GiB, else the next list). */
 static bool take_block(struct phys_mem *p, unsigned n, unsigned order,
 		       gfp_t gfp, pfn_t *out)
 {
-	for (unsigned k = order; k < MAX_ORDER; k++) {
-		struct free_area *fa = &p->node[n].free_area[k];
-		uint32_t link = fa->head;
+	struct pglist_data *nd = &p->node[n];
+	uint32_t mask = nd->free_mask & ~((1u << order) - 1);
 
-		/* DMA32 wants a block wholly below 4 GiB: first such block. */
+	for (; mask; mask &= mask - 1) {
+		unsigned k = lowest_bit(mask);
+		uint32_t link = nd->free_area[k].head;
+		pfn_t idx;
+
 		while (link && (gfp & __GFP_DMA32) &&
 		       !block_fits_dma32(p, link - 1, k))
 			link = p->pages[link - 1].next;
 		if (!link)
 			continue;
-		pfn_t idx = link - 1;
+		idx = link - 1;
 		list_del_block(p, n, idx, k);
 		/* expand(): keep the low half, free the high halves. */
 		while (k > order) {
@@ -378,10 +404,10 @@ static bool take_block(struct phys_mem *p, unsigned n, unsigned order,
 	return false;
 }
 
-static int local_node(const struct vmf_machine *m)
+static unsigned local_node(const struct vmf_machine *m)
 {
 	/* numa_node_id(): CPUs are spread over nodes round-robin. */
-	return (int)(m->cur_cpu % m->phys.nr_nodes);
+	return m->phys.nr_nodes == 1 ? 0 : m->cur_cpu % m->phys.nr_nodes;
 }
 
 struct page *alloc_pages_owner(struct vmf_machine *m, int node, gfp_t gfp,
@@ -407,12 +433,16 @@ struct page *alloc_pages_owner(struct vmf_machine *m, int node, gfp_t gfp,
 	/* Page-table pages answer to FAULT_PGTABLE, which the MMU code asks
 	 * itself (fault.h: "instead of FAULT_PAGE_ALLOC"). */
 	if (owner == OWNER_PGTABLE || !vmf_should_fail(m, FAULT_PAGE_ALLOC)) {
-		int first = node == NUMA_NO_NODE ? local_node(m) : node;
+		unsigned n = node == NUMA_NO_NODE ? local_node(m)
+						  : (unsigned)node;
 		unsigned tries = (gfp & __GFP_THISNODE) ? 1 : p->nr_nodes;
-		for (unsigned t = 0; t < tries && !got; t++)
-			got = take_block(p, (unsigned)(first + (int)t) %
-						    p->nr_nodes,
-					 order, gfp, &idx);
+		/* Nodes n, n + 1, ... wrapping around (no division per try:
+		 * this is the per-page path). */
+		for (unsigned t = 0; t < tries && !got; t++) {
+			got = take_block(p, n, order, gfp, &idx);
+			if (++n == p->nr_nodes)
+				n = 0;
+		}
 	}
 	if (!got) {
 		if (!(gfp & __GFP_NOWARN))
@@ -422,8 +452,8 @@ struct page *alloc_pages_owner(struct vmf_machine *m, int node, gfp_t gfp,
 				 order, gfp, node);
 		return NULL;
 	}
+	/* take_block() dirtied the head already. */
 	struct page *head = &p->pages[idx];
-	mark_dirty(p, idx);
 	head->flags = (uint8_t)((head->flags & ~PG_STATE_MASK) | PG_head);
 	head->order = (uint8_t)order;
 	head->owner = (uint8_t)owner;
@@ -566,9 +596,12 @@ bool phys_read_u64(struct vmf_machine *m, phys_addr_t pa, uint64_t *val)
 	const struct page *pg;
 	const uint8_t *b;
 	size_t off;
-	uint64_t v = 0;
+	uint64_t v;
 
-	if ((pa & 7) || !phys_range(p, pa, 8, &off))
+	/* RAM is whole pages and pa is aligned: the word is in RAM iff its
+	 * first byte is (below base, off wraps past the size). */
+	off = (size_t)(pa - p->base);
+	if ((pa & 7) || pa - p->base >= (uint64_t)p->nr_pages << p->page_shift)
 		return false;
 	pg = &p->pages[off >> p->page_shift];
 	if (!(pg->flags & PG_bytes)) {
@@ -576,8 +609,12 @@ bool phys_read_u64(struct vmf_machine *m, phys_addr_t pa, uint64_t *val)
 		return true;
 	}
 	b = p->bytes + off;
-	for (int i = 7; i >= 0; i--) /* compiles to one load on LE hosts */
-		v = (v << 8) | b[i];
+	/* Written out, gcc and clang make this one load on LE hosts (a
+	 * loop they keep byte by byte). */
+	v = (uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16 |
+	    (uint64_t)b[3] << 24 | (uint64_t)b[4] << 32 |
+	    (uint64_t)b[5] << 40 | (uint64_t)b[6] << 48 |
+	    (uint64_t)b[7] << 56;
 	*val = v;
 	return true;
 }
@@ -643,6 +680,24 @@ int page_alloc_check(const struct vmf_machine *m, char *why, size_t why_len)
 
 	if (!in_free)
 		FAIL("checker out of host memory");
+	/* The nodes tile RAM: a frame outside every node is in no block,
+	 * and the scans below would not see it. */
+	{
+		pfn_t end = 0;
+
+		for (unsigned n = 0; n < p->nr_nodes; n++) {
+			if (p->node[n].start_idx != end)
+				FAIL("node %u starts at frame %llu, the node "
+				     "before ends at %llu", n,
+				     (unsigned long long)p->node[n].start_idx,
+				     (unsigned long long)end);
+			end += p->node[n].nr_pages;
+		}
+		if (end != p->nr_pages)
+			FAIL("the nodes hold %llu frames, RAM has %llu",
+			     (unsigned long long)end,
+			     (unsigned long long)p->nr_pages);
+	}
 	for (unsigned n = 0; n < p->nr_nodes; n++) {
 		const struct pglist_data *nd = &p->node[n];
 		uint64_t free_pages = 0;
@@ -677,11 +732,17 @@ int page_alloc_check(const struct vmf_machine *m, char *why, size_t why_len)
 				if ((idx - nd->start_idx) & ((1ull << k) - 1))
 					FAIL("node %u: free block %llu not aligned to "
 					     "order %u", n, (unsigned long long)idx, k);
-				for (pfn_t i = 0; i < (1ull << k); i++) {
-					if (in_free[idx + i])
+				{
+					/* Whole blocks at a time: this covers
+					 * all free RAM at every check. */
+					const uint8_t *twice =
+						memchr(in_free + idx, 1,
+						       (size_t)1 << k);
+					if (twice)
 						FAIL("frame %llu in two free blocks",
-						     (unsigned long long)(idx + i));
-					in_free[idx + i] = 1;
+						     (unsigned long long)(twice -
+									  in_free));
+					memset(in_free + idx, 1, (size_t)1 << k);
 				}
 				{
 					pfn_t boff = (idx - nd->start_idx) ^ (1ull << k);
@@ -707,6 +768,13 @@ int page_alloc_check(const struct vmf_machine *m, char *why, size_t why_len)
 			FAIL("node %u: nr_free_pages %llu, recount %llu", n,
 			     (unsigned long long)nd->nr_free_pages,
 			     (unsigned long long)free_pages);
+		for (unsigned k = 0; k < 32; k++)
+			if (!!(nd->free_mask & (1u << k)) !=
+			    (k < MAX_ORDER && nd->free_area[k].head != 0))
+				FAIL("node %u: free_mask %#x says order %u is %s",
+				     n, nd->free_mask, k,
+				     (nd->free_mask & (1u << k)) ? "not empty"
+								 : "empty");
 
 		/* Every frame not free belongs to exactly one allocated block. */
 		for (pfn_t idx = nd->start_idx;

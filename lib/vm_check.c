@@ -57,6 +57,7 @@ static int check_live(struct vmf_machine *m, struct vmap_area *va,
 	const struct vm_struct *vm = va->vm;
 	uint64_t page = m->page_size, size = va->va_end - va->va_start;
 	uint64_t npages = size >> m->page_shift, guard;
+	struct vm_page_cursor cur;
 
 	if (!vm)
 		FAIL("area " VA_FMT ": VM_VM_AREA without a vm_struct",
@@ -107,6 +108,7 @@ static int check_live(struct vmf_machine *m, struct vmap_area *va,
 			     a + page == va->va_end && guard ? " (guard page)"
 							     : "");
 	}
+	vm_page_cursor_init(&cur, vm);
 	for (uint64_t i = 0; i < vm->nr_mapped; i++) {
 		vaddr_t a = va->va_start + i * page;
 		pfn_t pfn = 0;
@@ -117,7 +119,8 @@ static int check_live(struct vmf_machine *m, struct vmap_area *va,
 			     "mapped", VA_ARGS(va), (unsigned long long)i,
 			     (unsigned long long)a);
 		if (i < vm->nr_pages) {
-			struct page *pg = vm_struct_page(m, vm, (unsigned int)i);
+			struct page *pg =
+				vm_page_cursor_get(m, &cur, (unsigned int)i);
 
 			if (!pg)
 				FAIL("area " VA_FMT ": page array entry %llu "

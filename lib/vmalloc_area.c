@@ -15,7 +15,10 @@
  * VM_VPAGES), in simulated RAM, one little-endian pfn per entry. Entries
  * are written and read with physical accesses (never through the MMU, so
  * the TLB does not see them) and every pfn read back is checked to be an
- * allocated order-0 OWNER_VMALLOC page before it is used.
+ * allocated order-0 OWNER_VMALLOC page before it is used. Whole runs of
+ * entries (vmalloc, map, vfree, vm_check, vmallocinfo) go through a
+ * cursor (vmalloc_internal.h) that finds each holder page once, not once
+ * per entry.
  *
  * Deferred frees: the kernel threads its per-CPU llist through the freed
  * memory itself. The model keeps the link in the vmap_area instead
@@ -108,34 +111,193 @@ struct vm_struct *vm_page_array_area(struct vmf_machine *m,
 	return n;
 }
 
+/* Written out, not as loops: gcc and clang make each one access on LE
+ * hosts. */
 static void put_le64(uint8_t *b, uint64_t v)
 {
-	for (int i = 0; i < 8; i++)
-		b[i] = (uint8_t)(v >> (8 * i));
+	b[0] = (uint8_t)v;
+	b[1] = (uint8_t)(v >> 8);
+	b[2] = (uint8_t)(v >> 16);
+	b[3] = (uint8_t)(v >> 24);
+	b[4] = (uint8_t)(v >> 32);
+	b[5] = (uint8_t)(v >> 40);
+	b[6] = (uint8_t)(v >> 48);
+	b[7] = (uint8_t)(v >> 56);
 }
 
-/* Store page i of vm's array; false if the array is not reachable. */
-static bool vm_set_page(struct vmf_machine *m, struct vm_struct *vm,
+static uint64_t get_le64(const uint8_t *b)
+{
+	return (uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16 |
+	       (uint64_t)b[3] << 24 | (uint64_t)b[4] << 32 |
+	       (uint64_t)b[5] << 40 | (uint64_t)b[6] << 48 |
+	       (uint64_t)b[7] << 56;
+}
+
+/* A pfn read back from simulated memory is only trusted if it names a
+ * page that a vmalloc area could own. */
+static struct page *vmalloc_page_of_pfn(struct vmf_machine *m, pfn_t pfn)
+{
+	struct page *pg = phys_pfn_to_page(&m->phys, pfn);
+
+	if (!pg || !(pg->flags & PG_head) || pg->order != 0 ||
+	    pg->owner != OWNER_VMALLOC)
+		return NULL;
+	return pg;
+}
+
+static void note_holder(struct vm_page_cursor *c, const struct page *pg)
+{
+	if (c->nr_holders < ARRAY_SIZE(c->holders))
+		c->holders[c->nr_holders++] = pg;
+}
+
+static struct page *array_holder(struct vmf_machine *m,
+				 struct vm_page_cursor *c,
+				 const struct vm_struct *vm, unsigned int i,
+				 int depth);
+
+/* Entry i of vm's array, entry by entry (vm_struct_page at depth), noting
+ * the holder pages it reads. */
+static struct page *page_depth(struct vmf_machine *m, struct vm_page_cursor *c,
+			       const struct vm_struct *vm, unsigned int i,
+			       int depth)
+{
+	uint64_t off = (uint64_t)i * PAGE_PTR_SIZE;
+	struct page *holder;
+	uint8_t b[8];
+
+	if (!vm || i >= vm->nr_pages || depth > VM_PAGE_MAX_DEPTH)
+		return NULL;
+	if (vm->pages)
+		return vm->pages[i];
+	holder = array_holder(m, c, vm, i, depth);
+	if (!holder)
+		return NULL;
+	note_holder(c, holder);
+	if (!phys_read(m, page_to_phys(m, holder) + (off & (m->page_size - 1)),
+		       b, sizeof(b)))
+		return NULL;
+	return vmalloc_page_of_pfn(m, get_le64(b));
+}
+
+/* The page of vm's nested array that holds entry i, or NULL. */
+static struct page *array_holder(struct vmf_machine *m,
+				 struct vm_page_cursor *c,
+				 const struct vm_struct *vm, unsigned int i,
+				 int depth)
+{
+	const struct vm_struct *nested = vm_page_array_area(m, vm);
+	uint64_t off = (uint64_t)i * PAGE_PTR_SIZE;
+
+	if (!nested)
+		return NULL;
+	return page_depth(m, c, nested, (unsigned int)(off >> m->page_shift),
+			  depth + 1);
+}
+
+void vm_page_cursor_init(struct vm_page_cursor *c, const struct vm_struct *vm)
+{
+	c->vm = vm;
+	c->lo = c->hi = 0;
+	c->lost = true;
+	c->base = 0;
+	c->nr_holders = 0;
+	c->blo = c->nr_buf = 0;
+}
+
+/* Find the holder page of entry i (i < nr_pages, nested array) and the
+ * run of entries it holds. */
+static void cursor_resolve(struct vmf_machine *m, struct vm_page_cursor *c,
+			   unsigned int i)
+{
+	const struct vm_struct *vm = c->vm;
+	unsigned int per = (unsigned int)(m->page_size / PAGE_PTR_SIZE);
+	struct page *holder;
+
+	c->nr_holders = 0;
+	c->nr_buf = 0;
+	c->lo = i & ~(per - 1);
+	c->hi = vm->nr_pages - c->lo > per ? c->lo + per : vm->nr_pages;
+	holder = array_holder(m, c, vm, i, 0);
+	c->lost = !holder;
+	if (holder) {
+		note_holder(c, holder);
+		c->base = page_to_phys(m, holder);
+	}
+}
+
+struct page *vm_page_cursor_get(struct vmf_machine *m,
+				struct vm_page_cursor *c, unsigned int i)
+{
+	const struct vm_struct *vm = c->vm;
+
+	if (!vm || i >= vm->nr_pages)
+		return NULL;
+	if (vm->pages)
+		return vm->pages[i];
+	if (i - c->blo >= c->nr_buf) {
+		unsigned int n;
+
+		if (i < c->lo || i >= c->hi)
+			cursor_resolve(m, c, i);
+		if (c->lost)
+			return NULL;
+		n = c->hi - i < VM_PAGE_BATCH ? c->hi - i : VM_PAGE_BATCH;
+		/* The holder is a page of this machine: the read stays in
+		 * RAM. */
+		phys_read(m, c->base + (uint64_t)(i - c->lo) * PAGE_PTR_SIZE,
+			  c->buf, (size_t)n * PAGE_PTR_SIZE);
+		c->blo = i;
+		c->nr_buf = n;
+	}
+	return vmalloc_page_of_pfn(m, get_le64(c->buf + (size_t)(i - c->blo) *
+							    PAGE_PTR_SIZE));
+}
+
+void vm_page_cursor_freed(struct vm_page_cursor *c, const struct page *pg)
+{
+	/* Freed, a holder reads as poison: resolve again from scratch, as
+	 * a lookup of the next entry on its own would. */
+	for (unsigned int k = 0; k < c->nr_holders; k++)
+		if (c->holders[k] == pg) {
+			vm_page_cursor_init(c, c->vm);
+			return;
+		}
+}
+
+void vm_page_cursor_flush(struct vmf_machine *m, struct vm_page_cursor *c)
+{
+	if (!c->nr_buf)
+		return;
+	phys_write(m, c->base + (uint64_t)(c->blo - c->lo) * PAGE_PTR_SIZE,
+		   c->buf, (size_t)c->nr_buf * PAGE_PTR_SIZE);
+	c->nr_buf = 0;
+}
+
+bool vm_page_cursor_set(struct vmf_machine *m, struct vm_page_cursor *c,
 			unsigned int i, struct page *page)
 {
-	struct vm_struct *nested;
-	struct page *holder;
-	uint64_t off = (uint64_t)i * PAGE_PTR_SIZE;
-	uint8_t b[8];
+	const struct vm_struct *vm = c->vm;
 
 	if (vm->pages) {
 		vm->pages[i] = page;
 		return true;
 	}
-	nested = vm_page_array_area(m, vm);
-	if (!nested)
+	if (c->nr_buf && i != c->blo + c->nr_buf)
+		vm_page_cursor_flush(m, c);
+	if (i < c->lo || i >= c->hi) {
+		vm_page_cursor_flush(m, c);
+		cursor_resolve(m, c, i);
+	}
+	if (c->lost)
 		return false;
-	holder = vm_struct_page(m, nested, (unsigned int)(off >> m->page_shift));
-	if (!holder)
-		return false;
-	put_le64(b, page_to_pfn(m, page));
-	return phys_write(m, page_to_phys(m, holder) + (off & (m->page_size - 1)),
-			  b, sizeof(b));
+	if (!c->nr_buf)
+		c->blo = i;
+	put_le64(c->buf + (size_t)c->nr_buf * PAGE_PTR_SIZE,
+		 phys_page_to_pfn(&m->phys, page));
+	if (++c->nr_buf == VM_PAGE_BATCH || i + 1 == c->hi)
+		vm_page_cursor_flush(m, c);
+	return true;
 }
 
 /* Map pages [0, nr) of vm (map_vm_area), in chunks so no host buffer of
@@ -147,7 +309,9 @@ static int map_vm_area(struct vmf_machine *m, struct vm_struct *vm,
 		       pgprot_t prot)
 {
 	pfn_t pfns[MAP_CHUNK];
+	struct vm_page_cursor cur;
 
+	vm_page_cursor_init(&cur, vm);
 #if defined(VMF_PLANT_PTE_NO_AF)
 	/* PLANT PTE_NO_AF: the PTEs miss the access flag. */
 	prot &= ~PTE_AF;
@@ -158,10 +322,10 @@ static int map_vm_area(struct vmf_machine *m, struct vm_struct *vm,
 
 		for (unsigned int k = 0; k < c; k++) {
 			struct page *pg = pages ? pages[i + k] :
-						  vm_struct_page(m, vm, i + k);
+						  vm_page_cursor_get(m, &cur, i + k);
 			if (!pg)
 				return -VMF_ENOMEM; /* WARN_ON(!page) */
-			pfns[k] = page_to_pfn(m, pg);
+			pfns[k] = phys_page_to_pfn(&m->phys, pg);
 		}
 		ret = mmu_map_pages(m, vm->addr + ((uint64_t)i << m->page_shift),
 				    pfns, c, prot);
@@ -375,13 +539,19 @@ static void __vunmap_area(struct vmf_machine *m, struct vmap_area *va,
 
 	remove_vmap_area_lazy(m, va); /* va may be gone after this */
 	if (deallocate_pages) {
+		struct vm_page_cursor cur;
+
+		vm_page_cursor_init(&cur, vm);
 		for (unsigned int i = 0; i < vm->nr_pages; i++) {
-			struct page *pg = vm_struct_page(m, vm, i);
+			struct page *pg = vm_page_cursor_get(m, &cur, i);
 
 			/* BUG_ON(!page): a lost entry leaks its page, which
-			 * vm_check reports. */
-			if (pg)
+			 * vm_check reports. A corrupted entry may name a
+			 * page of the array itself. */
+			if (pg) {
 				__free_pages(m, pg, 0);
+				vm_page_cursor_freed(&cur, pg);
+			}
 		}
 		free_page_array(m, vm);
 	}
@@ -561,6 +731,7 @@ static vaddr_t __vmalloc_area_node(struct vmf_machine *m,
 	const gfp_t alloc_mask = gfp | __GFP_NOWARN | highmem;
 	uint64_t nr_pages = get_vm_area_size(m, area) >> m->page_shift;
 	uint64_t array_size = nr_pages * PAGE_PTR_SIZE;
+	struct vm_page_cursor cur;
 	unsigned int i;
 
 	area->nr_pages = (unsigned int)nr_pages;
@@ -587,6 +758,7 @@ static vaddr_t __vmalloc_area_node(struct vmf_machine *m,
 		return 0;
 	}
 
+	vm_page_cursor_init(&cur, area);
 	for (i = 0; i < area->nr_pages; i++) {
 		struct page *page = alloc_pages_owner(m, node, alloc_mask, 0,
 						      OWNER_VMALLOC);
@@ -601,19 +773,22 @@ static vaddr_t __vmalloc_area_node(struct vmf_machine *m,
 #endif
 			goto fail;
 		}
-		if (!vm_set_page(m, area, i, page)) {
+		if (!vm_page_cursor_set(m, &cur, i, page)) {
 			/* Only a corrupted page array gets here. */
 			__free_pages(m, page, 0);
 			area->nr_pages = i;
 			goto fail;
 		}
 	}
+	vm_page_cursor_flush(m, &cur);
 	if (map_vm_area(m, area, NULL, area->nr_pages, prot))
 		goto fail;
 	area->nr_mapped = area->nr_pages;
 	return area->addr;
 
 fail:
+	/* The entries stored so far go to RAM before vfree reads them. */
+	vm_page_cursor_flush(m, &cur);
 	if (!(gfp & __GFP_NOWARN))
 		vmf_warn(m, WARN_VMALLOC_ALLOC_FAILURE,
 			 "vmalloc: allocation failure, allocated %llu of %llu "

@@ -8,9 +8,6 @@
 
 #include "vmalloc_internal.h"
 
-#define PAGE_PTR_SIZE 8u
-#define NESTED_MAX_DEPTH 8 /* nested page arrays: 3 levels at most */
-
 bool is_vmalloc_addr(const struct vmf_machine *m, vaddr_t addr)
 {
 	return addr >= m->cfg.vmalloc_start && addr < m->cfg.vmalloc_end;
@@ -18,56 +15,13 @@ bool is_vmalloc_addr(const struct vmf_machine *m, vaddr_t addr)
 
 /* ---- page arrays ---------------------------------------------------------- */
 
-static uint64_t get_le64(const uint8_t *b)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | b[i];
-	return v;
-}
-
-/* A pfn read back from simulated memory is only trusted if it names a
- * page that a vmalloc area could own. */
-static struct page *vmalloc_page_of_pfn(struct vmf_machine *m, pfn_t pfn)
-{
-	struct page *pg = pfn_to_page(m, pfn);
-
-	if (!pg || !(pg->flags & PG_head) || pg->order != 0 ||
-	    pg->owner != OWNER_VMALLOC)
-		return NULL;
-	return pg;
-}
-
-static struct page *vm_page_depth(struct vmf_machine *m,
-				  const struct vm_struct *vm, unsigned int i,
-				  int depth)
-{
-	const struct vm_struct *nested;
-	struct page *holder;
-	uint64_t off = (uint64_t)i * PAGE_PTR_SIZE;
-	uint8_t b[8];
-
-	if (!vm || i >= vm->nr_pages || depth > NESTED_MAX_DEPTH)
-		return NULL;
-	if (vm->pages)
-		return vm->pages[i];
-	nested = vm_page_array_area(m, vm);
-	if (!nested)
-		return NULL;
-	holder = vm_page_depth(m, nested, (unsigned int)(off >> m->page_shift),
-			       depth + 1);
-	if (!holder ||
-	    !phys_read(m, page_to_phys(m, holder) + (off & (m->page_size - 1)),
-		       b, sizeof(b)))
-		return NULL;
-	return vmalloc_page_of_pfn(m, get_le64(b));
-}
-
 struct page *vm_struct_page(struct vmf_machine *m, const struct vm_struct *vm,
 			    unsigned int i)
 {
-	return vm_page_depth(m, vm, i, 0);
+	struct vm_page_cursor c;
+
+	vm_page_cursor_init(&c, vm);
+	return vm_page_cursor_get(m, &c, i);
 }
 
 /* ---- lookups ------------------------------------------------------------- */
@@ -174,13 +128,15 @@ static void show_numa_info(struct vmf_machine *m, FILE *out,
 			   const struct vm_struct *v)
 {
 	unsigned int counters[VMF_MAX_NODES] = {0};
+	struct vm_page_cursor cur;
 
 	/* CONFIG_NUMA=y as on arm64 defconfig: a count per node with
 	 * memory, not for an area still being set up. */
 	if (v->flags & VM_UNINITIALIZED)
 		return;
+	vm_page_cursor_init(&cur, v);
 	for (unsigned int i = 0; i < v->nr_pages; i++) {
-		struct page *pg = vm_struct_page(m, v, i);
+		struct page *pg = vm_page_cursor_get(m, &cur, i);
 		int nid = pg ? page_to_nid(m, pg) : -1;
 
 		if (nid >= 0 && nid < VMF_MAX_NODES)
@@ -244,9 +200,17 @@ void vmalloc_observe(const struct vmf_machine *m, struct vmalloc_obs *obs)
 {
 	const struct vmalloc_state *vs = m->vm;
 
-	memset(obs, 0, sizeof(*obs));
-	if (!vs)
+	if (!vs) {
+		memset(obs, 0, sizeof(*obs));
 		return;
+	}
+	/* Field by field: the harness observes after every command, and a
+	 * memset of the whole struct costs more than all of this. */
+	obs->cache_va_start = 0; /* the policy fields, for ops.observe */
+	obs->cache_set = false;
+	obs->cached_hole_size = 0;
+	obs->cached_vstart = 0;
+	obs->cached_align = 0;
 	obs->nr_busy = vs->nr_busy;
 	obs->nr_lazy = vs->nr_lazy;
 	obs->vmap_lazy_nr = vs->vmap_lazy_nr;

@@ -157,6 +157,52 @@ bool __purge_vmap_area_lazy(struct vmf_machine *m);
 struct vm_struct *vm_page_array_area(struct vmf_machine *m,
 				     const struct vm_struct *vm);
 
+/* ---- page-array cursor (vmalloc_area.c) ----------------------------------
+ * Runs over one page array: what vm_struct_page() gives for each index,
+ * or stores in index order, without resolving a nested array (tree
+ * lookup, checks, holder page, recursively) for every entry. The holder
+ * page of entry i is resolved once for all the entries it holds, and
+ * entries move VM_PAGE_BATCH at a time with one physical access. Every
+ * pfn read is still checked when it is handed out (vm_struct_page's
+ * rules), so a corrupted array is caught exactly as entry by entry.
+ *
+ * What the cursor keeps depends on the busy tree, the vm_structs and the
+ * holder pages (allocated, contents); none changes during a run except
+ * by freeing pages: a reader that frees a page calls
+ * vm_page_cursor_freed(), which drops everything if that page was a
+ * holder. A cursor either reads or writes; a writer flushes before
+ * anyone reads the array. */
+#define VM_PAGE_BATCH 64u
+#define VM_PAGE_MAX_DEPTH 8 /* nested page arrays: 3 levels at most */
+
+struct vm_page_cursor {
+	const struct vm_struct *vm;
+	/* Entries [lo, hi) are in one holder page, entry lo at phys base;
+	 * lost: that holder is unreachable (every entry reads NULL). */
+	unsigned int lo, hi;
+	bool lost;
+	phys_addr_t base;
+	/* Every page read to find that holder, the holder included. */
+	unsigned int nr_holders;
+	const struct page *holders[VM_PAGE_MAX_DEPTH + 2];
+	/* Entries [blo, blo + nr_buf), little-endian: read ahead, or
+	 * waiting to be written. */
+	unsigned int blo, nr_buf;
+	uint8_t buf[VM_PAGE_BATCH * 8];
+};
+
+void vm_page_cursor_init(struct vm_page_cursor *c, const struct vm_struct *vm);
+/* vm_struct_page(m, c->vm, i). */
+struct page *vm_page_cursor_get(struct vmf_machine *m,
+				struct vm_page_cursor *c, unsigned int i);
+/* A page was just freed: forget the holders if it was one of them. */
+void vm_page_cursor_freed(struct vm_page_cursor *c, const struct page *pg);
+/* Store entry i (false: the array is not reachable). Stores of a nested
+ * array land in simulated RAM at vm_page_cursor_flush() at the latest. */
+bool vm_page_cursor_set(struct vmf_machine *m, struct vm_page_cursor *c,
+			unsigned int i, struct page *page);
+void vm_page_cursor_flush(struct vmf_machine *m, struct vm_page_cursor *c);
+
 /* arm64 4.19 (arch/arm64/include/asm/memory.h): PUD_SHIFT with 4K pages,
  * else PMD_SHIFT, i.e. the level-1 / level-2 entry size. */
 static inline unsigned ioremap_max_order(const struct vmf_machine *m)

@@ -66,6 +66,9 @@ struct pglist_data {
 	pfn_t start_idx; /* first frame index of the node */
 	pfn_t nr_pages;
 	uint64_t nr_free_pages;
+	/* Bit k set iff free_area[k] is not empty: an allocation finds its
+	 * order without reading every list head. */
+	uint32_t free_mask;
 	struct free_area free_area[MAX_ORDER];
 };
 
@@ -104,6 +107,22 @@ struct page *alloc_pages_owner(struct vmf_machine *m, int node, gfp_t gfp,
  * outside RAM) is refused with a warning and changes nothing: returns
  * -VMF_EINVAL then, 0 on success. */
 int __free_pages(struct vmf_machine *m, struct page *page, unsigned order);
+
+/* The two translations inline, on the machine's phys_mem, for per-page
+ * loops in other files (page_to_pfn and pfn_to_page are calls). */
+static inline pfn_t phys_page_to_pfn(const struct phys_mem *p,
+				     const struct page *page)
+{
+	return (p->base >> p->page_shift) + (pfn_t)(page - p->pages);
+}
+
+static inline struct page *phys_pfn_to_page(const struct phys_mem *p,
+					    pfn_t pfn)
+{
+	pfn_t idx = pfn - (p->base >> p->page_shift); /* wraps below RAM */
+
+	return idx < p->nr_pages ? &p->pages[idx] : NULL;
+}
 
 pfn_t page_to_pfn(const struct vmf_machine *m, const struct page *page);
 struct page *pfn_to_page(struct vmf_machine *m, pfn_t pfn); /* NULL if not RAM */
