@@ -6,7 +6,11 @@
 #      (each seed REPEAT times, in one process), then FUZZ_SECONDS of
 #      fuzzing from the seeds (one worker, -seed=1);
 #   2. libFuzzer without sanitizers (preset fuzz-release): the same;
-#   3. AFL++ persistent mode + ASan (preset afl): FUZZ_SECONDS, one -M;
+#   3. AFL++ persistent mode + ASan (preset afl): FUZZ_SECONDS, one -M,
+#      for each target of AFL_TARGETS (default "main"); with the exec
+#      speed, AFL++'s stability (goal 100%: an input covers the same
+#      edges whatever ran before it in the persistent process) and how
+#      many calibrations it saw vary;
 #   4. peak RSS of each run;
 #   5. line coverage of lib/ from the committed corpora (preset coverage);
 #   6. where the time goes: perf over the release replay of what the
@@ -15,7 +19,8 @@
 # Environment: FUZZ_SECONDS=60, REPEAT=50, SKIP_BUILD=1 (use what is
 # built), PRESETS to pick (default "fuzz fuzz-release afl coverage"),
 # <PRESET>_DIR to read a build from elsewhere (FUZZ_DIR, FUZZ_RELEASE_DIR,
-# AFL_DIR, COVERAGE_DIR, RELEASE_DIR; default build/<preset>).
+# AFL_DIR, COVERAGE_DIR, RELEASE_DIR; default build/<preset>),
+# AFL_TARGETS (e.g. "main buddy mmu rbtree": one AFL++ run each).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${FUZZ_SECONDS:-60}
@@ -73,20 +78,34 @@ echo "== main target speed (goals: libFuzzer+ASan+UBSan >= 10,000 exec/s, no san
 if have fuzz && build fuzz; then libfuzzer_run fuzz "libFuzzer+ASan+UBSan" 10000; fi
 if have fuzz-release && build fuzz-release; then libfuzzer_run fuzz-release "libFuzzer, no sanitizers" 50000; fi
 
-if have afl && command -v afl-fuzz >/dev/null && build afl; then
-	out=$work/afl
+# AFL++: one -M instance on a target. Args: target
+afl_run() {
+	local t=$1 out afl_dir st eps label unstable
+	out=$work/afl-$t
 	afl_dir=$(dir_of afl)
+	label="AFL++ persistent+ASan"
+	[ "$t" = main ] || label="$label, fuzz_$t"
+	[ -x "$afl_dir/fuzz_$t" ] || { echo "$label: $afl_dir/fuzz_$t missing"; return; }
 	AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1 \
 	ASAN_OPTIONS=abort_on_error=1:symbolize=0:detect_leaks=0 \
-		afl-fuzz -i "$afl_dir/corpus/main" -o "$out" -V "$secs" -t 2000 -m none \
-		-x fuzz/fuzz_main.dict -M main -- "$afl_dir/fuzz_main" >"$work/afl.log" 2>&1 || true
+		afl-fuzz -i "$afl_dir/corpus/$t" -o "$out" -V "$secs" -t 2000 -m none \
+		-x "fuzz/fuzz_$t.dict" -M main -- "$afl_dir/fuzz_$t" >"$work/afl-$t.log" 2>&1 || true
 	st=$out/main/fuzzer_stats
 	if [ -f "$st" ]; then
 		eps=$(sed -n 's/^execs_per_sec *: *//p' "$st"); eps=${eps%.*}
-		echo "AFL++ persistent+ASan, ${secs} s: $(sed -n 's/^execs_done *: *//p' "$st") executions, $eps exec/s ($(verdict "$eps" 5000) of 5000); stability $(sed -n 's/^stability *: *//p' "$st"); map $(sed -n 's/^bitmap_cvg *: *//p' "$st")"
+		unstable=$(grep -c 'instability detected' "$work/afl-$t.log" || true)
+		if [ "$t" = main ]; then
+			echo "$label, ${secs} s: $(sed -n 's/^execs_done *: *//p' "$st") executions, $eps exec/s ($(verdict "$eps" 5000) of 5000); stability $(sed -n 's/^stability *: *//p' "$st") ($unstable unstable calibration(s)); map $(sed -n 's/^bitmap_cvg *: *//p' "$st")"
+		else
+			echo "$label, ${secs} s: $(sed -n 's/^execs_done *: *//p' "$st") executions, $eps exec/s; stability $(sed -n 's/^stability *: *//p' "$st") ($unstable unstable calibration(s)); map $(sed -n 's/^bitmap_cvg *: *//p' "$st")"
+		fi
 	else
-		echo "AFL++: no fuzzer_stats (see $work/afl.log)"
+		echo "$label: no fuzzer_stats (see $work/afl-$t.log)"
 	fi
+}
+
+if have afl && command -v afl-fuzz >/dev/null && build afl; then
+	for t in ${AFL_TARGETS:-main}; do afl_run "$t"; done
 fi
 
 if have coverage && command -v llvm-cov-14 >/dev/null && build coverage; then

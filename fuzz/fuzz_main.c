@@ -18,8 +18,17 @@
  *    program runs, which pays for this input's clean-up inside this
  *    input's own execution and leaves the same tiny state behind every
  *    time;
- *  - buffers that grow on demand are grown once, at start-up, by a
- *    warm-up program with the largest machine the format allows.
+ *  - buffers sized by the machine's config (RAM bytes and frames, TLB
+ *    entries: the machine's, and the shadow's per-frame owners, touched
+ *    list and page-table keys) grow only when a bigger machine than any
+ *    before comes: a warm-up program runs the largest machine of every
+ *    page-size/VA layout at start-up, so no input grows them;
+ *  - the runner's and the shadow's per-input arrays (areas, early areas,
+ *    pending checks, collected areas) are created at their per-input
+ *    maximum (harness/shadow_model.h SH_MAX_AREAS), so no input grows
+ *    them either (a growth taken by the first input that needs it and
+ *    by no later one is an edge AFL++ counts as unstable);
+ *  - fuzz/driver_afl.c discards its own edges before each input.
  *
  * Custom mutators (roadmap): LLVMFuzzerCustomMutator / CustomCrossOver
  * will live in fuzz/mutator_main.c, linked into this target only when

@@ -38,6 +38,10 @@
 
 #define VMF_FREED_RING 16
 #define VMF_MAX_FRAG 4096
+/* Areas OP_CHECK can collect: at most two per command (an area and its
+ * page array's); r->areas is that big from the start, so no input grows
+ * it (AFL++ stability). */
+#define VMF_MAX_AREAS (2 * VMF_MAX_CMDS)
 
 enum hkind {
 	HK_VMALLOC = 1, /* vmalloc family: vfree */
@@ -269,10 +273,14 @@ struct vmf_runner *vmf_runner_new(void)
 	if (!r)
 		return NULL;
 	r->sh = shadow_new();
-	if (!r->sh) {
+	r->areas = malloc(VMF_MAX_AREAS * sizeof(*r->areas));
+	if (!r->sh || !r->areas) {
+		shadow_destroy(r->sh);
+		free(r->areas);
 		free(r);
 		return NULL;
 	}
+	r->areas_cap = VMF_MAX_AREAS;
 	return r;
 }
 

@@ -18,7 +18,11 @@
 
 #include <vmfuzz/page_alloc.h>
 
+#include "cmd.h"
 #include "shadow_model.h"
+
+_Static_assert(SH_MAX_AREAS >= 2 * VMF_MAX_CMDS,
+	       "SH_MAX_AREAS: two areas per command at most");
 
 int sh_fail(struct sh_fail *f, const char *check, const char *fmt, ...)
 {
@@ -183,6 +187,14 @@ struct shadow *shadow_new(void)
 	}
 	sh_place_legacy_ops(&sh->place);
 	sh->place_state = &sh->legacy;
+	/* Full size now: no input grows these (AFL++ stability). */
+	sh->pending = malloc(SH_MAX_PENDING * sizeof(*sh->pending));
+	sh->pending_cap = sh->pending ? SH_MAX_PENDING : 0;
+	if (!sh->pending || sh_busy_reserve(&sh->busy, SH_MAX_AREAS) ||
+	    sh_busy_reserve(&sh->early, SH_MAX_AREAS)) {
+		shadow_destroy(sh);
+		return NULL;
+	}
 	return sh;
 }
 

@@ -98,6 +98,20 @@ void sh_place_legacy_ops(struct sh_place_ops *ops);
 
 /* ---- page tables and physical memory ----------------------------------- */
 
+/* What the shadow's arrays are sized for when it is created, so that no
+ * input grows them: a growth that the first input needing it takes and no
+ * later input does is an edge AFL++ counts as unstable. An input has at
+ * most VMF_MAX_CMDS commands and each makes at most two areas (an area
+ * and the nested area of its page array; early areas are commands too);
+ * a command records at most one pending entry per area it creates,
+ * unmaps or purges, plus one per purge. The growth paths stay, as a
+ * fallback no input reaches (shadow.c checks the bound). */
+#define SH_MAX_AREAS 1024
+#define SH_MAX_PENDING (3 * SH_MAX_AREAS)
+/* In sh_phys.owner: the frame is on the touched list (each frame is listed
+ * at most once per input, so the list never outgrows the frames). */
+#define SH_OWN_LISTED 0x80
+
 struct sh_keys {
 	uint64_t *k;
 	size_t n, cap;
@@ -245,6 +259,8 @@ struct sh_area *sh_busy_find(struct sh_busy *b, vaddr_t start);
 struct sh_area *sh_busy_containing(struct sh_busy *b, vaddr_t addr);
 /* Insert (sorted); returns its index, or (size_t)-1 on host OOM. */
 size_t sh_busy_insert(struct sh_busy *b, const struct sh_area *a);
+/* Make room for cap areas now (no later insert reallocates); 0 or -1. */
+int sh_busy_reserve(struct sh_busy *b, size_t cap);
 void sh_busy_remove(struct sh_busy *b, size_t idx);
 void sh_busy_clear(struct sh_busy *b);
 void sh_busy_free(struct sh_busy *b);

@@ -259,6 +259,20 @@ size_t sh_busy_insert(struct sh_busy *b, const struct sh_area *a)
 	return i;
 }
 
+int sh_busy_reserve(struct sh_busy *b, size_t cap)
+{
+	struct sh_area *na;
+
+	if (b->cap >= cap)
+		return 0;
+	na = realloc(b->a, cap * sizeof(*na));
+	if (!na)
+		return -1;
+	b->a = na;
+	b->cap = cap;
+	return 0;
+}
+
 void sh_busy_remove(struct sh_busy *b, size_t idx)
 {
 	memmove(&b->a[idx], &b->a[idx + 1], (b->n - idx - 1) * sizeof(*b->a));

@@ -24,6 +24,24 @@ static unsigned pt_shift(const struct sh_pt *pt, int level)
 
 void sh_pt_reset(struct sh_pt *pt, const struct vmf_config *cfg)
 {
+	uint64_t frames = cfg->phys_size >> cfg->page_shift;
+
+	/* Every table takes a frame (sh_pt_map), so no level has more
+	 * tables than RAM has frames: size for that now, at the machine's
+	 * size, and keys_add does not grow them in the middle of an input
+	 * (the fuzz targets' warm-up runs the largest machines first). */
+	for (int l = 0; l < 4; l++) {
+		struct sh_keys *ks = &pt->tables[l];
+		uint64_t *nk;
+
+		if (ks->cap >= frames)
+			continue;
+		nk = realloc(ks->k, frames * sizeof(*nk));
+		if (!nk)
+			continue; /* keys_add grows it, or reports host OOM */
+		ks->k = nk;
+		ks->cap = frames;
+	}
 	pt->page_shift = cfg->page_shift;
 	pt->stride = cfg->page_shift - 3;
 	pt->va_bits = cfg->va_bits;
@@ -146,6 +164,16 @@ int sh_phys_reset(struct sh_phys *p, const struct vmf_config *cfg)
 		if (!p->owner)
 			return -1;
 	}
+	/* A frame is listed once (SH_OWN_LISTED), so this never grows
+	 * during an input. */
+	if (p->touched_cap < nr) {
+		pfn_t *nt = realloc(p->touched, nr * sizeof(*nt));
+
+		if (!nt)
+			return -1;
+		p->touched = nt;
+		p->touched_cap = nr;
+	}
 	p->nr_nodes = cfg->nr_nodes;
 	p->base_pfn = cfg->phys_base >> cfg->page_shift;
 	p->nr_frames = nr;
@@ -225,10 +253,12 @@ void sh_phys_give(struct shadow *sh, pfn_t pfn)
 void sh_phys_set_owner(struct sh_phys *p, pfn_t pfn, uint8_t owner)
 {
 	uint64_t idx = pfn - p->base_pfn;
+	uint8_t listed;
 
 	if (pfn < p->base_pfn || idx >= p->nr_frames)
 		return;
-	if (owner && p->nr_touched == p->touched_cap) {
+	listed = p->owner[idx] & SH_OWN_LISTED;
+	if (owner && !listed && p->nr_touched == p->touched_cap) {
 		size_t cap = p->touched_cap ? p->touched_cap * 2 : 1024;
 		pfn_t *nt = realloc(p->touched, cap * sizeof(*nt));
 
@@ -237,9 +267,11 @@ void sh_phys_set_owner(struct sh_phys *p, pfn_t pfn, uint8_t owner)
 		p->touched = nt;
 		p->touched_cap = cap;
 	}
-	if (owner)
+	if (owner && !listed) {
 		p->touched[p->nr_touched++] = pfn;
-	p->owner[idx] = owner;
+		listed = SH_OWN_LISTED;
+	}
+	p->owner[idx] = owner | listed;
 }
 
 uint8_t sh_phys_owner(const struct sh_phys *p, pfn_t pfn)
@@ -248,5 +280,5 @@ uint8_t sh_phys_owner(const struct sh_phys *p, pfn_t pfn)
 
 	if (pfn < p->base_pfn || idx >= p->nr_frames)
 		return 0;
-	return p->owner[idx];
+	return p->owner[idx] & (uint8_t)~SH_OWN_LISTED;
 }
