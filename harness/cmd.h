@@ -21,6 +21,11 @@
 #define VMF_MAX_ACCESS 4096  /* bytes per read/write/vread command */
 #define VMF_MAX_HANDLES 64   /* live objects the interpreter tracks */
 #define VMF_MAX_VMAP_PAGES 64
+/* Page allocations (data and page-table pages) a program may cause: once
+ * a command brings the count to this, the rest of the program is not run.
+ * Part of a program's meaning, like VMF_MAX_CMDS: it bounds the work of
+ * one input as a fuzzer's fuel does (docs/format.md, "Page budget"). */
+#define VMF_PAGE_BUDGET 4096
 
 enum vmf_op {
 	OP_NOP = 0,      /* reserved opcode bytes decode to this */

@@ -56,17 +56,80 @@ static void set_fill(struct phys_mem *p, pfn_t idx, int byte)
 		pg->flags |= PG_poison;
 }
 
-/* About to write part of the frame: its buffer must hold its contents. */
-static void materialize(struct phys_mem *p, pfn_t idx)
+/* A frame's buffer holds real bytes only in its span: lines [lo, hi) of
+ * PHYS_LINE bytes (p->span[idx] = lo | hi << 16, valid with PG_bytes);
+ * the rest reads as the fill. A page-table write then costs one line, not
+ * a whole (up to 64 KiB) frame. */
+#define PHYS_LINE_SHIFT 6
+#define PHYS_LINE (1u << PHYS_LINE_SHIFT)
+
+static inline size_t span_lo(uint32_t span)
+{
+	return (size_t)(span & 0xffffu) << PHYS_LINE_SHIFT;
+}
+
+static inline size_t span_hi(uint32_t span)
+{
+	return (size_t)(span >> 16) << PHYS_LINE_SHIFT;
+}
+
+/* About to write [off, off + len) of frame idx (offsets in the frame):
+ * those bytes must be real. Only lines not yet real are filled, and the
+ * span stays one range (a gap between the old span and the new bytes is
+ * filled too). */
+static void materialize(struct phys_mem *p, pfn_t idx, size_t off, size_t len)
 {
 	struct page *pg = &p->pages[idx];
+	uint8_t *f = frame_bytes(p, idx);
+	size_t lo = off & ~(size_t)(PHYS_LINE - 1);
+	size_t hi = (off + len + PHYS_LINE - 1) & ~(size_t)(PHYS_LINE - 1);
+	int fill = frame_fill(pg);
 
 	mark_dirty(p, idx);
 	if (!(pg->flags & PG_bytes)) {
-		memset(frame_bytes(p, idx), frame_fill(pg),
-		       (size_t)1 << p->page_shift);
+		memset(f + lo, fill, hi - lo);
 		pg->flags |= PG_bytes;
+	} else {
+		size_t olo = span_lo(p->span[idx]), ohi = span_hi(p->span[idx]);
+
+		if (lo < olo)
+			memset(f + lo, fill, olo - lo);
+		else
+			lo = olo;
+		if (hi > ohi)
+			memset(f + ohi, fill, hi - ohi);
+		else
+			hi = ohi;
 	}
+	p->span[idx] = (uint32_t)(lo >> PHYS_LINE_SHIFT) |
+		       (uint32_t)(hi >> PHYS_LINE_SHIFT) << 16;
+}
+
+/* Read [off, off + n) of frame idx (inside the frame) into out. */
+static void read_frame(const struct phys_mem *p, pfn_t idx, size_t off,
+		       uint8_t *out, size_t n)
+{
+	const struct page *pg = &p->pages[idx];
+	const uint8_t *f = p->bytes + ((size_t)idx << p->page_shift);
+	size_t lo, hi, end = off + n;
+
+	if (!(pg->flags & PG_bytes)) {
+		memset(out, frame_fill(pg), n);
+		return;
+	}
+	lo = span_lo(p->span[idx]);
+	hi = span_hi(p->span[idx]);
+	if (lo < off)
+		lo = off;
+	if (hi > end)
+		hi = end;
+	if (lo >= hi) {
+		memset(out, frame_fill(pg), n);
+		return;
+	}
+	memset(out, frame_fill(pg), lo - off);
+	memcpy(out + (lo - off), f + lo, hi - lo);
+	memset(out + (hi - off), frame_fill(pg), end - hi);
 }
 
 /* ---- free lists -------------------------------------------------------- */
@@ -232,7 +295,8 @@ int phys_mem_init(struct vmf_machine *m)
 		p->bytes = calloc(1, (size_t)cap_bytes);
 		p->pages = calloc(cap_pages, sizeof(*p->pages));
 		p->dirty = calloc(cap_pages, sizeof(*p->dirty));
-		if (!p->bytes || !p->pages || !p->dirty) {
+		p->span = calloc(cap_pages, sizeof(*p->span));
+		if (!p->bytes || !p->pages || !p->dirty || !p->span) {
 			phys_mem_destroy(m);
 			return -VMF_ENOMEM;
 		}
@@ -266,6 +330,7 @@ void phys_mem_destroy(struct vmf_machine *m)
 	free(p->bytes);
 	free(p->pages);
 	free(p->dirty);
+	free(p->span);
 	free(p->seed);
 	free(p->seed_desc);
 	free(p->seed_map);
@@ -580,11 +645,9 @@ bool phys_read(struct vmf_machine *m, phys_addr_t pa, void *buf, size_t len)
 		return false;
 	while (len) {
 		size_t n = chunk_len(p, off, len);
-		const struct page *pg = &p->pages[off >> p->page_shift];
-		if (pg->flags & PG_bytes)
-			memcpy(out, p->bytes + off, n);
-		else
-			memset(out, frame_fill(pg), n);
+		size_t in = off & (((size_t)1 << p->page_shift) - 1);
+
+		read_frame(p, off >> p->page_shift, in, out, n);
 		out += n, off += n, len -= n;
 	}
 	return true;
@@ -594,28 +657,24 @@ bool phys_read_u64(struct vmf_machine *m, phys_addr_t pa, uint64_t *val)
 {
 	const struct phys_mem *p = &m->phys;
 	const struct page *pg;
-	const uint8_t *b;
-	size_t off;
-	uint64_t v;
+	size_t off, in;
+	pfn_t idx;
 
 	/* RAM is whole pages and pa is aligned: the word is in RAM iff its
 	 * first byte is (below base, off wraps past the size). */
 	off = (size_t)(pa - p->base);
 	if ((pa & 7) || pa - p->base >= (uint64_t)p->nr_pages << p->page_shift)
 		return false;
-	pg = &p->pages[off >> p->page_shift];
-	if (!(pg->flags & PG_bytes)) {
+	idx = off >> p->page_shift;
+	pg = &p->pages[idx];
+	in = off & (((size_t)1 << p->page_shift) - 1);
+	/* Lines are 8-byte aligned: the word is wholly in the span or out. */
+	if (!(pg->flags & PG_bytes) || in < span_lo(p->span[idx]) ||
+	    in >= span_hi(p->span[idx])) {
 		*val = frame_fill(pg) ? 0xaaaaaaaaaaaaaaaaull : 0;
 		return true;
 	}
-	b = p->bytes + off;
-	/* Written out, gcc and clang make this one load on LE hosts (a
-	 * loop they keep byte by byte). */
-	v = (uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16 |
-	    (uint64_t)b[3] << 24 | (uint64_t)b[4] << 32 |
-	    (uint64_t)b[5] << 40 | (uint64_t)b[6] << 48 |
-	    (uint64_t)b[7] << 56;
-	*val = v;
+	*val = load_le64(p->bytes + off);
 	return true;
 }
 
@@ -630,7 +689,9 @@ bool phys_write(struct vmf_machine *m, phys_addr_t pa, const void *buf,
 		return false;
 	while (len) {
 		size_t n = chunk_len(p, off, len);
-		materialize(p, off >> p->page_shift);
+
+		materialize(p, off >> p->page_shift,
+			    off & (((size_t)1 << p->page_shift) - 1), n);
 		memcpy(p->bytes + off, src, n);
 		src += n, off += n, len -= n;
 	}
@@ -646,7 +707,9 @@ bool phys_fill(struct vmf_machine *m, phys_addr_t pa, int byte, size_t len)
 		return false;
 	while (len) {
 		size_t n = chunk_len(p, off, len);
-		materialize(p, off >> p->page_shift);
+
+		materialize(p, off >> p->page_shift,
+			    off & (((size_t)1 << p->page_shift) - 1), n);
 		memset(p->bytes + off, byte, n);
 		off += n, len -= n;
 	}
@@ -655,11 +718,18 @@ bool phys_fill(struct vmf_machine *m, phys_addr_t pa, int byte, size_t len)
 
 uint8_t *phys_frame(struct vmf_machine *m, pfn_t pfn)
 {
+	return phys_frame_part(m, pfn, 0, m->page_size);
+}
+
+uint8_t *phys_frame_part(struct vmf_machine *m, pfn_t pfn, size_t off,
+			 size_t len)
+{
 	pfn_t base = m->phys.base >> m->page_shift;
 
-	if (!pfn_valid(m, pfn))
+	if (!pfn_valid(m, pfn) || off > m->page_size ||
+	    len > m->page_size - off)
 		return NULL;
-	materialize(&m->phys, pfn - base);
+	materialize(&m->phys, pfn - base, off, len);
 	return frame_bytes(&m->phys, pfn - base);
 }
 

@@ -19,8 +19,9 @@
 /* ---- descriptors in RAM -------------------------------------------------- */
 
 /* Runs of last-level entries are read and written through the table
- * frame's host bytes (phys_frame: materialised and marked dirty, as any
- * write would): one lookup per table instead of one per entry. */
+ * frame's host bytes (phys_frame_part: the run's bytes made real and the
+ * frame marked dirty, as any write would): one lookup per table instead
+ * of one per entry. */
 static inline uint64_t ld_desc(const uint8_t *t, uint64_t idx)
 {
 	return load_le64(t + idx * 8);
@@ -400,7 +401,14 @@ static int map_pages_write(struct vmf_machine *m, vaddr_t va,
 				return -VMF_ENOMEM;
 			if (st != PT_OK) /* ruled out by the check pass */
 				return -VMF_EINVAL;
-			t = phys_frame(m, p.table >> s->page_shift);
+			uint64_t first = lvl_index(s, a, 3);
+			uint64_t run = lvl_entries(s, 3) - first;
+
+			if (run > nr - i)
+				run = nr - i;
+			/* Only the entries this run writes become real. */
+			t = phys_frame_part(m, p.table >> s->page_shift,
+					    (size_t)first * 8, (size_t)run * 8);
 			if (!t) /* cannot happen: the table is ours */
 				return -VMF_EINVAL;
 			cached = a >> lvl_shift(s, 2);
@@ -582,7 +590,9 @@ static long clear_ptes(struct vmf_machine *m, phys_addr_t table,
 		if (t)
 			d = ld_desc(t, idx);
 		else if (pt_read(m, table, idx, &d) && d)
-			t = phys_frame(m, table >> s->page_shift);
+			t = phys_frame_part(m, table >> s->page_shift,
+					    (size_t)idx * 8,
+					    (size_t)(last - idx + 1) * 8);
 		if (!d || !t)
 			continue;
 		/* Leaves, and any junk an invalid entry held (as

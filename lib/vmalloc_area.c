@@ -113,26 +113,6 @@ struct vm_struct *vm_page_array_area(struct vmf_machine *m,
 
 /* Written out, not as loops: gcc and clang make each one access on LE
  * hosts. */
-static void put_le64(uint8_t *b, uint64_t v)
-{
-	b[0] = (uint8_t)v;
-	b[1] = (uint8_t)(v >> 8);
-	b[2] = (uint8_t)(v >> 16);
-	b[3] = (uint8_t)(v >> 24);
-	b[4] = (uint8_t)(v >> 32);
-	b[5] = (uint8_t)(v >> 40);
-	b[6] = (uint8_t)(v >> 48);
-	b[7] = (uint8_t)(v >> 56);
-}
-
-static uint64_t get_le64(const uint8_t *b)
-{
-	return (uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16 |
-	       (uint64_t)b[3] << 24 | (uint64_t)b[4] << 32 |
-	       (uint64_t)b[5] << 40 | (uint64_t)b[6] << 48 |
-	       (uint64_t)b[7] << 56;
-}
-
 /* A pfn read back from simulated memory is only trusted if it names a
  * page that a vmalloc area could own. */
 static struct page *vmalloc_page_of_pfn(struct vmf_machine *m, pfn_t pfn)
@@ -177,7 +157,7 @@ static struct page *page_depth(struct vmf_machine *m, struct vm_page_cursor *c,
 	if (!phys_read(m, page_to_phys(m, holder) + (off & (m->page_size - 1)),
 		       b, sizeof(b)))
 		return NULL;
-	return vmalloc_page_of_pfn(m, get_le64(b));
+	return vmalloc_page_of_pfn(m, load_le64(b));
 }
 
 /* The page of vm's nested array that holds entry i, or NULL. */
@@ -250,7 +230,7 @@ struct page *vm_page_cursor_get(struct vmf_machine *m,
 		c->blo = i;
 		c->nr_buf = n;
 	}
-	return vmalloc_page_of_pfn(m, get_le64(c->buf + (size_t)(i - c->blo) *
+	return vmalloc_page_of_pfn(m, load_le64(c->buf + (size_t)(i - c->blo) *
 							    PAGE_PTR_SIZE));
 }
 
@@ -293,7 +273,7 @@ bool vm_page_cursor_set(struct vmf_machine *m, struct vm_page_cursor *c,
 		return false;
 	if (!c->nr_buf)
 		c->blo = i;
-	put_le64(c->buf + (size_t)c->nr_buf * PAGE_PTR_SIZE,
+	store_le64(c->buf + (size_t)c->nr_buf * PAGE_PTR_SIZE,
 		 phys_page_to_pfn(&m->phys, page));
 	if (++c->nr_buf == VM_PAGE_BATCH || i + 1 == c->hi)
 		vm_page_cursor_flush(m, c);

@@ -894,7 +894,43 @@ static void smoke(void)
 	vmf_runner_free(r);
 }
 
+/* The page budget (VMF_PAGE_BUDGET): the command that reaches it runs
+ * and is checked, the ones after it do not run. */
+static void page_budget(void)
+{
+	struct vmf_runner *r = vmf_runner_new();
+	char text[512];
+	const char *t;
+	int rc;
+
+	/* 4000 pages, their page array and tables stay under 4096 page
+	 * allocations, 160 more do not. */
+	_Static_assert(VMF_PAGE_BUDGET == 4096, "the programs below assume it");
+	snprintf(text, sizeof(text),
+		 "machine granule=4k va=48 window=1g ram=32m\n"
+		 "vmalloc size=4000p\n"
+		 "vmalloc size=160p\n"
+		 "vmalloc size=1p\n"
+		 "check\n");
+	t = trace_of(r, text, &rc);
+	CHECK_EQ(rc, 0);
+	EXPECT_LINES(t, "#0 vmalloc", "#1 vmalloc size=160p => addr=",
+		     "# page budget spent: ", "by #1, the rest is not run");
+	CHECK(strstr(t, "#2 ") == NULL);
+	CHECK(strstr(t, "#3 ") == NULL);
+	/* Under the budget, everything runs. */
+	snprintf(text, sizeof(text),
+		 "machine granule=4k va=48 window=1g ram=32m\n"
+		 "vmalloc size=2048p\n"
+		 "check\n");
+	t = trace_of(r, text, &rc);
+	CHECK_EQ(rc, 0);
+	EXPECT_LINES(t, "#0 vmalloc", "#1 check => ok");
+	CHECK(strstr(t, "page budget") == NULL);
+	vmf_runner_free(r);
+}
+
 TEST_MAIN(TEST(smoke), TEST(every_op), TEST(hardened_cases),
 	  TEST(early_areas), TEST(determinism), TEST(oracle_bites),
 	  TEST(failure_paths), TEST(purge_paths),
-	  TEST(random_bytes), TEST(structured_programs))
+	  TEST(random_bytes), TEST(structured_programs), TEST(page_budget))

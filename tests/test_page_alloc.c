@@ -281,8 +281,106 @@ static void test_checker_bites(void)
 	vmf_machine_destroy(m);
 }
 
+/* Frame contents against a flat copy: writes, fills, partial frame
+ * pointers, word reads and whole-frame reads at random offsets, with free
+ * (poison) and zeroing in between; for 4K, 16K and 64K frames, whose bytes
+ * become real a 64-byte line range at a time. */
+static void test_contents_model(void)
+{
+	static uint8_t model[3][65536], got[65536];
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+
+	for (unsigned g = 0; g < 3; g++) {
+		static const unsigned shifts[3] = {12, 14, 16};
+		unsigned ps = 1u << shifts[g];
+		struct vmf_config c;
+		char why[160];
+		struct vmf_machine *m;
+		struct page *pg;
+		phys_addr_t pa;
+		uint8_t *mod = model[g];
+
+		vmf_config_default(&c);
+		c.page_shift = shifts[g];
+		c.phys_size = 64ull << shifts[g];
+		m = vmf_machine_create(&c, why, sizeof(why));
+		CHECK(m != NULL);
+		if (!m)
+			continue;
+		pg = alloc_pages_node(m, 0, __GFP_ZERO, 0);
+		pa = page_to_phys(m, pg);
+		memset(mod, 0, ps);
+		for (int step = 0; step < 3000; step++) {
+			size_t off, len;
+			uint64_t w = 0;
+			uint8_t b[300];
+
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			off = (size_t)(x >> 8) % ps;
+			len = (size_t)(x >> 40) % 300 + 1;
+			if (len > ps - off)
+				len = ps - off;
+			switch (x % 7) {
+			case 0:
+				for (size_t i = 0; i < len; i++)
+					b[i] = (uint8_t)(x >> (i % 56));
+				CHECK(phys_write(m, pa + off, b, len));
+				memcpy(mod + off, b, len);
+				break;
+			case 1:
+				CHECK(phys_fill(m, pa + off, (int)(x >> 20) & 0xff,
+						len));
+				memset(mod + off, (int)(x >> 20) & 0xff, len);
+				break;
+			case 2: {
+				uint8_t *f = phys_frame_part(m, page_to_pfn(m, pg),
+							     off, len);
+				CHECK(f != NULL);
+				if (f) {
+					CHECK(memcmp(f + off, mod + off, len) == 0);
+					f[off] ^= 0x11;
+					mod[off] ^= 0x11;
+				}
+				break;
+			}
+			case 3:
+				off &= ~(size_t)7;
+				CHECK(phys_read_u64(m, pa + off, &w));
+				for (int i = 7; i >= 0; i--)
+					CHECK_EQ((uint8_t)(w >> (8 * i)),
+						 mod[off + (size_t)i]);
+				break;
+			case 4:
+				CHECK(phys_read(m, pa, got, ps));
+				CHECK(memcmp(got, mod, ps) == 0);
+				break;
+			case 5:
+				if (x % 5)
+					break;
+				/* Free (poisoned), then back zeroed or not. */
+				__free_pages(m, pg, 0);
+				CHECK(phys_read(m, pa, got, ps));
+				memset(mod, PAGE_POISON, ps);
+				CHECK(memcmp(got, mod, ps) == 0);
+				pg = alloc_pages_node(m, 0, (x >> 9) & 1 ? __GFP_ZERO : 0,
+						      0);
+				CHECK_EQ(page_to_phys(m, pg), pa);
+				if ((x >> 9) & 1)
+					memset(mod, 0, ps);
+				break;
+			default:
+				CHECK(phys_read(m, pa + off, got, len));
+				CHECK(memcmp(got, mod + off, len) == 0);
+			}
+		}
+		CHECK(phys_read(m, pa, got, ps));
+		CHECK(memcmp(got, mod, ps) == 0);
+		vmf_machine_destroy(m);
+	}
+}
+
 TEST_MAIN(TEST(test_initial_layout), TEST(test_exhaustive_split_merge),
 	  TEST(test_buddy_addresses), TEST(test_order0_on_fragmented_memory),
 	  TEST(test_node_fallback_and_thisnode), TEST(test_bad_input),
 	  TEST(test_zero_and_poison), TEST(test_dma32),
-	  TEST(test_checker_bites))
+	  TEST(test_checker_bites), TEST(test_contents_model))

@@ -29,11 +29,12 @@
 #define PG_buddy 0x01u    /* head of a free block (page->order valid) */
 #define PG_head 0x02u     /* head of an allocated block (order valid) */
 #define PG_tail 0x04u     /* a non-head frame of an allocated block */
-/* Frame contents are lazy: until a write materialises them in the RAM
- * buffer (PG_bytes), a frame holds a uniform fill, PAGE_POISON with
- * PG_poison, else zero. Free, zeroing and reset are then O(1) a frame. */
-#define PG_poison 0x20u   /* !PG_bytes: the frame reads as PAGE_POISON */
-#define PG_bytes 0x40u    /* the RAM buffer holds the frame's contents */
+/* Frame contents are lazy: a frame holds a uniform fill, PAGE_POISON with
+ * PG_poison, else zero, except where writes made its bytes real in the
+ * RAM buffer (PG_bytes: one range of 64-byte lines per frame). Free,
+ * zeroing and reset are then O(1) a frame, a write costs what it writes. */
+#define PG_poison 0x20u   /* the fill is PAGE_POISON (else zero) */
+#define PG_bytes 0x40u    /* some of the frame's bytes are real */
 #define PG_dirty_rst 0x80u /* on the reset dirty list (bookkeeping only) */
 
 /* Who owns an allocated frame; for checkers and dumps only. */
@@ -76,6 +77,8 @@ struct phys_mem {
 	uint8_t *bytes;       /* RAM contents, capacity_pages << page_shift */
 	struct page *pages;   /* descriptors, capacity_pages */
 	uint32_t *dirty;      /* frame indices touched since reset */
+	uint32_t *span;       /* PG_bytes frames: the lines holding real bytes
+				 (page_alloc.c materialize) */
 	pfn_t nr_dirty;
 	pfn_t nr_pages;       /* frames in use by this config */
 	pfn_t capacity_pages; /* descriptors the buffers can hold */
@@ -149,6 +152,10 @@ bool phys_read_u64(struct vmf_machine *m, phys_addr_t pa, uint64_t *val);
 /* Direct pointer to a frame's bytes, for the page-table code; marks the
  * frame dirty. NULL if pfn is not RAM. */
 uint8_t *phys_frame(struct vmf_machine *m, pfn_t pfn);
+/* The same with only bytes [off, off + len) of the frame made real: the
+ * caller touches no other byte through the pointer (the frame's base). */
+uint8_t *phys_frame_part(struct vmf_machine *m, pfn_t pfn, size_t off,
+			 size_t len);
 
 /* 0 if every invariant holds; else -1 and a description in why. */
 int page_alloc_check(const struct vmf_machine *m, char *why, size_t why_len);
