@@ -55,9 +55,12 @@ struct vmf_handle {
 	bool guard;           /* its area has a guard page */
 	vaddr_t addr;
 	uint64_t size;        /* bytes asked (vmap: count pages) */
-	unsigned nr_pages;    /* vmap: pages the handle owns */
-	struct page *pages[VMF_MAX_VMAP_PAGES];
+	unsigned nr_pages;    /* vmap: pages the handle owns, */
+	uint8_t slot;         /* in r->vmap_pages[slot] (handles stay small:
+				 retiring one moves the table) */
 };
+
+_Static_assert(VMF_MAX_HANDLES <= 64, "vmap_slots is a 64-bit mask");
 
 struct vmf_runner {
 	struct vmf_machine *m;
@@ -66,6 +69,8 @@ struct vmf_runner {
 	bool inited;
 
 	struct vmf_handle live[VMF_MAX_HANDLES];
+	struct page *vmap_pages[VMF_MAX_HANDLES][VMF_MAX_VMAP_PAGES];
+	uint64_t vmap_slots;  /* bit per vmap_pages slot in use */
 	size_t nr_live;
 	struct vmf_handle freed[VMF_FREED_RING];
 	size_t nr_freed, freed_next;
@@ -418,6 +423,8 @@ static void retire(struct vmf_runner *r, struct vmf_handle *h)
 	size_t i = (size_t)(h - r->live);
 	struct vmf_handle *f = &r->freed[r->freed_next];
 
+	if (h->nr_pages)
+		r->vmap_slots &= ~(1ull << h->slot);
 	*f = *h;
 	f->nr_pages = 0;
 	r->freed_next = (r->freed_next + 1) % VMF_FREED_RING;
@@ -613,7 +620,11 @@ static int do_vmap(struct vmf_runner *r, const struct vmf_args *a)
 	}
 	h = add_live(r, HK_VMAP, addr, count, !(a->vm_flags & VM_NO_GUARD));
 	h->nr_pages = count;
-	memcpy(h->pages, pages, count * sizeof(pages[0]));
+	h->slot = 0;
+	while (r->vmap_slots >> h->slot & 1) /* a live handle frees one */
+		h->slot++;
+	r->vmap_slots |= 1ull << h->slot;
+	memcpy(r->vmap_pages[h->slot], pages, count * sizeof(pages[0]));
 	return 0;
 }
 
@@ -672,7 +683,7 @@ static int do_free_addr(struct vmf_runner *r, enum sh_free_entry e,
 		/* vmap's pages come back to the harness once unmapped. */
 		if (h->kind == HK_VMAP && e == SH_F_VUNMAP)
 			for (unsigned i = 0; i < h->nr_pages; i++)
-				if (harness_free(r, h->pages[i]))
+				if (harness_free(r, r->vmap_pages[h->slot][i]))
 					return -1;
 		retire(r, h);
 	}
@@ -959,16 +970,13 @@ static int do_check(struct vmf_runner *r, size_t idx)
 {
 	char why[512];
 
-	/* vm_check and page_alloc_check cost O(areas' pages) and O(RAM):
-	 * they run at the first and the last OP_CHECK of the program; the
-	 * busy-list comparison runs at every one. */
+	/* vm_check (which ends with page_alloc_check) costs O(areas' pages)
+	 * and O(RAM): it runs at the first and the last OP_CHECK of the
+	 * program; the busy-list comparison runs at every one. */
 	if (idx == r->first_check || idx == r->last_check) {
 		why[0] = 0;
 		if (vm_check(r->m, why, sizeof(why)))
 			return set_fail(r, "vm_check", why);
-		why[0] = 0;
-		if (page_alloc_check(r->m, why, sizeof(why)))
-			return set_fail(r, "page_alloc_check", why);
 	}
 	r->nr_areas = 0;
 	vmalloc_for_each_area(r->m, collect_area, r);
@@ -1246,6 +1254,7 @@ static int prepare(struct vmf_runner *r, const struct vmf_program *prog)
 		return -1;
 	r->inited = false;
 	r->nr_live = 0;
+	r->vmap_slots = 0;
 	r->nr_freed = 0;
 	r->freed_next = 0;
 	r->nr_frag = 0; /* the machine reset took the pages back */
