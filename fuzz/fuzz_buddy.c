@@ -592,10 +592,12 @@ enum bz_corrupt {
 	CZ_FREE_MASK,       /* one free_mask bit flipped */
 	CZ_LIST_HEAD,       /* list head cleared, or past RAM if empty */
 	CZ_ALLOC_ORDER,     /* allocated head: order +- 1 */
-	CZ_ALLOC_UNMARK,    /* allocated head: PG_head cleared */
+	CZ_ALLOC_UNMARK,    /* allocated head: PG_head cleared, or (sel
+			       bit 14) PG_tail or PG_buddy added */
 	CZ_TAIL_UNMARK,     /* tail: PG_tail cleared */
 	CZ_TAIL_MARK,       /* tail: PG_head or PG_buddy set */
-	CZ_FREE_FRAME_MARK, /* free frame inside a block: PG_head/PG_tail */
+	CZ_FREE_FRAME_MARK, /* free frame inside a block: PG_head/PG_tail,
+			       or (sel bit 14) PG_buddy: a stray free head */
 	CZ_SPLIT,           /* free order-k block listed as two order-k-1
 			       buddies (counters kept right): unmerged */
 	CZ_DOUBLE,          /* its high half also listed at k - 1 (counters
@@ -752,6 +754,7 @@ static bool bz_corrupt(struct bz *s, struct bz_saved *sv, unsigned kind,
 	uint32_t idx = 0;
 	struct page *pg;
 	bool hi = sel & 0x8000; /* a variant bit, apart from the choice */
+	bool hi2 = sel & 0x4000; /* a second one */
 
 	sel &= 0x7fff;
 	switch ((enum bz_corrupt)kind) {
@@ -828,7 +831,9 @@ static bool bz_corrupt(struct bz *s, struct bz_saved *sv, unsigned kind,
 		pg = &p->pages[idx];
 		snprintf(what, what_len, "allocated head %u order %u", idx,
 			 pg->order);
-		if (kind == CZ_ALLOC_UNMARK)
+		if (kind == CZ_ALLOC_UNMARK && hi2)
+			pg->flags |= hi ? PG_tail : PG_buddy;
+		else if (kind == CZ_ALLOC_UNMARK)
 			pg->flags &= (uint8_t)~PG_head;
 		else if (hi && pg->order)
 			pg->order--;
@@ -852,7 +857,7 @@ static bool bz_corrupt(struct bz *s, struct bz_saved *sv, unsigned kind,
 			return false;
 		bz_save(sv, s, idx);
 		snprintf(what, what_len, "free frame %u", idx);
-		p->pages[idx].flags |= hi ? PG_tail : PG_head;
+		p->pages[idx].flags |= hi2 ? PG_buddy : hi ? PG_tail : PG_head;
 		return true;
 	case CZ_SPLIT:
 	case CZ_DOUBLE:

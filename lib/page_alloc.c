@@ -742,6 +742,8 @@ uint8_t *phys_frame_part(struct vmf_machine *m, pfn_t pfn, size_t off,
 		goto out;                                                    \
 	} while (0)
 
+#define FREE_HEAD 2 /* in_free: the first frame of a listed free block */
+
 int page_alloc_check(const struct vmf_machine *m, char *why, size_t why_len)
 {
 	const struct phys_mem *p = &m->phys;
@@ -808,11 +810,16 @@ int page_alloc_check(const struct vmf_machine *m, char *why, size_t why_len)
 					const uint8_t *twice =
 						memchr(in_free + idx, 1,
 						       (size_t)1 << k);
+					if (!twice)
+						twice = memchr(in_free + idx,
+							       FREE_HEAD,
+							       (size_t)1 << k);
 					if (twice)
 						FAIL("frame %llu in two free blocks",
 						     (unsigned long long)(twice -
 									  in_free));
 					memset(in_free + idx, 1, (size_t)1 << k);
+					in_free[idx] = FREE_HEAD;
 				}
 				{
 					pfn_t boff = (idx - nd->start_idx) ^ (1ull << k);
@@ -854,10 +861,18 @@ int page_alloc_check(const struct vmf_machine *m, char *why, size_t why_len)
 				if (pg->flags & (PG_head | PG_tail))
 					FAIL("frame %llu is free but marked allocated",
 					     (unsigned long long)idx);
+				/* Only listed heads are marked free: a stray
+				 * mark would make __free_pages merge with a
+				 * block on no list. */
+				if (in_free[idx] != FREE_HEAD &&
+				    (pg->flags & PG_buddy))
+					FAIL("frame %llu inside a free block is "
+					     "marked as a free head",
+					     (unsigned long long)idx);
 				idx++;
 				continue;
 			}
-			if (!(pg->flags & PG_head))
+			if ((pg->flags & PG_STATE_MASK) != PG_head)
 				FAIL("frame %llu is neither free nor the head of an "
 				     "allocated block (flags %#x)",
 				     (unsigned long long)idx, pg->flags);

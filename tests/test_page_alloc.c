@@ -278,6 +278,23 @@ static void test_checker_bites(void)
 	CHECK(page_alloc_check(m, NULL, 0) != 0);
 	pg->flags |= PG_head;
 	CHECK(checked(m));
+	/* A head also marked tail, or free: __free_pages would refuse it or
+	 * merge into it (found by fuzz_buddy's checker probes). */
+	pg->flags |= PG_tail;
+	CHECK(page_alloc_check(m, NULL, 0) != 0);
+	pg->flags &= (uint8_t)~PG_tail;
+	pg->flags |= PG_buddy;
+	CHECK(page_alloc_check(m, NULL, 0) != 0);
+	pg->flags &= (uint8_t)~PG_buddy;
+	CHECK(checked(m));
+	/* A free-head mark inside a free block: frames 2..3 are the order-1
+	 * block split off by the order-1 allocation, 3 its interior. */
+	CHECK(pg[2].flags & PG_buddy);
+	CHECK(!(pg[3].flags & PG_buddy));
+	pg[3].flags |= PG_buddy;
+	CHECK(page_alloc_check(m, NULL, 0) != 0);
+	pg[3].flags &= (uint8_t)~PG_buddy;
+	CHECK(checked(m));
 	vmf_machine_destroy(m);
 }
 
