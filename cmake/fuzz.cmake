@@ -54,6 +54,10 @@ set(_vmf_fz_flags -fsanitize=fuzzer-no-link)
 if(NOT VMF_FUZZ_TRACE_CMP)
   list(APPEND _vmf_fz_flags -fno-sanitize-coverage=trace-cmp)
 endif()
+if(NOT VMF_FUZZ_COVER_ORACLE) # CMakeLists.txt
+  list(APPEND _vmf_fz_flags
+       -fsanitize-coverage-ignorelist=${CMAKE_SOURCE_DIR}/fuzz/coverage-ignore.txt)
+endif()
 if(_vmf_libfuzzer)
   add_library(vmfuzz_fz STATIC ${VMF_LIB_SRC})
   target_include_directories(vmfuzz_fz PRIVATE ${CMAKE_SOURCE_DIR}/lib)

@@ -25,7 +25,7 @@
  * a command brings the count to this, the rest of the program is not run.
  * Part of a program's meaning, like VMF_MAX_CMDS: it bounds the work of
  * one input as a fuzzer's fuel does (docs/format.md, "Page budget"). */
-#define VMF_PAGE_BUDGET 4096
+#define VMF_PAGE_BUDGET 2048
 
 enum vmf_op {
 	OP_NOP = 0,      /* reserved opcode bytes decode to this */

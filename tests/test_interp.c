@@ -903,12 +903,12 @@ static void page_budget(void)
 	const char *t;
 	int rc;
 
-	/* 4000 pages, their page array and tables stay under 4096 page
+	/* 1920 pages, their page array and tables stay under 2048 page
 	 * allocations, 160 more do not. */
-	_Static_assert(VMF_PAGE_BUDGET == 4096, "the programs below assume it");
+	_Static_assert(VMF_PAGE_BUDGET == 2048, "the programs below assume it");
 	snprintf(text, sizeof(text),
 		 "machine granule=4k va=48 window=1g ram=32m\n"
-		 "vmalloc size=4000p\n"
+		 "vmalloc size=1920p\n"
 		 "vmalloc size=160p\n"
 		 "vmalloc size=1p\n"
 		 "check\n");
@@ -921,7 +921,7 @@ static void page_budget(void)
 	/* Under the budget, everything runs. */
 	snprintf(text, sizeof(text),
 		 "machine granule=4k va=48 window=1g ram=32m\n"
-		 "vmalloc size=2048p\n"
+		 "vmalloc size=1024p\n"
 		 "check\n");
 	t = trace_of(r, text, &rc);
 	CHECK_EQ(rc, 0);
