@@ -66,6 +66,8 @@
 
 #include <vmfuzz/machine.h>
 
+#include "asan_options.h"
+
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

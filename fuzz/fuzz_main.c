@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "asan_options.h"
 #include "interp.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);

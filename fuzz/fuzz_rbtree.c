@@ -40,6 +40,8 @@
 
 #include <vmfuzz/rbtree.h>
 
+#include "asan_options.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FZ_OP_BYTES 3
