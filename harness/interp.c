@@ -168,7 +168,8 @@ static bool obs_flush_get(void *ctx, uint64_t seq, enum tlb_flush_kind *kind,
 /* What the frame under a mapped page is, from its struct page. */
 static void obs_frame(struct vmf_machine *m, struct sh_page_obs *o)
 {
-	const struct page *pg = pfn_to_page(m, o->pa >> m->page_shift);
+	const struct page *pg =
+		phys_pfn_to_page(&m->phys, o->pa >> m->page_shift);
 
 	if (!pg)
 		return;

@@ -770,15 +770,15 @@ bool mmu_lookup(struct vmf_machine *m, vaddr_t va, uint64_t *desc,
 	return true;
 }
 
-static void leaf_of(const struct mmu_walk *w, vaddr_t va, struct mmu_leaf *o)
+static inline void leaf_of(const struct mmu_walk *w, vaddr_t va,
+			   struct mmu_leaf *o)
 {
-	memset(o, 0, sizeof(*o));
-	if (w->fault != MMU_OK)
-		return;
-	o->mapped = true;
-	o->level = w->level;
-	o->desc = w->desc;
-	o->pa = w->oa + (va & ((1ull << w->shift) - 1));
+	bool ok = w->fault == MMU_OK;
+
+	o->mapped = ok;
+	o->level = ok ? w->level : 0;
+	o->desc = ok ? w->desc : 0;
+	o->pa = ok ? w->oa + (va & ((1ull << w->shift) - 1)) : 0;
 }
 
 #define LOOKUP_RUN 64 /* level-3 entries read at once */
