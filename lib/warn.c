@@ -62,6 +62,17 @@ static void put_ch(struct fmt_out *o, char c)
 	o->len++;
 }
 
+/* n bytes of s at once (the messages are mostly literal text). */
+static void put_str(struct fmt_out *o, const char *s, size_t n)
+{
+	if (o->len < o->cap) {
+		size_t room = o->cap - 1 - o->len;
+
+		memcpy(o->buf + o->len, s, n < room ? n : room);
+	}
+	o->len += n;
+}
+
 static void put_pad(struct fmt_out *o, char c, size_t n)
 {
 	while (n--)
@@ -89,8 +100,13 @@ static void put_num(struct fmt_out *o, uint64_t v, unsigned base, bool upper,
 		put_ch(o, *prefix++);
 	if (zero && width > total)
 		put_pad(o, '0', width - total);
-	while (n)
-		put_ch(o, tmp[--n]);
+	for (size_t i = 0; i < n / 2; i++) { /* most significant first */
+		char t = tmp[i];
+
+		tmp[i] = tmp[n - 1 - i];
+		tmp[n - 1 - i] = t;
+	}
+	put_str(o, tmp, n);
 }
 
 static bool fast_format(char *buf, size_t cap, const char *fmt, va_list ap)
@@ -105,7 +121,11 @@ static bool fast_format(char *buf, size_t cap, const char *fmt, va_list ap)
 		int64_t d;
 
 		if (*f != '%') {
-			put_ch(&o, *f);
+			const char *pct = strchr(f, '%');
+			size_t n = pct ? (size_t)(pct - f) : strlen(f);
+
+			put_str(&o, f, n);
+			f += n - 1;
 			continue;
 		}
 		for (f++;; f++) {
@@ -168,8 +188,7 @@ static bool fast_format(char *buf, size_t cap, const char *fmt, va_list ap)
 			n = strlen(str);
 			if (width > n)
 				put_pad(&o, ' ', width - n);
-			while (*str)
-				put_ch(&o, *str++);
+			put_str(&o, str, n);
 			break;
 		}
 		case 'c':
