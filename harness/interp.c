@@ -814,8 +814,15 @@ static int do_write(struct vmf_runner *r, const struct vmf_args *a)
 	if (len > limit - off)
 		len = (size_t)(limit - off);
 	va = h->addr + off;
-	for (size_t i = 0; i < len; i++)
-		r->buf[i] = (uint8_t)(a->pattern + i * 7u + (i >> 8));
+	/* Byte i is pattern + 7 i + i / 256: built a 256-byte block at a
+	 * time (a byte a time was 3% of a fuzzing run). */
+	for (size_t blk = 0; blk < len; blk += 256) {
+		uint8_t v = (uint8_t)(a->pattern + blk * 7u + (blk >> 8));
+		size_t end = len - blk < 256 ? len - blk : 256;
+
+		for (size_t i = 0; i < end; i++, v = (uint8_t)(v + 7))
+			r->buf[blk + i] = v;
+	}
 	/* Never through a stale TLB entry: read instead. */
 	for (vaddr_t p = va & ~(r->m->page_size - 1); p < va + len;
 	     p += r->m->page_size) {
