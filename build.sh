@@ -30,6 +30,15 @@ rm -rf "$obj" "$host"
 mkdir -p "$obj" "$host" "$OUT"
 cd "$SRC_DIR"
 
+# Coverage feedback from the code under test, not from the oracle
+# (fuzz/coverage-ignore.txt, docs/fuzzing.md): clang reads the list from a
+# flag when it instruments for coverage, AFL++ from the environment.
+export AFL_LLVM_DENYLIST=$SRC_DIR/fuzz/coverage-ignore.txt
+case " $CFLAGS " in
+*fsanitize=fuzzer*|*fsanitize-coverage=*)
+	CFLAGS="$CFLAGS -fsanitize-coverage-ignorelist=$SRC_DIR/fuzz/coverage-ignore.txt" ;;
+esac
+
 std=(-std=c11 -D_POSIX_C_SOURCE=200809L -Iinclude -Ilib -Iharness -Ifuzz)
 # shellcheck disable=SC2086
 cc_obj() { $CC $CFLAGS "${std[@]}" -c "$1" -o "$2"; }
