@@ -22,7 +22,7 @@ static struct phys_mem *phys(struct vmf_machine *m)
 	return &m->phys;
 }
 
-static inline void mark_dirty(struct phys_mem *p, pfn_t idx)
+static ALWAYS_INLINE void mark_dirty(struct phys_mem *p, pfn_t idx)
 {
 	struct page *pg = &p->pages[idx];
 
@@ -134,7 +134,7 @@ static void read_frame(const struct phys_mem *p, pfn_t idx, size_t off,
 
 /* ---- free lists -------------------------------------------------------- */
 
-static inline void list_add_block(struct phys_mem *p, unsigned node,
+static ALWAYS_INLINE void list_add_block(struct phys_mem *p, unsigned node,
 				  pfn_t idx, unsigned order)
 {
 	struct pglist_data *nd = &p->node[node];
@@ -157,7 +157,7 @@ static inline void list_add_block(struct phys_mem *p, unsigned node,
 	nd->nr_free_pages += 1ull << order;
 }
 
-static inline void list_del_block(struct phys_mem *p, unsigned node,
+static ALWAYS_INLINE void list_del_block(struct phys_mem *p, unsigned node,
 				  pfn_t idx, unsigned order)
 {
 	struct pglist_data *nd = &p->node[node];

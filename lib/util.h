@@ -5,6 +5,10 @@
 #include <stdint.h>
 #include <string.h>
 
+/* The per-page helpers of the allocator: sanitizer builds would
+ * otherwise keep them as calls (gcc and clang both have the attribute). */
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #ifndef container_of
