@@ -87,10 +87,18 @@ static void put_num(struct fmt_out *o, uint64_t v, unsigned base, bool upper,
 	char tmp[24];
 	size_t n = 0, plen = strlen(prefix) + (neg ? 1 : 0), total;
 
-	do {
-		tmp[n++] = dig[v % base];
-		v /= base;
-	} while (v);
+	/* Constant divisors: no division instruction per digit. */
+	if (base == 16) {
+		do {
+			tmp[n++] = dig[v & 15];
+			v >>= 4;
+		} while (v);
+	} else {
+		do {
+			tmp[n++] = dig[v % 10];
+			v /= 10;
+		} while (v);
+	}
 	total = n + plen;
 	if (!zero && width > total)
 		put_pad(o, ' ', width - total);
