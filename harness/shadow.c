@@ -457,7 +457,7 @@ static unsigned lib_owner(enum sh_kind k)
 static bool vmalloc_pfn_sampled(const struct shadow *sh,
 				const struct sh_area *a, uint64_t i, vaddr_t va)
 {
-	uint64_t tspan = 1ull << (2 * sh->page_shift - 3);
+	uint64_t tspan = 1ull << sh_pt_shift(&sh->pt, 2); /* a last-level table */
 
 	return i == 0 || i + 1 == a->nr_pages || !(va & (tspan - 1));
 }

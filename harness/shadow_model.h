@@ -267,6 +267,8 @@ void sh_busy_free(struct sh_busy *b);
 
 /* ---- shadow_pt.c: page tables and frames --------------------------------- */
 void sh_pt_reset(struct sh_pt *pt, const struct vmf_config *cfg);
+/* log2 of the span of one entry at level (3: a page). */
+unsigned sh_pt_shift(const struct sh_pt *pt, int level);
 void sh_pt_free(struct sh_pt *pt);
 /* Tables the map of [va, va + nr pages) needs, allocated top-down region by
  * region as the library's map does: 0, or -VMF_ENOMEM when one cannot be

@@ -17,7 +17,7 @@
 
 /* ---- page tables ------------------------------------------------------------ */
 
-static unsigned pt_shift(const struct sh_pt *pt, int level)
+unsigned sh_pt_shift(const struct sh_pt *pt, int level)
 {
 	return pt->page_shift + pt->stride * (unsigned)(3 - level);
 }
@@ -112,7 +112,7 @@ int sh_pt_fault_level(const struct sh_pt *pt, vaddr_t va)
 	if (!sh_pt_in_ttbr1(pt, va))
 		return 0;
 	for (int l = pt->start_level; l < 3; l++)
-		if (!keys_has(&pt->tables[l + 1], va >> pt_shift(pt, l)))
+		if (!keys_has(&pt->tables[l + 1], va >> sh_pt_shift(pt, l)))
 			return l;
 	return 3;
 }
@@ -120,12 +120,12 @@ int sh_pt_fault_level(const struct sh_pt *pt, vaddr_t va)
 int sh_pt_map(struct shadow *sh, vaddr_t va, uint64_t nr)
 {
 	struct sh_pt *pt = &sh->pt;
-	uint64_t region = 1ull << pt_shift(pt, 2); /* one last-level table */
+	uint64_t region = 1ull << sh_pt_shift(pt, 2); /* one last-level table */
 	vaddr_t end = va + (nr << pt->page_shift);
 
 	for (vaddr_t a = va; a < end; a = (a | (region - 1)) + 1) {
 		for (int l = pt->start_level + 1; l <= 3; l++) {
-			uint64_t key = a >> pt_shift(pt, l - 1);
+			uint64_t key = a >> sh_pt_shift(pt, l - 1);
 
 			if (keys_has(&pt->tables[l], key))
 				continue;

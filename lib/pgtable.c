@@ -827,7 +827,13 @@ size_t mmu_lookup_range(struct vmf_machine *m, vaddr_t va, size_t nr,
 				mmu_walk_pte(s, load_le64(run + k * 8), attrs, &w);
 				leaf_of(&w, a, &out[i]);
 			}
+#if defined(VMF_PLANT_LOOKUP_RANGE_NO_REDESCENT)
+		/* PLANT LOOKUP_RANGE_NO_REDESCENT: the run goes on past the
+		 * end of the last-level table, reading the same table again. */
+		} while (i < nr);
+#else
 		} while (i < nr && (a & (tspan - 1)));
+#endif
 	}
 	return nr;
 }
