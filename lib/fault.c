@@ -26,30 +26,6 @@ void vmf_fault_set(struct vmf_machine *m, enum vmf_fault_site site,
 	s->nth = n ? n : 1;
 }
 
-bool vmf_should_fail(struct vmf_machine *m, enum vmf_fault_site site)
-{
-	struct vmf_fault_site_state *s = &m->fault.site[site];
-	bool fail = false;
-
-	s->calls++;
-	switch (s->mode) {
-	case FAULT_OFF:
-		break;
-	case FAULT_NTH:
-		if (--s->nth == 0) {
-			fail = true;
-			s->mode = FAULT_OFF; /* "fail the Nth call": once */
-		}
-		break;
-	case FAULT_ALWAYS:
-		fail = true;
-		break;
-	}
-	if (fail)
-		s->failures++;
-	return fail;
-}
-
 void vmf_fault_reset(struct vmf_fault_state *f)
 {
 	memset(f, 0, sizeof(*f));

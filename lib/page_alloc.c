@@ -26,8 +26,6 @@ static ALWAYS_INLINE void mark_dirty(struct phys_mem *p, pfn_t idx)
 {
 	struct page *pg = &p->pages[idx];
 
-	if (p->seeding)
-		return;
 	if (!(pg->flags & PG_dirty_rst)) {
 		pg->flags |= PG_dirty_rst;
 		p->dirty[p->nr_dirty++] = (uint32_t)idx;
@@ -191,6 +189,7 @@ static ALWAYS_INLINE void list_del_block(struct phys_mem *p, unsigned node,
 static int seed_free_lists(struct phys_mem *p)
 {
 	size_t cap = 0;
+	pfn_t dirty_before;
 
 	/* Heads of the previous layout are not on the dirty list. */
 	for (size_t i = 0; i < p->nr_seed; i++) {
@@ -210,7 +209,7 @@ static int seed_free_lists(struct phys_mem *p)
 	if (!p->seed || !p->seed_desc || !p->seed_map)
 		return -VMF_ENOMEM;
 
-	p->seeding = true;
+	dirty_before = p->nr_dirty;
 	for (unsigned n = 0; n < p->nr_nodes; n++) {
 		struct pglist_data *nd = &p->node[n];
 		pfn_t off = 0;
@@ -230,7 +229,11 @@ static int seed_free_lists(struct phys_mem *p)
 			off += 1ull << k;
 		}
 	}
-	p->seeding = false;
+	/* Seeding wrote pristine state: forget that it went on the dirty
+	 * list (the per-page paths do not test for seeding). */
+	for (pfn_t i = dirty_before; i < p->nr_dirty; i++)
+		p->pages[p->dirty[i]].flags &= (uint8_t)~PG_dirty_rst;
+	p->nr_dirty = dirty_before;
 	for (size_t i = 0; i < p->nr_seed; i++)
 		p->seed_desc[i] = p->pages[p->seed[i]];
 	memcpy(p->seed_node, p->node, sizeof(p->node));

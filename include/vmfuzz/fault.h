@@ -35,7 +35,33 @@ struct vmf_fault_state {
 /* Set a site's mode; n is used by FAULT_NTH (n == 0 is taken as 1). */
 void vmf_fault_set(struct vmf_machine *m, enum vmf_fault_site site,
 		   enum vmf_fault_mode mode, uint64_t n);
-bool vmf_should_fail(struct vmf_machine *m, enum vmf_fault_site site);
+/* The answer for one call at a site; inline, as the per-page paths ask
+ * it once a page. */
+static inline bool vmf_fault_should_fail(struct vmf_fault_state *f,
+					 enum vmf_fault_site site)
+{
+	struct vmf_fault_site_state *s = &f->site[site];
+	bool fail = false;
+
+	s->calls++;
+	switch (s->mode) {
+	case FAULT_OFF:
+		return false;
+	case FAULT_NTH:
+		if (--s->nth == 0) {
+			fail = true;
+			s->mode = FAULT_OFF; /* "fail the Nth call": once */
+		}
+		break;
+	case FAULT_ALWAYS:
+		fail = true;
+		break;
+	}
+	if (fail)
+		s->failures++;
+	return fail;
+}
+#define vmf_should_fail(m, site) vmf_fault_should_fail(&(m)->fault, (site))
 void vmf_fault_reset(struct vmf_fault_state *f);
 const char *vmf_fault_site_name(enum vmf_fault_site site);
 

@@ -96,7 +96,6 @@ struct phys_mem {
 	size_t nr_seed;
 	struct pglist_data seed_node[VMF_MAX_NODES];
 	bool seeded;             /* seed matches the current layout */
-	bool seeding;            /* seeding writes are pristine, not dirty */
 };
 
 /* Allocate 2^order frames on node (or NUMA_NO_NODE: node 0 first), falling
