@@ -48,12 +48,6 @@ static double now_ns(void)
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-static uint64_t pages_spent(const struct vmf_machine *m)
-{
-	return m->fault.site[FAULT_PAGE_ALLOC].calls +
-	       m->fault.site[FAULT_PGTABLE].calls;
-}
-
 /* Close the command that is running (if any) at time t. */
 static void close_cmd(struct profile *p, double t, uint64_t pages)
 {
@@ -70,7 +64,7 @@ static void before_cmd(void *arg, struct vmf_machine *m, size_t idx)
 {
 	struct profile *p = arg;
 	double t = now_ns();
-	uint64_t pages = pages_spent(m);
+	uint64_t pages = vmf_pages_spent(m);
 
 	close_cmd(p, t, pages);
 	p->cur_op = p->prog->cmds[idx].op;
@@ -98,7 +92,7 @@ static void run_file(struct profile *p, struct vmf_runner *r,
 		p->cur_op = -1;
 		vmf_run_program_hooked(r, prog, NULL, &fail, before_cmd, p);
 		t1 = now_ns();
-		close_cmd(p, t1, pages_spent(vmf_runner_machine(r)));
+		close_cmd(p, t1, vmf_pages_spent(vmf_runner_machine(r)));
 		p->total_ns += t1 - t0;
 		p->runs++;
 	}

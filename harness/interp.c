@@ -1306,7 +1306,7 @@ int vmf_run_program(struct vmf_runner *r, const struct vmf_program *prog,
 
 /* Page allocations so far, data and page-table pages alike (every
  * alloc_pages call asks one of the two fault sites). */
-static uint64_t pages_spent(const struct vmf_machine *m)
+uint64_t vmf_pages_spent(const struct vmf_machine *m)
 {
 	return m->fault.site[FAULT_PAGE_ALLOC].calls +
 	       m->fault.site[FAULT_PGTABLE].calls;
@@ -1392,13 +1392,13 @@ int vmf_run_program_hooked(struct vmf_runner *r,
 			fail_with(r, prog, i, fail);
 			return 1;
 		}
-		if (pages_spent(r->m) >= VMF_PAGE_BUDGET && i + 1 < n) {
+		if (vmf_pages_spent(r->m) >= VMF_PAGE_BUDGET && i + 1 < n) {
 			if (r->trace)
 				fprintf(r->trace,
 					"# page budget spent: %llu page "
 					"allocations by #%zu, the rest is not "
 					"run\n",
-					(unsigned long long)pages_spent(r->m), i);
+					(unsigned long long)vmf_pages_spent(r->m), i);
 			break;
 		}
 	}

@@ -43,6 +43,10 @@ int vmf_run_program(struct vmf_runner *r, const struct vmf_program *prog,
 /* The machine as the last run left it (for vmallocinfo / ptdump). */
 struct vmf_machine *vmf_runner_machine(struct vmf_runner *r);
 
+/* Page allocations (data and page-table pages) since the machine's reset:
+ * what the page budget (cmd.h VMF_PAGE_BUDGET) counts. */
+uint64_t vmf_pages_spent(const struct vmf_machine *m);
+
 /* For fuzz targets: run, and on a failure print the report to stderr
  * (ending with "SIGNATURE: ...") and abort(). */
 void vmf_run_or_abort(struct vmf_runner *r, const uint8_t *data, size_t size);
