@@ -39,13 +39,14 @@ case " $CFLAGS " in
 	CFLAGS="$CFLAGS -fsanitize-coverage-ignorelist=$SRC_DIR/fuzz/coverage-ignore.txt" ;;
 esac
 
-std=(-std=c11 -D_POSIX_C_SOURCE=200809L -Iinclude -Ilib -Iharness -Ifuzz)
+std=(-std=c11 -D_POSIX_C_SOURCE=200809L -Iinclude -Ilib -Iharness -Iharness/format
+	-Iharness/shadow -Ifuzz)
 # shellcheck disable=SC2086
 cc_obj() { $CC $CFLAGS "${std[@]}" -c "$1" -o "$2"; }
 
 # lib/ and harness/ into one archive.
 objs=()
-for f in lib/*.c harness/*.c; do
+for f in lib/*/*.c harness/*.c harness/*/*.c; do
 	[ -f "$f" ] || continue
 	o=$obj/$(echo "${f%.c}" | tr / _).o
 	cc_obj "$f" "$o"
@@ -57,7 +58,8 @@ ar rcs "$obj/libvmfuzz.a" "${objs[@]}"
 have_cli=0
 if ls harness/*.c >/dev/null 2>&1 && ls tools/vmfuzz*.c >/dev/null 2>&1; then
 	# shellcheck disable=SC2046
-	$CC -O1 "${std[@]}" -Itools lib/*.c harness/*.c tools/vmfuzz*.c -o "$host/vmfuzz"
+	$CC -O1 "${std[@]}" -Itools lib/*/*.c harness/*.c harness/*/*.c tools/vmfuzz*.c \
+		-o "$host/vmfuzz"
 	have_cli=1
 fi
 

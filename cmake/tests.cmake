@@ -25,3 +25,13 @@ add_library(vmf_state_canary STATIC ${CMAKE_SOURCE_DIR}/tests/state_canary.c)
 add_test(NAME no_global_state_bites
          COMMAND sh ${CMAKE_SOURCE_DIR}/tests/no_globals.sh $<TARGET_FILE:vmf_state_canary>)
 set_tests_properties(no_global_state_bites PROPERTIES WILL_FAIL TRUE)
+
+# The house rules (docs/architecture.md "Rooms"): no file over 1,000
+# lines, no include circle, layers look down by #include and by symbol.
+add_test(NAME house_layers
+         COMMAND python3 ${CMAKE_SOURCE_DIR}/tools/check-layers.py -v
+                 --root ${CMAKE_SOURCE_DIR} --objects ${CMAKE_BINARY_DIR})
+# ... and the check must be able to fail.
+add_test(NAME house_layers_bites
+         COMMAND sh ${CMAKE_SOURCE_DIR}/tests/check_layers_bites.sh
+                 ${CMAKE_SOURCE_DIR}/tools/check-layers.py ${CMAKE_C_COMPILER})

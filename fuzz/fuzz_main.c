@@ -1,5 +1,5 @@
 /* Fuzz target: the whole machine (vmalloc on the MMU on the buddy
- * allocator) driven by the command language of harness/cmd.h and checked
+ * allocator) driven by the command language of harness/format/cmd.h and checked
  * after every command by the shadow model (harness/interp.h).
  *
  * One runner is created in LLVMFuzzerInitialize and reused: the runner
@@ -25,7 +25,7 @@
  *    page-size/VA layout at start-up, so no input grows them;
  *  - the runner's and the shadow's per-input arrays (areas, early areas,
  *    pending checks, collected areas) are created at their per-input
- *    maximum (harness/shadow_model.h SH_MAX_AREAS), so no input grows
+ *    maximum (harness/shadow/shadow_model.h SH_MAX_AREAS), so no input grows
  *    them either (a growth taken by the first input that needs it and
  *    by no later one is an edge AFL++ counts as unstable);
  *  - fuzz/driver_afl.c discards its own edges before each input.

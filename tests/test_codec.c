@@ -1,5 +1,5 @@
-/* The byte format, its canonical form and the text form (harness/codec.c,
- * harness/cmd_table.c, harness/text.c; docs/format.md). */
+/* The byte format, its canonical form and the text form (harness/format/codec.c,
+ * harness/format/cmd_table.c, harness/format/text.c; docs/format.md). */
 #include <time.h>
 
 #include "test.h"

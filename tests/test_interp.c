@@ -22,7 +22,7 @@
 #include "interp_hook.h"
 #include "test.h"
 
-#include "vmalloc_internal.h"
+#include "mm/vmalloc_internal.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 

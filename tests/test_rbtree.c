@@ -1,4 +1,4 @@
-/* Tests for lib/rbtree.c: every operation is checked against a sorted
+/* Tests for lib/kernel/rbtree.c: every operation is checked against a sorted
  * array model (contents, order, first/last/next/prev, rb_check), the
  * augmented tree against a recomputation from scratch, and the checker
  * against trees corrupted on purpose. Deterministic: fixed seeds. */

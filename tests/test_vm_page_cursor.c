@@ -1,4 +1,4 @@
-/* The page-array cursor (lib/vmalloc_internal.h): runs over a page array
+/* The page-array cursor (lib/mm/vmalloc_internal.h): runs over a page array
  * give exactly what entry-by-entry lookups give (vm_struct_page resolves
  * every entry from scratch), for kmalloc'ed arrays, nested arrays and
  * arrays nested twice, in any order; stores land where lookups find them;

@@ -1,4 +1,4 @@
-/* Warning texts: vmf_warn formats its messages itself (lib/warn.c); the
+/* Warning texts: vmf_warn formats its messages itself (lib/kernel/warn.c); the
  * text must be byte for byte what the C library's snprintf makes of the
  * same format and arguments, for every conversion the library uses and
  * for the ones it hands back to vsnprintf, truncation included. */

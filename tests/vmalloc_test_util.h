@@ -7,8 +7,8 @@
 #include <vmfuzz/vmalloc.h>
 
 #include "test.h"
-#include "util.h"
-#include "vmalloc_internal.h"
+#include "kernel/util.h"
+#include "mm/vmalloc_internal.h"
 
 /* 4K/48 window start of Linux 4.19 arm64 (the default config). */
 #define W0 0xffff000008000000ull

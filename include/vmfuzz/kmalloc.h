@@ -9,7 +9,7 @@
 
 #include "types.h"
 
-struct kmalloc_hdr; /* private: lib/kmalloc.c */
+struct kmalloc_hdr; /* private: lib/mm/kmalloc.c */
 
 struct kmalloc_state {
 	struct kmalloc_hdr *live; /* all live objects, newest first */

@@ -4,9 +4,10 @@
  * harness/: two machines in one process are independent, and reset brings
  * a machine back to exactly the state vmf_machine_create() gave it.
  *
- * Layers, each looking only down:
- *   physical memory + buddy (page_alloc.c) -> MMU: tables, walker, TLB
- *   (pgtable.c, mmu_walk.c, tlb.c) -> vmalloc (vmalloc*.c) -> harness. */
+ * Layers, each looking only down (lib/README.md):
+ *   lib/kernel -> physical memory + buddy (lib/mm/page_alloc.c) -> MMU:
+ *   tables, walker, TLB (lib/arm64) -> vmalloc (lib/mm/vmalloc*.c) ->
+ *   harness. lib/init/machine.c brings them up. */
 #ifndef VMFUZZ_MACHINE_H
 #define VMFUZZ_MACHINE_H
 

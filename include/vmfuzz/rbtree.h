@@ -2,7 +2,7 @@
  *
  * The API follows the Linux kernel's <linux/rbtree.h> and
  * <linux/rbtree_augmented.h> (names and semantics), the code is our own:
- * lib/rbtree.c. The parent pointer and the colour are separate fields
+ * lib/kernel/rbtree.c. The parent pointer and the colour are separate fields
  * (no pointer bit-packing).
  *
  * Invariants of a valid tree (checked by rb_check()):

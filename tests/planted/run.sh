@@ -35,6 +35,7 @@ if [ ! -f "$dir/CMakeCache.txt" ]; then
 fi
 cmake --build "$dir" --target vmfuzz vmfuzz_harness >"$dir/build.log" 2>&1 ||
 	{ cat "$dir/build.log"; exit 1; }
-"$cc" -O1 -I"$src/include" -I"$src/harness" "$src/tests/planted/replay.c" \
+"$cc" -O1 -I"$src/include" -I"$src/harness" -I"$src/harness/format" \
+	-I"$src/harness/shadow" "$src/tests/planted/replay.c" \
 	"$dir/libvmfuzz_harness.a" "$dir/libvmfuzz.a" -o "$dir/replay"
 exec "$dir/replay" --expect-signature "$seed"

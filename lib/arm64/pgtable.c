@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "mmu_internal.h"
-#include "util.h"
+#include "kernel/util.h"
 
 /* ---- descriptors in RAM -------------------------------------------------- */
 

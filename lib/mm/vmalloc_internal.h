@@ -11,6 +11,7 @@
  *   vmalloc_purge.c  lazy freeing, purge, vm_unmap_aliases;
  *   vmalloc_area.c   vm_struct level: get_vm_area, vmalloc family, vfree
  *                    family, deferred frees, vmap, early areas;
+ *   vmalloc_pages.c  page arrays (host or nested), their cursor, map_vm_area;
  *   vmalloc_info.c   read-only views: vmallocinfo, vread, lookups;
  *   vm_check.c       the consistency checker. */
 #ifndef VMFUZZ_LIB_VMALLOC_INTERNAL_H
@@ -151,13 +152,22 @@ void free_vmap_area_noflush(struct vmf_machine *m, struct vmap_area *va);
 /* __purge_vmap_area_lazy(ULONG_MAX, 0): true if it found work. */
 bool __purge_vmap_area_lazy(struct vmf_machine *m);
 
-/* ---- vmalloc_area.c ---- */
+/* ---- vmalloc_pages.c: page arrays ---- */
+/* struct page * on arm64: the size of one page-array entry. */
+#define PAGE_PTR_SIZE 8u
+
+/* Is page one of this machine's descriptors? Integer compares only: a
+ * stray pointer must not be undefined behaviour to test. */
+bool page_ptr_ok(const struct vmf_machine *m, const struct page *page);
+/* Map pages [0, nr) of vm (pages, or vm's own array when NULL). */
+int map_vm_area(struct vmf_machine *m, struct vm_struct *vm,
+		struct page *const *pages, unsigned int nr, pgprot_t prot);
 /* The nested area holding vm's page array, or NULL if it is gone or does
  * not claim to be vm's (never trusted blindly). */
 struct vm_struct *vm_page_array_area(struct vmf_machine *m,
 				     const struct vm_struct *vm);
 
-/* ---- page-array cursor (vmalloc_area.c) ----------------------------------
+/* ---- page-array cursor (vmalloc_pages.c) ----------------------------------
  * Runs over one page array: what vm_struct_page() gives for each index,
  * or stores in index order, without resolving a nested array (tree
  * lookup, checks, holder page, recursively) for every entry. The holder

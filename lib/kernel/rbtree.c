@@ -1,4 +1,4 @@
-/* Red-black trees, after the API of the Linux kernel's lib/rbtree.c.
+/* Red-black trees, after the API of the Linux kernel's lib/kernel/rbtree.c.
  *
  * Invariants of a valid tree:
  *  1. every node is red or black;

@@ -1,4 +1,6 @@
-/* The machine context: create, reset, destroy. */
+/* The machine context: create, reset, destroy (Linux: init/main.c). The
+ * one file of lib/ that calls every room: it brings the layers up bottom
+ * to top, so that create and reset give the same state. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -16,7 +16,7 @@
 
 #include <vmfuzz/vmalloc_machine.h>
 
-#include "util.h"
+#include "kernel/util.h"
 #include "vmalloc_internal.h"
 
 /* ---- busy tree and list ------------------------------------------------ */

@@ -13,7 +13,7 @@
 
 #include <vmfuzz/machine.h>
 
-#include "util.h"
+#include "kernel/util.h"
 
 #define PG_STATE_MASK (PG_buddy | PG_head | PG_tail)
 

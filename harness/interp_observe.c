@@ -1,0 +1,175 @@
+/* The observer: the only view the shadow model has of the machine (the
+ * counters, warnings, flushes, pages and areas it may compare). Each
+ * function reads the machine through lib/'s public interface; none
+ * changes it. */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "interp_internal.h"
+
+/* ---- the observer: the shadow's only view of the machine ---------------- */
+
+static void obs_counters(void *ctx, struct sh_counters *c)
+{
+	struct vmf_runner *r = ctx;
+	struct vmf_machine *m = r->m;
+	const struct tlb_stats *ts = tlb_stats(m);
+	struct vmalloc_obs vo;
+
+	c->warn_seq = m->warn.seq;
+	memcpy(c->warn_count, m->warn.count, sizeof(c->warn_count));
+	for (unsigned s = 0; s < FAULT_SITE_NR; s++)
+		c->fault_calls[s] = m->fault.site[s].calls;
+	for (unsigned n = 0; n < VMF_MAX_NODES; n++)
+		c->node_free[n] = n < m->cfg.nr_nodes ?
+					  node_free_pages(m, (int)n) :
+					  0;
+	c->pgtable_pages = mmu_pgtable_pages(m);
+	c->km_objects = m->km.objects;
+	c->flush_seq = ts ? ts->flush_seq : 0;
+	c->tlb_hits = ts ? ts->hits : 0;
+	c->tlb_misses = ts ? ts->misses : 0;
+	c->tlb_fills = ts ? ts->fills : 0;
+	vmalloc_observe(m, &vo);
+	c->nr_busy = vo.nr_busy;
+	c->nr_lazy = vo.nr_lazy;
+	c->vmap_lazy_nr = vo.vmap_lazy_nr;
+	c->lazy_max_pages = vo.lazy_max_pages;
+	c->cache_set = vo.cache_set;
+	c->cache_va_start = vo.cache_va_start;
+	c->cached_hole_size = vo.cached_hole_size;
+	c->cached_vstart = vo.cached_vstart;
+	c->cached_align = vo.cached_align;
+	c->nr_purges = vo.nr_purges;
+	c->nr_purge_calls = vo.nr_purge_calls;
+	c->nr_overflow_purges = vo.nr_overflow_purges;
+	memcpy(c->nr_deferred, vo.nr_deferred, sizeof(c->nr_deferred));
+	c->nr_leaked_pages = vo.nr_leaked_pages;
+	c->initialized = vo.initialized;
+}
+
+static bool obs_warn_get(void *ctx, uint64_t seq, enum vmf_warn_kind *kind,
+			 const char **text)
+{
+	struct vmf_runner *r = ctx;
+	const struct vmf_warn_event *ev = vmf_warn_get(r->m, seq);
+
+	if (!ev)
+		return false;
+	*kind = ev->kind;
+	*text = ev->text;
+	return true;
+}
+
+static bool obs_flush_get(void *ctx, uint64_t seq, enum tlb_flush_kind *kind,
+			  vaddr_t *start, vaddr_t *end)
+{
+	struct vmf_runner *r = ctx;
+	const struct tlb_flush_event *ev = tlb_flush_get(r->m, seq);
+
+	if (!ev)
+		return false;
+	*kind = ev->kind;
+	*start = ev->start;
+	*end = ev->end;
+	return true;
+}
+
+/* What the frame under a mapped page is, from its struct page. */
+static void obs_frame(struct vmf_machine *m, struct sh_page_obs *o)
+{
+	const struct page *pg =
+		phys_pfn_to_page(&m->phys, o->pa >> m->page_shift);
+
+	if (!pg)
+		return;
+	o->ram = true;
+	o->allocated = (pg->flags & PG_head) && pg->order == 0;
+	o->owner = pg->owner;
+}
+
+static void obs_page(void *ctx, vaddr_t va, struct sh_page_obs *o)
+{
+	struct vmf_runner *r = ctx;
+	struct vmf_machine *m = r->m;
+
+	memset(o, 0, sizeof(*o));
+	o->mapped = mmu_lookup(m, va, &o->desc, &o->level, &o->pa);
+	if (!o->mapped)
+		return;
+	obs_frame(m, o);
+}
+
+static void obs_pages(void *ctx, vaddr_t va, size_t nr,
+		      struct sh_page_obs *o)
+{
+	struct vmf_runner *r = ctx;
+	struct vmf_machine *m = r->m;
+	struct mmu_leaf leaf[SH_PAGE_BATCH];
+
+	memset(o, 0, nr * sizeof(*o));
+	if (nr > SH_PAGE_BATCH || mmu_lookup_range(m, va, nr, leaf) != nr)
+		return; /* seen as unmapped: the shadow reports it */
+	for (size_t i = 0; i < nr; i++) {
+		o[i].mapped = leaf[i].mapped;
+		if (!o[i].mapped)
+			continue;
+		o[i].level = leaf[i].level;
+		o[i].desc = leaf[i].desc;
+		o[i].pa = leaf[i].pa;
+		obs_frame(m, &o[i]);
+	}
+}
+
+static pfn_t obs_vmalloc_pfn(void *ctx, vaddr_t va)
+{
+	struct vmf_runner *r = ctx;
+
+	return vmalloc_to_pfn(r->m, va);
+}
+
+static bool obs_first_mapped(void *ctx, vaddr_t start, vaddr_t end,
+			     vaddr_t *first)
+{
+	struct vmf_runner *r = ctx;
+
+	return mmu_range_mapped(r->m, start, end, first);
+}
+
+static bool obs_tlb_maps(void *ctx, vaddr_t start, vaddr_t end)
+{
+	struct vmf_runner *r = ctx;
+
+	return tlb_maps_range(r->m, start, end);
+}
+
+static bool obs_area_at(void *ctx, vaddr_t addr, struct sh_area_obs *a)
+{
+	struct vmf_runner *r = ctx;
+	struct vmap_area *va = find_vmap_area(r->m, addr);
+
+	if (!va)
+		return false;
+	a->start = va->va_start;
+	a->end = va->va_end;
+	a->state = interp_area_state(va);
+	a->has_vm = va->vm != NULL;
+	return true;
+}
+
+void interp_observer_init(struct vmf_runner *r, struct sh_observer *o)
+{
+	o->ctx = r;
+	o->counters = obs_counters;
+	o->warn_get = obs_warn_get;
+	o->flush_get = obs_flush_get;
+	o->page = obs_page;
+	o->pages = obs_pages;
+	o->vmalloc_pfn = obs_vmalloc_pfn;
+	o->first_mapped = obs_first_mapped;
+	o->tlb_maps = obs_tlb_maps;
+	o->area_at = obs_area_at;
+}
