@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd_table.h"
 #include "interp_hook.h"
 #include "interp_internal.h"
 #include "report.h"
@@ -296,6 +297,7 @@ int vmf_run_program_hooked(struct vmf_runner *r,
 			   void *arg)
 {
 	size_t n = prog->nr_cmds;
+	struct vmf_header_raw raw;
 
 	if (fail) {
 		fail->failed = false;
@@ -307,6 +309,11 @@ int vmf_run_program_hooked(struct vmf_runner *r,
 		snprintf(r->sfail.detail, sizeof(r->sfail.detail),
 			 "the machine could not be made for this config");
 		fail_with(r, prog, prog->nr_cmds, fail);
+		return 1;
+	}
+	vmf_header_raw(prog->header, &raw);
+	if (shadow_check_config(r->sh, &raw, &r->sfail)) {
+		fail_with(r, prog, VMF_REPORT_SETUP, fail);
 		return 1;
 	}
 	r->trace = opts ? opts->trace : NULL;

@@ -55,7 +55,7 @@ void vmf_report_build(struct vmf_failure *fail,
 {
 	const char *opname = idx < prog->nr_cmds ?
 				     vmf_op_name(prog->cmds[idx].op) :
-				     "end";
+			     idx == VMF_REPORT_SETUP ? "setup" : "end";
 	size_t at = 0, first;
 	char text[160];
 	const char *sig_tail = "SIGNATURE: ";

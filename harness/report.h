@@ -6,6 +6,9 @@
 #include "interp.h"
 
 #define VMF_REPORT_HISTORY 8 /* commands shown before the failing one */
+/* idx of a disagreement found before any command ran (the machine's
+ * config): the signature's command part reads "setup". */
+#define VMF_REPORT_SETUP ((size_t)-1)
 
 /* Text of one command (no newline), always NUL-terminated. */
 void vmf_cmd_text(const struct vmf_cmd *cmd, char *buf, size_t len);

@@ -777,29 +777,45 @@ static uint64_t hval_bytes(const struct hval *v, unsigned page_shift)
 	return ((uint64_t)v->a << page_shift) + ((uint64_t)v->b << 20);
 }
 
+void vmf_header_raw(const uint8_t h[VMF_HEADER_BYTES],
+		    struct vmf_header_raw *raw)
+{
+	const struct hval *lay = &hvals[HF_LAYOUT][h[HF_LAYOUT] % 7];
+
+	raw->page_shift = lay->a;
+	raw->va_bits = lay->b;
+	raw->window_bytes = hval_bytes(&hvals[HF_WINDOW][h[HF_WINDOW] & 31],
+				       raw->page_shift);
+	raw->phys_size = hval_bytes(&hvals[HF_RAM][h[HF_RAM] & 15],
+				    raw->page_shift);
+	raw->nr_nodes = hvals[HF_NODES][h[HF_NODES] & 3].a;
+	raw->nr_cpus = hvals[HF_CPUS][h[HF_CPUS] & 7].a;
+	raw->lazy_max_pages = hvals[HF_LAZY][h[HF_LAZY] & 15].a;
+	raw->tlb_entries = hvals[HF_TLB][h[HF_TLB] & 15].a;
+	raw->policy = VMF_POLICY_LEGACY;
+}
+
 void vmf_header_config(const uint8_t h[VMF_HEADER_BYTES],
 		       struct vmf_config *cfg)
 {
-	const struct hval *lay = &hvals[HF_LAYOUT][h[HF_LAYOUT] % 7];
-	const struct hval *win = &hvals[HF_WINDOW][h[HF_WINDOW] & 31];
+	struct vmf_header_raw raw;
 	vaddr_t start, end;
-	uint64_t size;
 
+	vmf_header_raw(h, &raw);
 	vmf_config_default(cfg);
-	cfg->page_shift = lay->a;
-	cfg->va_bits = lay->b;
+	cfg->page_shift = raw.page_shift;
+	cfg->va_bits = raw.va_bits;
 	/* Every window starts at the Linux VMALLOC_START; none passes the
 	 * Linux VMALLOC_END (the smallest Linux window is far above 1 GiB). */
 	vmf_linux_vmalloc_window(cfg->va_bits, cfg->page_shift, &start, &end);
-	size = hval_bytes(win, cfg->page_shift);
 	cfg->vmalloc_start = start;
-	cfg->vmalloc_end = (size && size < end - start) ? start + size : end;
-	cfg->phys_size = hval_bytes(&hvals[HF_RAM][h[HF_RAM] & 15],
-				    cfg->page_shift);
-	cfg->nr_nodes = hvals[HF_NODES][h[HF_NODES] & 3].a;
-	cfg->nr_cpus = hvals[HF_CPUS][h[HF_CPUS] & 7].a;
-	cfg->lazy_max_pages = hvals[HF_LAZY][h[HF_LAZY] & 15].a;
-	cfg->tlb_entries = hvals[HF_TLB][h[HF_TLB] & 15].a;
-	cfg->policy = VMF_POLICY_LEGACY;
+	cfg->vmalloc_end = (raw.window_bytes && raw.window_bytes < end - start) ?
+				   start + raw.window_bytes : end;
+	cfg->phys_size = raw.phys_size;
+	cfg->nr_nodes = raw.nr_nodes;
+	cfg->nr_cpus = raw.nr_cpus;
+	cfg->lazy_max_pages = raw.lazy_max_pages;
+	cfg->tlb_entries = raw.tlb_entries;
+	cfg->policy = raw.policy;
 	vmf_config_resolve(cfg);
 }

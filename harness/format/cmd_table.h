@@ -112,6 +112,23 @@ enum vmf_hfield {
 	HF_NR,
 };
 
+/* The header's fields as the program chose them, before any library
+ * arithmetic (the Linux window, the kernel's defaults): what the shadow
+ * derives the machine's values from with its own code. 0 in window_bytes
+ * and lazy_max_pages means "the kernel's" (the whole Linux window, the
+ * lazy_max_pages() formula). */
+struct vmf_header_raw {
+	unsigned page_shift, va_bits;
+	uint64_t window_bytes;
+	uint64_t phys_size;
+	unsigned nr_nodes, nr_cpus;
+	uint64_t lazy_max_pages;
+	unsigned tlb_entries;
+	unsigned policy;
+};
+void vmf_header_raw(const uint8_t header[VMF_HEADER_BYTES],
+		    struct vmf_header_raw *raw);
+
 /* Header byte i holds field i. */
 unsigned vmf_hfield_nr(unsigned field);                 /* values */
 unsigned vmf_hfield_index(unsigned field, uint8_t b);    /* = canonical */

@@ -137,6 +137,12 @@ int shadow_reset(struct shadow *sh, const struct vmf_config *cfg,
 /* Every command: begin before executing it on the library, verify after
  * (the per-command checks, proportional to what the command touched). */
 void shadow_begin(struct shadow *sh);
+/* Right after shadow_reset: the values the machine derived from the
+ * program's header fields (raw: before any library arithmetic) against the
+ * shadow's own arithmetic (shadow_config.c). */
+struct vmf_header_raw;
+int shadow_check_config(const struct shadow *sh,
+			const struct vmf_header_raw *raw, struct sh_fail *f);
 int shadow_verify(struct shadow *sh, struct sh_fail *f);
 /* OP_CHECK: the library's busy list (address order) against the model. */
 int shadow_check_full(struct shadow *sh, const struct sh_area_obs *areas,

@@ -33,7 +33,12 @@ void vmf_linux_vmalloc_window(unsigned va_bits, unsigned page_shift,
 	if (pud_level < 1)
 		pud_level = 1;
 	pud_size = 1ull << vmf_level_shift(page_shift, pud_level);
+#if defined(VMF_PLANT_WINDOW_VMEMMAP_SHIFT)
+	/* PLANT WINDOW_VMEMMAP_SHIFT: STRUCT_PAGE_MAX_SHIFT taken as 7. */
+	vmemmap_size = 1ull << (va_bits - page_shift - 1 + 7);
+#else
 	vmemmap_size = 1ull << (va_bits - page_shift - 1 + 6);
+#endif
 	*start = va_start + (128ull << 20);
 	*end = page_offset - pud_size - vmemmap_size - (64ull << 10);
 }
@@ -63,10 +68,22 @@ void vmf_config_resolve(struct vmf_config *cfg)
 	 * (32 MiB / PAGE_SIZE). */
 	if (cfg->lazy_max_pages == 0 && cfg->page_shift >= 12 &&
 	    cfg->page_shift <= 16 && cfg->nr_cpus <= VMF_MAX_CPUS)
+#if defined(VMF_PLANT_LAZY_MAX_FORMULA)
+		/* PLANT LAZY_MAX_FORMULA: num_online_cpus() without fls(). */
+		cfg->lazy_max_pages = (uint64_t)cfg->nr_cpus *
+				      ((32ull << 20) >> cfg->page_shift);
+#else
 		cfg->lazy_max_pages = (uint64_t)fls64_u(cfg->nr_cpus) *
 				      ((32ull << 20) >> cfg->page_shift);
+#endif
 	if (cfg->tlb_flush_max_pages == 0)
+#if defined(VMF_PLANT_FLUSH_THRESHOLD_DEFAULT)
+		/* PLANT FLUSH_THRESHOLD_DEFAULT: 6.x's PTRS_PER_PTE (512 with
+		 * 4K) instead of 4.19's 1024. */
+		cfg->tlb_flush_max_pages = 512;
+#else
 		cfg->tlb_flush_max_pages = 1024;
+#endif
 }
 
 #define REFUSE(...)                                                          \
