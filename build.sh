@@ -66,9 +66,20 @@ fi
 for src in fuzz/fuzz_*.c; do
 	name=$(basename "$src" .c)
 	short=${name#fuzz_}
-	cc_obj "$src" "$obj/$name.o"
+	# The target's helper sources (fuzz/<short>/*.c: its flat model, checker
+	# probes, ...) with it, fuzz/<short> on the include path.
+	tobjs=("$obj/$name.o")
 	# shellcheck disable=SC2086
-	$CXX $CXXFLAGS "$obj/$name.o" "$obj/libvmfuzz.a" $LIB_FUZZING_ENGINE -o "$OUT/$name"
+	$CC $CFLAGS "${std[@]}" -I"fuzz/$short" -c "$src" -o "$obj/$name.o"
+	for h in fuzz/"$short"/*.c; do
+		[ -f "$h" ] || continue
+		o=$obj/${name}_$(basename "$h" .c).o
+		# shellcheck disable=SC2086
+		$CC $CFLAGS "${std[@]}" -I"fuzz/$short" -c "$h" -o "$o"
+		tobjs+=("$o")
+	done
+	# shellcheck disable=SC2086
+	$CXX $CXXFLAGS "${tobjs[@]}" "$obj/libvmfuzz.a" $LIB_FUZZING_ENGINE -o "$OUT/$name"
 	[ -f "fuzz/$name.dict" ] && cp "fuzz/$name.dict" "$OUT/"
 	if [ -f "fuzz/$name.options" ]; then
 		cp "fuzz/$name.options" "$OUT/"

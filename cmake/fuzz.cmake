@@ -17,6 +17,10 @@
 #
 # The target's corpus is build/<preset>/corpus/<name> (cmake/tools.cmake
 # fills it from corpus/<name>/), its crashes crashes/<name>/.
+#
+# A target's helper sources (its flat model, checker probes, ...) live in
+# fuzz/<name>/ and are built into each of its binaries, with fuzz/<name> on
+# the include path (for the target's internal header).
 
 file(GLOB VMF_FUZZ_SRC CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/fuzz/fuzz_*.c)
 
@@ -88,7 +92,10 @@ foreach(src ${VMF_FUZZ_SRC})
   endif()
   list(APPEND VMF_FUZZ_TARGETS ${name})
 
-  set(_incs ${CMAKE_SOURCE_DIR}/lib ${VMF_HARNESS_INC} ${CMAKE_SOURCE_DIR}/fuzz)
+  set(_incs ${CMAKE_SOURCE_DIR}/lib ${VMF_HARNESS_INC} ${CMAKE_SOURCE_DIR}/fuzz
+            ${CMAKE_SOURCE_DIR}/fuzz/${short})
+  file(GLOB _helpers CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/fuzz/${short}/*.c)
+  set(_srcs ${src} ${_helpers})
   set(_corpus ${CMAKE_BINARY_DIR}/corpus/${short})
   set(_crashes ${CMAKE_SOURCE_DIR}/crashes/${short})
 
@@ -102,18 +109,18 @@ foreach(src ${VMF_FUZZ_SRC})
   endif()
 
   # Replay driver: every build.
-  add_executable(${name}_replay ${src} ${CMAKE_SOURCE_DIR}/fuzz/driver_replay.c)
+  add_executable(${name}_replay ${_srcs} ${CMAKE_SOURCE_DIR}/fuzz/driver_replay.c)
   target_include_directories(${name}_replay PRIVATE ${_incs})
   target_link_libraries(${name}_replay PRIVATE ${_plain})
 
   if(_vmf_libfuzzer)
-    add_executable(${name} ${src})
+    add_executable(${name} ${_srcs})
     target_include_directories(${name} PRIVATE ${_incs})
     target_compile_options(${name} PRIVATE -fsanitize=fuzzer)
     target_link_options(${name} PRIVATE -fsanitize=fuzzer)
     target_link_libraries(${name} PRIVATE ${_fz})
   elseif(VMF_AFL)
-    add_executable(${name} ${src} ${CMAKE_SOURCE_DIR}/fuzz/driver_afl.c)
+    add_executable(${name} ${_srcs} ${CMAKE_SOURCE_DIR}/fuzz/driver_afl.c)
     target_include_directories(${name} PRIVATE ${_incs})
     target_link_libraries(${name} PRIVATE ${_plain})
   endif()
