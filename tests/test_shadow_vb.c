@@ -71,6 +71,7 @@ static void ob_counters(void *ctx, struct sh_counters *c)
 	c->vmap_lazy_nr = x->c.vmap_lazy_nr;
 	c->nr_purges = x->c.nr_purges;
 	c->nr_purge_calls = x->c.nr_purge_calls;
+	c->nr_overflow_purges = x->c.nr_overflow_purges;
 	c->nr_vmap_blocks = x->c.nr_vmap_blocks;
 	memcpy(c->vb_queue_len, x->c.vb_queue_len, sizeof(c->vb_queue_len));
 }
@@ -215,7 +216,8 @@ static void fk_warn(struct fk *x, enum vmf_warn_kind k)
 	x->w[x->c.warn_seq % 64] = k;
 }
 
-static void fk_init(struct fk *x, bool vbfix)
+static void fk_init_cfg(struct fk *x, bool vbfix, uint64_t lazy_max,
+			vaddr_t win_end)
 {
 	struct sh_observer o = {
 		.ctx = x,
@@ -236,6 +238,10 @@ static void fk_init(struct fk *x, bool vbfix)
 	vmf_config_default(&x->cfg);
 	vmf_config_resolve(&x->cfg);
 	x->cfg.vb_flush_full = vbfix;
+	if (lazy_max)
+		x->cfg.lazy_max_pages = lazy_max;
+	if (win_end)
+		x->cfg.vmalloc_end = win_end;
 	CHECK_EQ(x->cfg.vmalloc_start, W);
 	CHECK(shadow_reset(x->sh, &x->cfg, &o) == 0);
 	CHECK_EQ(x->sh->vb_bits, 1024);
@@ -243,6 +249,11 @@ static void fk_init(struct fk *x, bool vbfix)
 	shadow_begin(x->sh);
 	shadow_init(x->sh);
 	CHECK(shadow_verify(x->sh, &x->f) == 0);
+}
+
+static void fk_init(struct fk *x, bool vbfix)
+{
+	fk_init_cfg(x, vbfix, 0, 0);
 }
 
 /* The verifier's verdict on this command: 0, or the failed check's name. */
@@ -562,6 +573,99 @@ static void refusals(void)
 	shadow_destroy(x.sh);
 }
 
+/* try_purge_vmap_area_lazy takes vmap_purge_lock with a trylock: a block
+ * freed by purge_fragmented_blocks inside vm_unmap_aliases (lock held)
+ * never purges by itself, one freed by vm_unmap_ram does. */
+static void purge_lock_and_threshold(void)
+{
+	struct fk x = {0};
+
+	fk_init_cfg(&x, false, 1000, 0);
+	ok_carve(&x, 4, W, W, 0);
+	fk_unmap(&x, W, 4);
+	CHECK_EQ(unmap_ram(&x, W, 4, 0), 0);
+	CHECK_STR(verdict(&x), "ok");
+	/* 1024 lazy pages > 1000, but the lock is held: one purge call. */
+	shadow_begin(x.sh);
+	shadow_unmap_aliases(x.sh);
+	x.c.nr_purge_calls = 1;
+	x.c.nr_purges = 1;
+	x.c.nr_busy = x.c.nr_vmap_blocks = x.c.vb_queue_len[0] = 0;
+	fk_area_del(&x, W);
+	fk_flush(&x, TLB_FLUSH_RANGE, W, W + BS);
+	CHECK_STR(verdict(&x), "ok");
+
+	/* A full block whose last carve is freed: free_vmap_block from
+	 * vb_free, unlocked: past lazy_max_pages the purge runs at once. */
+	fk_init_cfg(&x, false, 1000, 0);
+	full_block(&x);
+	for (unsigned k = 1; k < 16; k++) {
+		fk_unmap(&x, W + k * 64 * P, 64);
+		CHECK_EQ(unmap_ram(&x, W + k * 64 * P, 64, 0), 0);
+		if (k == 15) {
+			x.c.nr_purge_calls = x.c.nr_purges = 1;
+			x.c.nr_busy = x.c.nr_vmap_blocks = 0;
+			fk_area_del(&x, W);
+			fk_flush(&x, TLB_FLUSH_RANGE, W, W + BS);
+		}
+		CHECK_STR(verdict(&x), "ok");
+	}
+	shadow_destroy(x.sh);
+}
+
+/* A new block that finds no room: the overflow purge is
+ * purge_vmap_area_lazy, which retires fragmented blocks first; the retry
+ * gets the retired block's address. Window: two blocks. */
+static void overflow_retires_fragmented(void)
+{
+	struct fk x = {0};
+
+	fk_init_cfg(&x, false, 0, W + 2 * BS);
+	ok_carve(&x, 4, W, W, 0);
+	shadow_set_cpu(x.sh, 1);
+	ok_carve(&x, 1, W + BS, W + BS, 1);
+	shadow_set_cpu(x.sh, 0);
+	fk_unmap(&x, W, 4);
+	CHECK_EQ(unmap_ram(&x, W, 4, 0), 0);
+	CHECK_STR(verdict(&x), "ok");
+	shadow_set_cpu(x.sh, 2);
+	x.c.nr_purge_calls = x.c.nr_purges = x.c.nr_overflow_purges = 1;
+	fk_flush(&x, TLB_FLUSH_RANGE, W, W + BS);
+	fk_area_del(&x, W);
+	x.c.nr_busy--;
+	x.c.nr_vmap_blocks--;
+	x.c.vb_queue_len[0] = 0;
+	ok_carve(&x, 1, W, W, 2);
+	CHECK_EQ(x.c.nr_vmap_blocks, 2);
+	shadow_destroy(x.sh);
+}
+
+/* 4.19 vread skips areas without VM_VM_AREA: a carve reads as zero. */
+static void vread_of_a_carve_is_zero(void)
+{
+	struct fk x = {0};
+	struct sh_access a;
+	uint8_t data[16], zero[16] = {0};
+
+	fk_init(&x, false);
+	ok_carve(&x, 2, W, W, 0);
+	memset(data, 0xaa, sizeof(data));
+	memset(&a, 0, sizeof(a));
+	a.va = W;
+	a.len = a.done = sizeof(data);
+	a.acc = ACC_WRITE;
+	a.el = 1;
+	a.buf = data;
+	shadow_begin(x.sh);
+	CHECK(shadow_access(x.sh, &a, &x.f) == 0);
+	a.acc = ACC_READ; /* the MMU reads what was written */
+	CHECK(shadow_access(x.sh, &a, &x.f) == 0);
+	CHECK(shadow_vread(x.sh, W, 16, 16, zero, &x.f) == 0);
+	CHECK(shadow_vread(x.sh, W, 16, 16, data, &x.f) != 0);
+	CHECK_STR(x.f.check, "data");
+	shadow_destroy(x.sh);
+}
+
 /* The formula for every granule: always clamped to 1024 pages for 1..8
  * CPUs (2^37 / page / 8 / 16 >= 2^14); the block size follows the page. */
 static void block_formula(void)
@@ -589,4 +693,6 @@ static void block_formula(void)
 
 TEST_MAIN(TEST(carves_and_queues), TEST(wrong_observations),
 	  TEST(fragmented_block_is_retired), TEST(stale_tlb_promise),
-	  TEST(refusals), TEST(block_formula))
+	  TEST(refusals), TEST(purge_lock_and_threshold),
+	  TEST(overflow_retires_fragmented), TEST(vread_of_a_carve_is_zero),
+	  TEST(block_formula))

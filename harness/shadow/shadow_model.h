@@ -277,6 +277,7 @@ struct shadow {
 	uint64_t vb_bits;          /* VMAP_BBMAP_BITS */
 	uint64_t vb_size;          /* VMAP_BLOCK_SIZE */
 	struct sh_vblock *vb;      /* SH_MAX_BLOCKS slots */
+	size_t vb_hwm;             /* slots used this input: [0, vb_hwm) */
 	uint64_t vb_seq;
 	struct sh_busy carves;
 	bool purge_locked;         /* vmap_purge_lock held: try_purge fails */

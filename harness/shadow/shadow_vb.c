@@ -61,8 +61,9 @@ int sh_vb_reset(struct shadow *sh)
 		if (!sh->vb || sh_busy_reserve(&sh->carves, SH_MAX_AREAS))
 			return -1;
 	}
-	for (size_t i = 0; i < SH_MAX_BLOCKS; i++)
+	for (size_t i = 0; i < sh->vb_hwm; i++)
 		sh->vb[i].used = false;
+	sh->vb_hwm = 0;
 	sh_busy_clear(&sh->carves); /* frees their pfns */
 	sh->vb_seq = 0;
 	sh->purge_locked = sh->in_unmap_aliases = false;
@@ -94,7 +95,7 @@ static struct sh_vblock *vb_lookup(struct shadow *sh, vaddr_t addr)
 {
 	uint64_t idx = vb_idx(sh, addr);
 
-	for (size_t i = 0; i < SH_MAX_BLOCKS; i++)
+	for (size_t i = 0; i < sh->vb_hwm; i++)
 		if (sh->vb[i].used && vb_idx(sh, sh->vb[i].va_start) == idx)
 			return &sh->vb[i];
 	return NULL;
@@ -103,8 +104,11 @@ static struct sh_vblock *vb_lookup(struct shadow *sh, vaddr_t addr)
 static struct sh_vblock *vb_slot(struct shadow *sh)
 {
 	for (size_t i = 0; i < SH_MAX_BLOCKS; i++)
-		if (!sh->vb[i].used)
+		if (!sh->vb[i].used) {
+			if (i >= sh->vb_hwm)
+				sh->vb_hwm = i + 1;
 			return &sh->vb[i];
+		}
 	return NULL;
 }
 
@@ -123,7 +127,7 @@ static struct sh_vblock *vb_next_on(struct shadow *sh, unsigned cpu,
 {
 	struct sh_vblock *best = NULL;
 
-	for (size_t i = 0; i < SH_MAX_BLOCKS; i++) {
+	for (size_t i = 0; i < sh->vb_hwm; i++) {
 		struct sh_vblock *b = &sh->vb[i];
 
 		if (b->used && b->on_queue && b->cpu == cpu &&
@@ -187,7 +191,7 @@ void sh_vb_flushed(struct shadow *sh, bool all, vaddr_t start, vaddr_t end)
 
 	if (!sh->vb)
 		return;
-	for (size_t i = 0; i < SH_MAX_BLOCKS; i++) {
+	for (size_t i = 0; i < sh->vb_hwm; i++) {
 		struct sh_vblock *b = &sh->vb[i];
 		vaddr_t bend;
 		uint64_t lo, hi;
@@ -368,8 +372,12 @@ static vaddr_t model_map_ram(struct shadow *sh, unsigned count, uint64_t prot,
 
 	/* Hardened: vb_alloc's WARN_ON(size == 0), and more pages than the
 	 * window holds, are refused before anything is allocated. */
-	if (count == 0 || count > win || !pfns) {
+	if (count == 0 || count > win) {
 		sh_expect_warn_kind(sh, WARN_VMALLOC_BAD_SIZE);
+		return 0;
+	}
+	if (!pfns) {
+		sh_expect_warn_kind(sh, WARN_VMALLOC_BAD_ARG);
 		return 0;
 	}
 	if (count <= VMAP_MAX_ALLOC) {
@@ -485,7 +493,7 @@ void shadow_unmap_aliases(struct shadow *sh)
 
 	if (!sh->initialized)
 		return;
-	for (size_t i = 0; i < SH_MAX_BLOCKS; i++) {
+	for (size_t i = 0; i < sh->vb_hwm; i++) {
 		const struct sh_vblock *b = &sh->vb[i];
 		vaddr_t s, e;
 
@@ -510,7 +518,7 @@ void shadow_unmap_aliases(struct shadow *sh)
 	sh->in_unmap_aliases = false;
 	sh->purge_locked = false;
 	/* What no flush reached: 4.19's full blocks (vbfix=0). */
-	for (size_t i = 0; i < SH_MAX_BLOCKS; i++) {
+	for (size_t i = 0; i < sh->vb_hwm; i++) {
 		struct sh_vblock *b = &sh->vb[i];
 
 		if (!b->used || !b->dirty)
