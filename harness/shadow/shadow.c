@@ -905,4 +905,5 @@ void shadow_describe(const struct shadow *sh, FILE *out)
 	}
 	if (sh->busy.n > 24)
 		fprintf(out, "  ... %zu more\n", sh->busy.n - 24);
+	sh_vb_describe(sh, out);
 }

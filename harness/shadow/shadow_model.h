@@ -329,6 +329,8 @@ struct sh_area *sh_vb_carve_at(struct shadow *sh, vaddr_t va);
  * 1 known 4.19 behaviour, -1 a report (f filled); -2: not a block page. */
 int sh_vb_stale_hit(struct shadow *sh, vaddr_t va, struct sh_fail *f);
 int sh_vb_verify_carve(struct shadow *sh, vaddr_t start, struct sh_fail *f);
+/* The blocks, for reports (nothing when there are none). */
+void sh_vb_describe(const struct shadow *sh, FILE *out);
 int sh_vb_verify_counters(struct shadow *sh, const struct sh_counters *o,
 			  struct sh_fail *f);
 

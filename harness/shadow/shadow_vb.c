@@ -13,6 +13,7 @@
  * (purge_fragmented_blocks takes a block off with free = 0); every
  * SH_VBP_CARVED page belongs to exactly one carve in sh->carves; dirty ==
  * the pages in the STALE, FLUSHED_UA, FLUSHED and SKIPPED states, free == the FREE pages. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -444,11 +445,16 @@ static bool unmap_ram_refused(struct shadow *sh, vaddr_t addr, unsigned count)
 
 		/* No block (BUG_ON(!vb)); an address that starts no live
 		 * carve (free pages, inside a carve, already dirty); a count
-		 * that is not the carve's. */
+		 * of another order than the carve's (vb_free would dirty the
+		 * wrong number of pages), or shorter than the carve (vb_free
+		 * would leave its last pages mapped for good). A longer count
+		 * of the same order is 4.19's: it unmaps pages of the carve
+		 * that were never mapped. */
 		if (!vb_lookup(sh, addr))
 			return true;
 		c = carve_find(sh, addr);
-		return !c || c->nr_pages != count;
+		return !c || order_of(count) != order_of((unsigned)c->nr_pages) ||
+		       count < c->nr_pages;
 	}
 	{
 		struct sh_area *a = sh_busy_containing(&sh->busy, addr);
@@ -526,6 +532,29 @@ void shadow_unmap_aliases(struct shadow *sh)
 		for (uint64_t p = b->dirty_min; p < b->dirty_max; p++)
 			if (b->page[p] == SH_VBP_STALE)
 				b->page[p] = SH_VBP_SKIPPED;
+	}
+}
+
+void sh_vb_describe(const struct shadow *sh, FILE *out)
+{
+	size_t shown = 0;
+
+	for (size_t i = 0; i < sh->vb_hwm && shown < 8; i++) {
+		const struct sh_vblock *b = &sh->vb[i];
+
+		if (!b->used)
+			continue;
+		fprintf(out,
+			"  vmap block [win+0x%llx, +0x%llx) cpu %u %s free %llu "
+			"dirty %llu [%llu, %llu)\n",
+			(unsigned long long)(b->va_start - sh->vm_start),
+			(unsigned long long)sh->vb_size, b->cpu,
+			b->on_queue ? "queued" : "off-queue",
+			(unsigned long long)b->free,
+			(unsigned long long)b->dirty,
+			(unsigned long long)b->dirty_min,
+			(unsigned long long)b->dirty_max);
+		shown++;
 	}
 }
 
