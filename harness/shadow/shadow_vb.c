@@ -121,21 +121,40 @@ static void vb_dequeue(struct shadow *sh, struct sh_vblock *b)
 	}
 }
 
-/* The next block on cpu's free list after position seq (list order =
- * queue_seq order, list_add_tail), or NULL. */
-static struct sh_vblock *vb_next_on(struct shadow *sh, unsigned cpu,
-				    uint64_t seq)
+/* The first block on cpu's free list (list order = queue_seq order:
+ * list_add_tail) that satisfies ok(), or NULL: one pass. */
+static struct sh_vblock *vb_first_on(struct shadow *sh, unsigned cpu,
+				     bool (*ok)(const struct shadow *,
+						const struct sh_vblock *, uint64_t),
+				     uint64_t arg)
 {
 	struct sh_vblock *best = NULL;
 
 	for (size_t i = 0; i < sh->vb_hwm; i++) {
 		struct sh_vblock *b = &sh->vb[i];
 
-		if (b->used && b->on_queue && b->cpu == cpu &&
-		    b->queue_seq > seq && (!best || b->queue_seq < best->queue_seq))
+		if (b->used && b->on_queue && b->cpu == cpu && ok(sh, b, arg) &&
+		    (!best || b->queue_seq < best->queue_seq))
 			best = b;
 	}
 	return best;
+}
+
+/* vb_alloc's test: room for arg pages. */
+static bool vb_has_room(const struct shadow *sh, const struct sh_vblock *b,
+			uint64_t arg)
+{
+	(void)sh;
+	return b->free >= arg;
+}
+
+/* purge_fragmented_blocks' test: free and dirty cover the block, and it
+ * is not all dirty. */
+static bool vb_fragmented(const struct shadow *sh, const struct sh_vblock *b,
+			  uint64_t arg)
+{
+	(void)arg;
+	return b->free + b->dirty == sh->vb_bits && b->dirty != sh->vb_bits;
 }
 
 /* free_vmap_block(): out of the index, the area freed lazily (which may
@@ -157,26 +176,19 @@ static void free_vmap_block(struct shadow *sh, struct sh_vblock *b)
  * off the list, and freed, in list order. */
 static void purge_fragmented_blocks(struct shadow *sh, unsigned cpu)
 {
-	struct sh_vblock *purge[SH_MAX_BLOCKS];
 	struct sh_vblock *b;
-	uint64_t seq = 0;
-	size_t n = 0;
 
-	while ((b = vb_next_on(sh, cpu, seq)) != NULL) {
-		seq = b->queue_seq;
-		if (!(b->free + b->dirty == sh->vb_bits &&
-		      b->dirty != sh->vb_bits))
-			continue;
+	/* Taking the first fragmented block off the list each time visits
+	 * them in list order, as the kernel's walk (then its purge list)
+	 * does; marking one cannot make another fragmented. */
+	while ((b = vb_first_on(sh, cpu, vb_fragmented, 0)) != NULL) {
 		b->free = 0;
 		b->dirty = sh->vb_bits;
 		b->dirty_min = 0;
 		b->dirty_max = sh->vb_bits;
-		purge[n++] = b;
+		vb_dequeue(sh, b);
+		free_vmap_block(sh, b);
 	}
-	for (size_t k = 0; k < n; k++)
-		vb_dequeue(sh, purge[k]);
-	for (size_t k = 0; k < n; k++)
-		free_vmap_block(sh, purge[k]);
 }
 
 void sh_vb_purge_fragmented(struct shadow *sh)
@@ -276,15 +288,10 @@ static int vb_alloc(struct shadow *sh, unsigned count, vaddr_t *addr)
 {
 	unsigned order = order_of(count);
 	unsigned cpu = sh->cur_cpu % sh->cfg.nr_cpus;
-	uint64_t seq = 0;
-	struct sh_vblock *b;
+	struct sh_vblock *b = vb_first_on(sh, cpu, vb_has_room, 1ull << order);
+	uint64_t off;
 
-	while ((b = vb_next_on(sh, cpu, seq)) != NULL) {
-		uint64_t off;
-
-		seq = b->queue_seq;
-		if (b->free < (1ull << order))
-			continue;
+	if (b) {
 		off = sh->vb_bits - b->free;
 		*addr = b->va_start + (off << sh->page_shift);
 		for (uint64_t p = off; p < off + (1ull << order); p++)
