@@ -123,6 +123,7 @@ const char *sh_warn_name(enum vmf_warn_kind kind)
 	case WARN_VMALLOC_EARLY_OVERLAP: return "vmalloc_early_overlap";
 	case WARN_VMALLOC_EARLY_LATE: return "vmalloc_early_late";
 	case WARN_VMALLOC_BAD_ARG: return "vmalloc_bad_arg";
+	case WARN_VM_UNMAP_RAM_BAD: return "vm_unmap_ram_bad";
 	default: return "?";
 	}
 }
@@ -190,7 +191,8 @@ struct shadow *shadow_new(void)
 	/* Full size now: no input grows these (AFL++ stability). */
 	sh->pending = malloc(SH_MAX_PENDING * sizeof(*sh->pending));
 	sh->pending_cap = sh->pending ? SH_MAX_PENDING : 0;
-	if (!sh->pending || sh_busy_reserve(&sh->busy, SH_MAX_AREAS) ||
+	if (!sh->pending || sh_vb_reset(sh) ||
+	    sh_busy_reserve(&sh->busy, SH_MAX_AREAS) ||
 	    sh_busy_reserve(&sh->early, SH_MAX_AREAS)) {
 		shadow_destroy(sh);
 		return NULL;
@@ -207,6 +209,7 @@ void shadow_destroy(struct shadow *sh)
 	sh_pt_free(&sh->pt);
 	sh_phys_free(&sh->phys);
 	sh_data_free(&sh->data);
+	sh_vb_free(sh);
 	free(sh->pending);
 	free(sh);
 }
@@ -253,6 +256,8 @@ int shadow_reset(struct shadow *sh, const struct vmf_config *cfg,
 	if (sh_phys_reset(&sh->phys, cfg))
 		return -1;
 	sh_data_reset(&sh->data);
+	if (sh_vb_reset(sh))
+		return -1;
 
 	memset(sh->fault_mode, 0, sizeof(sh->fault_mode));
 	memset(sh->fault_nth, 0, sizeof(sh->fault_nth));
@@ -521,9 +526,11 @@ static int verify_new_area(struct shadow *sh, vaddr_t start,
 			       "stale translation may be live",
 			       (unsigned long long)a->start,
 			       (unsigned long long)a->end);
+	if (a->kind == SHK_VBLOCK)
+		return 0; /* its carves are checked one by one */
 	if (a->kind == SHK_VMALLOC || a->kind == SHK_ARRAY ||
-	    a->kind == SHK_VMAP) {
-		bool own = a->kind != SHK_VMAP;
+	    sh_kind_caller_pages(a->kind)) {
+		bool own = !sh_kind_caller_pages(a->kind);
 		uint64_t per_node[VMF_MAX_NODES] = {0};
 		struct sh_page_obs batch[SH_PAGE_BATCH];
 
@@ -749,6 +756,8 @@ int shadow_verify(struct shadow *sh, struct sh_fail *f)
 	CMP("lazy", nr_busy, "busy areas");
 	CMP("lazy", lazy_max_pages, "lazy_max_pages");
 	CMP("init", initialized, "vmalloc_init done");
+	if (sh_vb_verify_counters(sh, o, f))
+		return -1;
 	/* 8. memory accounting */
 	for (unsigned n = 0; n < VMF_MAX_NODES; n++)
 		if (o->node_free[n] != sh->exp.node_free[n])
@@ -769,6 +778,9 @@ int shadow_verify(struct shadow *sh, struct sh_fail *f)
 			return -1;
 		if (p->kind == SH_P_UNMAPPED &&
 		    verify_unmapped(sh, p->start, p->end, f))
+			return -1;
+		if (p->kind == SH_P_NEW_CARVE &&
+		    sh_vb_verify_carve(sh, p->start, f))
 			return -1;
 	}
 	for (size_t i = 0; i < sh->nr_pending; i++) {
@@ -887,8 +899,11 @@ void shadow_describe(const struct shadow *sh, FILE *out)
 			a->kind == SHK_ARRAY ? " (page array)" :
 			a->kind == SHK_EARLY ? " (early)" :
 			a->kind == SHK_VMAP ? " (vmap)" :
-			a->kind == SHK_VMAREA ? " (vm area)" : "");
+			a->kind == SHK_VMAREA ? " (vm area)" :
+			a->kind == SHK_VBLOCK ? " (vmap block)" :
+			a->kind == SHK_VMRAM ? " (vm_map_ram)" : "");
 	}
 	if (sh->busy.n > 24)
 		fprintf(out, "  ... %zu more\n", sh->busy.n - 24);
+	sh_vb_describe(sh, out);
 }

@@ -76,6 +76,9 @@ struct sh_counters {
 	uint64_t nr_deferred[VMF_MAX_CPUS];
 	uint64_t nr_leaked_pages;
 	bool initialized;
+	/* vmap blocks: blocks in the index, blocks on each CPU's free list */
+	uint64_t nr_vmap_blocks;
+	uint64_t vb_queue_len[VMF_MAX_CPUS];
 };
 
 #define SH_PAGE_BATCH 64 /* pages per observer->pages call */
@@ -211,9 +214,22 @@ int shadow_run_deferred(struct shadow *sh, unsigned cpu, int observed,
 			struct sh_fail *f);
 void shadow_set_cpu(struct shadow *sh, unsigned cpu);
 void shadow_purge(struct shadow *sh);
+/* vm_unmap_aliases(): the full _vm_unmap_aliases (vmap blocks, purge). */
 void shadow_unmap_aliases(struct shadow *sh);
 void shadow_fault_set(struct shadow *sh, unsigned site, unsigned mode,
 		      uint64_t n);
+
+/* ---- vmap blocks (shadow_vb.c) ------------------------------------------ */
+
+/* vm_map_ram(count pages, node, prot) with the pages the harness handed over
+ * (pfns[count]); observed: the returned address (0 = failure). */
+int shadow_vm_map_ram(struct shadow *sh, unsigned count, int node, uint64_t prot,
+                      const pfn_t *pfns, vaddr_t observed, struct sh_fail *f);
+/* vm_unmap_ram(addr, count); observed: its return (0 or negative). */
+int shadow_vm_unmap_ram(struct shadow *sh, vaddr_t addr, unsigned count,
+                        long observed, struct sh_fail *f);
+/* Stale TLB hits so far that are 4.19's known full-block behaviour (vbfix=0). */
+uint64_t shadow_known_stale_hits(const struct shadow *sh);
 
 /* Pages the harness itself takes (vmap's pages, OP_FRAGMENT) and gives
  * back. got: the allocation succeeded, pfn its frame. */

@@ -51,6 +51,10 @@ static struct sh_area *mapped_area(struct shadow *sh, vaddr_t va)
 {
 	struct sh_area *a = sh_busy_containing(&sh->busy, va);
 
+	/* vm_map_ram's pages in a vmap block: the carve's own record. */
+	if (a && a->kind == SHK_VBLOCK && a->state == SH_LIVE)
+		a = sh_vb_carve_at(sh, va);
+
 	if (a && a->mapped && (a->state == SH_LIVE || a->state == SH_DEFERRED) &&
 	    va - a->start < (a->nr_pages << sh->page_shift))
 		return a;
@@ -114,6 +118,11 @@ int shadow_access(struct shadow *sh, const struct sh_access *x,
 	sh->accessed = true;
 	predict(sh, x->va, x->acc, x->el, &p);
 	if (r->tlb_stale) {
+		/* A page of a live vmap block: its own rule (shadow_vb.c). */
+		int vb = sh_vb_stale_hit(sh, x->va, f);
+
+		if (vb != -2)
+			return vb < 0 ? -1 : 0;
 		if (!p.stale_ok)
 			return sh_fail(f, "tlb-stale",
 				       "EL%d %s at 0x%llx went through a stale "
@@ -251,7 +260,7 @@ int shadow_vmalloc_to_page(struct shadow *sh, vaddr_t va, bool found,
 		return 0;
 	}
 	i = (va - a->start) >> sh->page_shift;
-	if (!a->pfns || (a->kind != SHK_VMAP && !a->pfns_known)) {
+	if (!a->pfns || (!sh_kind_caller_pages(a->kind) && !a->pfns_known)) {
 		if (!found)
 			return sh_fail(f, "result",
 				       "vmalloc_to_page(0x%llx) found nothing; "
@@ -295,7 +304,9 @@ int shadow_vread(struct shadow *sh, vaddr_t va, uint64_t len, long ret,
 			n = (size_t)want - done;
 		if (n > sizeof(val))
 			n = sizeof(val);
-		if (ar && !ar->ioremap) {
+		/* 4.19 vread skips areas without VM_VM_AREA (vm_map_ram's),
+		 * like ioremap ones: zero. */
+		if (ar && !ar->ioremap && ar->has_vm) {
 			sh_data_expect(&sh->data, ar, a - ar->start, n, val,
 				       known);
 		} else {

@@ -26,7 +26,17 @@ enum sh_kind {
 	SHK_ARRAY,     /* nested vmalloc holding a page array */
 	SHK_VMAP,
 	SHK_VMAREA,    /* get_vm_area: reserved, nothing mapped */
+	SHK_VBLOCK,    /* a vmap block's area (no vm_struct, no guard) */
+	SHK_VMRAM,     /* vm_map_ram: a carve in a block (in sh->carves) or,
+			  above VMAP_MAX_ALLOC, a plain area (no vm_struct,
+			  no guard); the caller's pages, like vmap */
 };
+
+/* Areas mapping pages the caller handed over (pfns are the caller's). */
+static inline bool sh_kind_caller_pages(unsigned kind)
+{
+	return kind == SHK_VMAP || kind == SHK_VMRAM;
+}
 
 struct sh_area {
 	vaddr_t start, end;     /* [start, end) including the guard page */
@@ -176,11 +186,39 @@ enum sh_pending_kind {
 	SH_P_NEW_AREA,   /* a new area: bounds, mapping, owners, TLB */
 	SH_P_UNMAPPED,   /* a range whose PTEs must now be clear */
 	SH_P_PURGED,     /* a purged range: no TLB entry may map it */
+	SH_P_NEW_CARVE,  /* a new vm_map_ram carve in a block (start) */
 };
 
 struct sh_pending {
 	enum sh_pending_kind kind;
 	vaddr_t start, end;
+};
+
+/* ---- vmap blocks (shadow_vb.c) -------------------------------------------
+ * What each page of a block is, for the stale-TLB promise: a page freed
+ * by vm_unmap_ram may stay in the TLB until a flush covers it; which
+ * flush it was decides what a later stale hit on it means. */
+enum sh_vbpage {
+	SH_VBP_FREE = 0,    /* never carved */
+	SH_VBP_CARVED,      /* carved, not yet freed */
+	SH_VBP_STALE,       /* freed, no flush since: a stale hit is allowed */
+	SH_VBP_FLUSHED_UA,  /* flushed by vm_unmap_aliases: a hit is a report */
+	SH_VBP_FLUSHED,     /* flushed by another flush: a hit is a report */
+	SH_VBP_SKIPPED,     /* vm_unmap_aliases skipped it (full block,
+			       vbfix=0): a hit is 4.19's known behaviour */
+};
+
+#define SH_MAX_BLOCKS SH_MAX_AREAS /* at most one new block per command */
+#define SH_VB_BITS_MAX 1024        /* VMAP_BBMAP_BITS_MAX */
+
+struct sh_vblock {
+	bool used;              /* slot in use (the block is in the index) */
+	bool on_queue;          /* on its CPU's free list */
+	unsigned cpu;           /* the queue it was put on */
+	uint64_t queue_seq;     /* order on that list (list_add_tail) */
+	vaddr_t va_start;
+	uint64_t free, dirty, dirty_min, dirty_max;
+	uint8_t page[SH_VB_BITS_MAX]; /* enum sh_vbpage */
 };
 
 struct shadow {
@@ -234,6 +272,18 @@ struct shadow {
 	size_t nr_pending, pending_cap;
 	bool pending_overflow;       /* host OOM only */
 
+	/* vmap blocks: the kernel's sizes from the 4.19 formula, the blocks
+	 * (slots), the carves (address-sorted sh_areas of kind SHK_VMRAM) */
+	uint64_t vb_bits;          /* VMAP_BBMAP_BITS */
+	uint64_t vb_size;          /* VMAP_BLOCK_SIZE */
+	struct sh_vblock *vb;      /* SH_MAX_BLOCKS slots */
+	size_t vb_hwm;             /* slots used this input: [0, vb_hwm) */
+	uint64_t vb_seq;
+	struct sh_busy carves;
+	bool purge_locked;         /* vmap_purge_lock held: try_purge fails */
+	bool in_unmap_aliases;     /* its flush marks pages SH_VBP_FLUSHED_UA */
+	uint64_t known_stale_hits;
+
 	char scratch[512];
 };
 
@@ -251,6 +301,38 @@ const char *sh_warn_name(enum vmf_warn_kind kind);
 const char *sh_site_name(unsigned site);
 void sh_add_pending(struct shadow *sh, enum sh_pending_kind kind,
 		    vaddr_t start, vaddr_t end);
+
+/* ---- shadow_vm.c, used by shadow_vb.c -------------------------------------- */
+bool sh_km_alloc(struct shadow *sh, uint64_t size);
+void sh_km_free(struct shadow *sh);
+/* alloc_vmap_area(): placement, overflow -> purge -> retry; 0 or -errno. */
+int sh_alloc_vmap_area(struct shadow *sh, uint64_t size, uint64_t align,
+		       vaddr_t vstart, vaddr_t vend, gfp_t gfp, vaddr_t *out);
+/* free_vmap_area_noflush(); a is invalid afterwards. */
+void sh_lazy_free(struct shadow *sh, struct sh_area *a);
+/* __purge_vmap_area_lazy(start, end): true if it found lazy areas. */
+bool sh_purge_lazy(struct shadow *sh, bool overflow, vaddr_t start,
+		   vaddr_t end);
+/* flush_tlb_kernel_range(). */
+void sh_flush_range(struct shadow *sh, vaddr_t start, vaddr_t end);
+
+/* ---- shadow_vb.c ------------------------------------------------------------ */
+int sh_vb_reset(struct shadow *sh);
+void sh_vb_free(struct shadow *sh);
+/* purge_fragmented_blocks_allcpus() (caller holds the purge lock). */
+void sh_vb_purge_fragmented(struct shadow *sh);
+/* A flush of [start, end) (all: everything) reached the TLB. */
+void sh_vb_flushed(struct shadow *sh, bool all, vaddr_t start, vaddr_t end);
+/* The live carve holding va, if va is in a live block; else NULL. */
+struct sh_area *sh_vb_carve_at(struct shadow *sh, vaddr_t va);
+/* What a stale TLB hit at va means: 0 allowed (before any flush),
+ * 1 known 4.19 behaviour, -1 a report (f filled); -2: not a block page. */
+int sh_vb_stale_hit(struct shadow *sh, vaddr_t va, struct sh_fail *f);
+int sh_vb_verify_carve(struct shadow *sh, vaddr_t start, struct sh_fail *f);
+/* The blocks, for reports (nothing when there are none). */
+void sh_vb_describe(const struct shadow *sh, FILE *out);
+int sh_vb_verify_counters(struct shadow *sh, const struct sh_counters *o,
+			  struct sh_fail *f);
 
 /* ---- shadow_area.c: the busy array --------------------------------------- */
 size_t sh_busy_lower(const struct sh_busy *b, vaddr_t start); /* first >= */

@@ -49,7 +49,7 @@ static unsigned ioremap_max_order(const struct shadow *sh)
 
 /* kmalloc/kzalloc of a metadata object: fails when injected (the call is
  * counted first), for size 0 or above 4 GiB (kmalloc.h). */
-static bool km_alloc(struct shadow *sh, uint64_t size)
+bool sh_km_alloc(struct shadow *sh, uint64_t size)
 {
 	if (sh_should_fail(sh, FAULT_KMALLOC))
 		return false;
@@ -59,7 +59,7 @@ static bool km_alloc(struct shadow *sh, uint64_t size)
 	return true;
 }
 
-static void km_free(struct shadow *sh)
+void sh_km_free(struct shadow *sh)
 {
 	sh->exp.km_objects--;
 }
@@ -83,7 +83,7 @@ static int page_alloc(struct shadow *sh, int node, gfp_t gfp)
 }
 
 /* flush_tlb_kernel_range(): one event, a full flush past the threshold. */
-static void flush_range(struct shadow *sh, vaddr_t start, vaddr_t end)
+void sh_flush_range(struct shadow *sh, vaddr_t start, vaddr_t end)
 {
 	struct sh_flush_exp *x;
 
@@ -96,6 +96,7 @@ static void flush_range(struct shadow *sh, vaddr_t start, vaddr_t end)
 			  TLB_FLUSH_RANGE;
 	x->start = start;
 	x->end = end;
+	sh_vb_flushed(sh, x->kind == TLB_FLUSH_ALL, start, end);
 }
 
 /* ---- lazy freeing and purge -------------------------------------------- */
@@ -112,15 +113,17 @@ static int lazy_newest_first(const void *a, const void *b)
 	return x->seq < y->seq ? 1 : x->seq > y->seq ? -1 : 0;
 }
 
-/* __purge_vmap_area_lazy(): take the whole purge list; nothing on it -> no
- * flush; else one flush over [min va_start, max va_end), then release every
- * area newest first (the llist order), each through the policy's cache
- * rule, subtracting its pages from vmap_lazy_nr. */
-static bool purge(struct shadow *sh, bool overflow)
+/* __purge_vmap_area_lazy(start, end): take the whole purge list; nothing
+ * on it -> no flush; else one flush over [start, end) widened to [min
+ * va_start, max va_end), then release every area newest first (the llist
+ * order), each through the policy's cache rule, subtracting its pages from
+ * vmap_lazy_nr. */
+bool sh_purge_lazy(struct shadow *sh, bool overflow, vaddr_t start,
+		   vaddr_t end)
 {
 	struct lazy_ref *refs;
 	size_t n = 0;
-	vaddr_t lo = ~0ull, hi = 0;
+	vaddr_t lo = start, hi = end;
 
 	sh->exp.nr_purge_calls++;
 	if (overflow)
@@ -148,7 +151,7 @@ static bool purge(struct shadow *sh, bool overflow)
 			hi = a->end;
 	}
 	sh->exp.nr_purges++;
-	flush_range(sh, lo, hi);
+	sh_flush_range(sh, lo, hi);
 	/* After the flush no TLB entry may translate anything of the span
 	 * (nothing accesses memory within a command after its purges). */
 	sh_add_pending(sh, SH_P_PURGED, lo, hi);
@@ -161,12 +164,23 @@ static bool purge(struct shadow *sh, bool overflow)
 		sh->exp.vmap_lazy_nr -= (a->end - a->start) >> sh->page_shift;
 		sh->exp.nr_lazy--;
 		sh->exp.nr_busy--;
-		km_free(sh); /* the vmap_area */
+		sh_km_free(sh); /* the vmap_area */
 		free(a->pfns);
 		sh_busy_remove(&sh->busy, idx);
 	}
 	free(refs);
 	return true;
+}
+
+/* purge_vmap_area_lazy() (an overflow, OP_PURGE): under vmap_purge_lock,
+ * the fragmented blocks first, then the purge of everything. A block freed
+ * there finds the lock taken (try_purge_vmap_area_lazy's trylock fails). */
+static void purge(struct shadow *sh, bool overflow)
+{
+	sh->purge_locked = true;
+	sh_vb_purge_fragmented(sh);
+	sh_purge_lazy(sh, overflow, ~0ull, 0);
+	sh->purge_locked = false;
 }
 
 /* Clear the area's leaf entries (tables stay); no TLB maintenance. */
@@ -179,30 +193,31 @@ static void unmap_area(struct shadow *sh, struct sh_area *a)
 }
 
 /* free_vmap_area_noflush(): the area (already unmapped) goes on the purge
- * list; past lazy_max_pages, purge. The pointer is invalid afterwards. */
-static void lazy_free(struct shadow *sh, struct sh_area *a)
+ * list; past lazy_max_pages, try_purge_vmap_area_lazy(): a purge unless
+ * the purge lock is held (4.19: mutex_trylock). The pointer is invalid
+ * afterwards. */
+void sh_lazy_free(struct shadow *sh, struct sh_area *a)
 {
 	a->state = SH_LAZY;
 	a->has_vm = false;
 	a->lazy_seq = ++sh->lazy_seq;
 	sh->exp.vmap_lazy_nr += (a->end - a->start) >> sh->page_shift;
 	sh->exp.nr_lazy++;
-	if (sh->exp.vmap_lazy_nr > sh->lazy_max)
-		purge(sh, false);
+	if (sh->exp.vmap_lazy_nr > sh->lazy_max && !sh->purge_locked)
+		sh_purge_lazy(sh, false, ~0ull, 0);
 }
 
 /* ---- alloc_vmap_area ------------------------------------------------------ */
 
-static int alloc_vmap_area(struct shadow *sh, uint64_t size, uint64_t align,
-			   vaddr_t vstart, vaddr_t vend, gfp_t gfp,
-			   vaddr_t *out)
+int sh_alloc_vmap_area(struct shadow *sh, uint64_t size, uint64_t align,
+		       vaddr_t vstart, vaddr_t vend, gfp_t gfp, vaddr_t *out)
 {
 	bool purged = false;
 	vaddr_t addr;
 	struct sh_area na;
 	size_t idx;
 
-	if (!km_alloc(sh, 1))
+	if (!sh_km_alloc(sh, 1))
 		return -VMF_ENOMEM;
 	for (;;) {
 		if (sh->place.attempt(sh->place_state, &sh->busy, size, align,
@@ -215,7 +230,7 @@ static int alloc_vmap_area(struct shadow *sh, uint64_t size, uint64_t align,
 					       "failed: use vmalloc=<size> to "
 					       "increase size",
 					       (unsigned long long)size);
-			km_free(sh);
+			sh_km_free(sh);
 			return -VMF_EBUSY;
 		}
 		purge(sh, true);
@@ -256,13 +271,13 @@ static int get_vm_area_node(struct shadow *sh, uint64_t size, uint64_t align,
 		align = 1ull << o;
 	}
 	size = page_align(sh, size);
-	if (!km_alloc(sh, 1))
+	if (!sh_km_alloc(sh, 1))
 		return -VMF_ENOMEM;
 	if (!(flags & SH_VM_NO_GUARD))
 		size += sh->page_size;
-	r = alloc_vmap_area(sh, size, align, start, end, gfp, out);
+	r = sh_alloc_vmap_area(sh, size, align, start, end, gfp, out);
 	if (r) {
-		km_free(sh);
+		sh_km_free(sh);
 		return r;
 	}
 	a = sh_busy_find(&sh->busy, *out);
@@ -297,16 +312,16 @@ static void vunmap_area(struct shadow *sh, vaddr_t start, bool dealloc)
 	a->pfns = NULL;
 	a->pfns_known = false;
 	unmap_area(sh, a);
-	lazy_free(sh, a); /* a is invalid from here */
+	sh_lazy_free(sh, a); /* a is invalid from here */
 	if (dealloc && (copy.kind == SHK_VMALLOC || copy.kind == SHK_ARRAY)) {
 		free_area_pages(sh, &copy);
 		if (copy.array_va)
 			vunmap_area(sh, copy.array_va, true);
 		else if (copy.array_km)
-			km_free(sh);
+			sh_km_free(sh);
 	}
 	free(copy.pfns);
-	km_free(sh); /* the vm_struct */
+	sh_km_free(sh); /* the vm_struct */
 }
 
 /* ---- the vmalloc path --------------------------------------------------- */
@@ -347,15 +362,15 @@ static vaddr_t vmalloc_area_node(struct shadow *sh, vaddr_t addr, gfp_t gfp,
 			sh_busy_find(&sh->busy, arr)->array_owned = true;
 		}
 	} else {
-		have_array = km_alloc(sh, array_size);
+		have_array = sh_km_alloc(sh, array_size);
 		a->array_km = have_array;
 	}
 	if (!have_array) {
 		/* remove_vm_area() + kfree(area): no pages, no warning. */
 		a->has_vm = false;
 		unmap_area(sh, a);
-		lazy_free(sh, a);
-		km_free(sh);
+		sh_lazy_free(sh, a);
+		sh_km_free(sh);
 		return 0;
 	}
 	for (got = 0; got < nr; got++) {
@@ -635,7 +650,7 @@ static void remove_area(struct shadow *sh, struct sh_area *a)
 	a->pfns = NULL;
 	a->pfns_known = false;
 	unmap_area(sh, a);
-	lazy_free(sh, a);
+	sh_lazy_free(sh, a);
 }
 
 /* The kernel's own words where it has them (mm/vmalloc.c __vunmap). */
@@ -695,7 +710,7 @@ static long model_free(struct shadow *sh, enum sh_free_entry e, vaddr_t addr,
 			return 0;
 		}
 		remove_area(sh, a);
-		km_free(sh); /* the harness kfree()s the vm_struct */
+		sh_km_free(sh); /* the harness kfree()s the vm_struct */
 		return 1;
 	case SH_F_FREE_VM_AREA:
 		/* find_vm_area(): any busy area holding a vm_struct (live or
@@ -710,7 +725,7 @@ static long model_free(struct shadow *sh, enum sh_free_entry e, vaddr_t addr,
 			return 1;
 		}
 		remove_area(sh, a);
-		km_free(sh);
+		sh_km_free(sh);
 		return 1;
 	}
 	return 0;
@@ -767,12 +782,6 @@ void shadow_purge(struct shadow *sh)
 	purge(sh, false);
 }
 
-void shadow_unmap_aliases(struct shadow *sh)
-{
-	/* No vmap blocks in v1: what is left is the purge. */
-	if (sh->initialized)
-		purge(sh, false);
-}
 
 /* ---- boot ---------------------------------------------------------------- */
 
@@ -800,7 +809,7 @@ static int early_add(struct shadow *sh, vaddr_t addr, uint64_t size,
 		sh_expect_warn_kind(sh, WARN_VMALLOC_EARLY_OVERLAP);
 		return -VMF_EINVAL;
 	}
-	if (!km_alloc(sh, 1)) /* the vm_struct */
+	if (!sh_km_alloc(sh, 1)) /* the vm_struct */
 		return -VMF_ENOMEM;
 	memset(&na, 0, sizeof(na));
 	na.start = addr;
@@ -869,9 +878,9 @@ int shadow_init(struct shadow *sh)
 	for (size_t i = 0; i < sh->early.n; i++) {
 		struct sh_area a = sh->early.a[i];
 
-		if (!km_alloc(sh, 1)) {
+		if (!sh_km_alloc(sh, 1)) {
 			sh_expect_warn_kind(sh, WARN_VMALLOC_ALLOC_FAILURE);
-			km_free(sh); /* its vm_struct */
+			sh_km_free(sh); /* its vm_struct */
 			continue;
 		}
 		sh_busy_insert(&sh->busy, &a);

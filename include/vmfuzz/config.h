@@ -31,6 +31,8 @@ struct vmf_config {
 					 above this; 0 = 1024 (arm64 4.19
 					 MAX_TLBI_OPS) */
 	unsigned policy;        /* enum vmf_policy */
+	bool vb_flush_full;     /* vm_unmap_aliases also flushes full vmap
+				   blocks (the 6.5 rule); false = 4.19 */
 };
 
 #define VMF_MAX_NODES 4

@@ -38,6 +38,7 @@ enum vmf_warn_kind {
 	WARN_VMALLOC_EARLY_OVERLAP, /* early area overlaps another */
 	WARN_VMALLOC_EARLY_LATE, /* early area registered after init */
 	WARN_VMALLOC_BAD_ARG,    /* any other refused argument */
+	WARN_VM_UNMAP_RAM_BAD,   /* vm_unmap_ram: no such mapping, wrong count, twice */
 	WARN_KIND_NR,
 };
 
