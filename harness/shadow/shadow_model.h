@@ -105,10 +105,11 @@ void sh_place_legacy_ops(struct sh_place_ops *ops);
  * most VMF_MAX_CMDS commands and each makes at most two areas (an area
  * and the nested area of its page array; early areas are commands too);
  * a command records at most one pending entry per area it creates,
- * unmaps or purges, plus one per purge. The growth paths stay, as a
+ * unmaps, frees lazily or defers (SH_P_VM_CHANGED) or purges, plus one
+ * per purge. The growth paths stay, as a
  * fallback no input reaches (shadow.c checks the bound). */
 #define SH_MAX_AREAS 1024
-#define SH_MAX_PENDING (4 * SH_MAX_AREAS) /* + SH_P_VM_CHANGED per area */
+#define SH_MAX_PENDING (4 * SH_MAX_AREAS)
 /* In sh_phys.owner: the frame is on the touched list (each frame is listed
  * at most once per input, so the list never outgrows the frames). */
 #define SH_OWN_LISTED 0x80
