@@ -41,9 +41,11 @@ struct vmf_runner *vmf_runner_new(void)
 		return NULL;
 	r->sh = shadow_new();
 	r->areas = malloc(VMF_MAX_AREAS * sizeof(*r->areas));
-	if (!r->sh || !r->areas) {
+	r->vminfo = malloc(VMF_VMINFO_BYTES);
+	if (!r->sh || !r->areas || !r->vminfo) {
 		shadow_destroy(r->sh);
 		free(r->areas);
+		free(r->vminfo);
 		free(r);
 		return NULL;
 	}
@@ -58,6 +60,7 @@ void vmf_runner_free(struct vmf_runner *r)
 	vmf_machine_destroy(r->m);
 	shadow_destroy(r->sh);
 	free(r->areas);
+	free(r->vminfo);
 	free(r);
 }
 

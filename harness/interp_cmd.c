@@ -79,10 +79,10 @@ static int do_alloc(struct vmf_runner *r, enum vmf_op op,
 		break;
 	case OP_VMALLOC_NODE_RANGE:
 		q.entry = SH_E_NODE_RANGE;
+		q.caller = "vmalloc_node_range";
 		addr = __vmalloc_node_range(m, a->size, a->align, a->start,
 					    a->end, a->gfp, a->prot,
-					    a->vm_flags, a->node,
-					    "vmalloc_node_range");
+					    a->vm_flags, a->node, q.caller);
 		guard = !(a->vm_flags & VM_NO_GUARD);
 		break;
 	case OP_GET_VM_AREA: {
@@ -99,9 +99,10 @@ static int do_alloc(struct vmf_runner *r, enum vmf_op op,
 		struct vm_struct *vm;
 
 		q.entry = SH_E_GET_VM_AREA_NODE;
+		q.caller = "get_vm_area_node";
 		vm = __get_vm_area_node(m, a->size, a->align, a->vm_flags,
 					a->start, a->end, a->node, a->gfp,
-					"get_vm_area_node");
+					q.caller);
 		addr = vm ? vm->addr : 0;
 		kind = HK_VMAREA;
 		guard = !(a->vm_flags & VM_NO_GUARD);
@@ -506,10 +507,7 @@ static int collect_area(void *arg, const struct vmap_area *va)
 		r->areas = na;
 		r->areas_cap = cap;
 	}
-	r->areas[r->nr_areas].start = va->va_start;
-	r->areas[r->nr_areas].end = va->va_end;
-	r->areas[r->nr_areas].state = interp_area_state(va);
-	r->areas[r->nr_areas].has_vm = va->vm != NULL;
+	interp_area_obs(r->m, va, &r->areas[r->nr_areas]);
 	r->nr_areas++;
 	return 0;
 }
@@ -519,6 +517,24 @@ static int set_fail(struct vmf_runner *r, const char *check, const char *why)
 	snprintf(r->sfail.check, sizeof(r->sfail.check), "%s", check);
 	snprintf(r->sfail.detail, sizeof(r->sfail.detail), "%s", why);
 	return -1;
+}
+
+/* The library's /proc/vmallocinfo as text (truncated at VMF_VMINFO_BYTES,
+ * which no input reaches; a truncation would show as a difference). */
+static const char *render_vmallocinfo(struct vmf_runner *r)
+{
+	FILE *f = fmemopen(r->vminfo, VMF_VMINFO_BYTES, "w");
+	long n;
+
+	r->vminfo[0] = 0;
+	if (!f)
+		return r->vminfo;
+	vmallocinfo(r->m, f);
+	fflush(f);
+	n = ftell(f);
+	fclose(f);
+	r->vminfo[n > 0 && n < VMF_VMINFO_BYTES ? n : VMF_VMINFO_BYTES - 1] = 0;
+	return r->vminfo;
 }
 
 static int do_check(struct vmf_runner *r, size_t idx)
@@ -537,7 +553,10 @@ static int do_check(struct vmf_runner *r, size_t idx)
 	vmalloc_for_each_area(r->m, collect_area, r);
 	interp_res(r, " ok areas=%zu%s", r->nr_areas,
 	    idx == r->first_check || idx == r->last_check ? " full" : "");
-	return shadow_check_full(r->sh, r->areas, r->nr_areas, &r->sfail);
+	if (shadow_check_full(r->sh, r->areas, r->nr_areas, &r->sfail))
+		return -1;
+	return shadow_vmallocinfo_check(r->sh, render_vmallocinfo(r),
+					&r->sfail);
 }
 
 /* An address no busy area covers (BAD_*_NONEXISTENT). */
@@ -610,7 +629,7 @@ static int do_bad(struct vmf_runner *r, const struct vmf_args *a)
 
 		interp_res(r, " ret=%d", ret);
 		return shadow_early_add(r->sh, ws + (a->offset & ~(ps - 1)), ps,
-					0, ret, &r->sfail);
+					0, "bad_early", ret, &r->sfail);
 	}
 	case BAD_SIZE_ZERO:
 		q.entry = SH_E_VMALLOC;
@@ -629,29 +648,32 @@ static int do_bad(struct vmf_runner *r, const struct vmf_args *a)
 		break;
 	case BAD_ALIGN_NOT_POW2:
 		q.entry = SH_E_NODE_RANGE;
+		q.caller = "bad_align";
 		q.size = ps;
 		q.align = 3 * ps + (a->offset & (ps - 1));
 		addr = __vmalloc_node_range(m, q.size, q.align, ws, we, 0,
 					    PAGE_KERNEL, 0, NUMA_NO_NODE,
-					    "bad_align");
+					    q.caller);
 		break;
 	case BAD_RANGE_INVERTED:
 		q.entry = SH_E_NODE_RANGE;
+		q.caller = "bad_range";
 		q.size = ps;
 		q.start = we - ps;
 		q.end = ws;
 		addr = __vmalloc_node_range(m, q.size, 1, q.start, q.end, 0,
 					    PAGE_KERNEL, 0, NUMA_NO_NODE,
-					    "bad_range");
+					    q.caller);
 		break;
 	case BAD_RANGE_OUTSIDE:
 		q.entry = SH_E_NODE_RANGE;
+		q.caller = "bad_range";
 		q.size = ps;
 		q.start = we;
 		q.end = we + 16 * ps;
 		addr = __vmalloc_node_range(m, q.size, 1, q.start, q.end, 0,
 					    PAGE_KERNEL, 0, NUMA_NO_NODE,
-					    "bad_range");
+					    q.caller);
 		break;
 	case BAD_VUNMAP_UNALIGNED:
 		h = handle_pick_kind(r, a->handle, HK_VMAP);
@@ -695,8 +717,8 @@ int interp_exec_cmd(struct vmf_runner *r, enum vmf_op op,
 		ret = vm_area_add_early(m, a->start, a->size, a->vm_flags,
 					"early_add");
 		interp_res(r, " ret=%d", ret);
-		if (shadow_early_add(r->sh, a->start, a->size, a->vm_flags, ret,
-				     &r->sfail))
+		if (shadow_early_add(r->sh, a->start, a->size, a->vm_flags,
+				     "early_add", ret, &r->sfail))
 			return -1;
 		if (ret == 0 && !r->inited)
 			handle_add_live(r, HK_EARLY, a->start, a->size, false);
@@ -710,8 +732,8 @@ int interp_exec_cmd(struct vmf_runner *r, enum vmf_op op,
 		addr = vm_area_register_early(m, a->size, a->align,
 					      "early_register");
 		interp_res_addr(r, "addr", addr);
-		if (shadow_early_register(r->sh, a->size, a->align, addr,
-					  &r->sfail))
+		if (shadow_early_register(r->sh, a->size, a->align,
+					  "early_register", addr, &r->sfail))
 			return -1;
 		if (addr && !r->inited)
 			handle_add_live(r, HK_EARLY, addr, a->size, false);

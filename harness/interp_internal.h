@@ -30,6 +30,11 @@
  * page array's); r->areas is that big from the start, so no input grows
  * it (AFL++ stability). */
 #define VMF_MAX_AREAS (2 * VMF_MAX_CMDS)
+/* /proc/vmallocinfo text OP_CHECK renders: a line is at most ~230 bytes
+ * (two addresses, size, a caller of SH_CALLER_LEN, pages=, phys=, five
+ * flag words, VMF_MAX_NODES node counts). */
+#define VMF_VMINFO_LINE 320
+#define VMF_VMINFO_BYTES (VMF_MAX_AREAS * VMF_VMINFO_LINE)
 
 enum hkind {
 	HK_VMALLOC = 1, /* vmalloc family: vfree */
@@ -78,6 +83,7 @@ struct vmf_runner {
 
 	struct sh_area_obs *areas;
 	size_t nr_areas, areas_cap;
+	char *vminfo;         /* VMF_VMINFO_BYTES: the library's vmallocinfo */
 
 	uint8_t buf[VMF_MAX_ACCESS];
 	uint8_t known[VMF_MAX_ACCESS];
@@ -128,5 +134,8 @@ static inline enum sh_state interp_area_state(const struct vmap_area *va)
 }
 
 void interp_observer_init(struct vmf_runner *r, struct sh_observer *o);
+/* What the shadow may see of one busy area (its vm_struct copied). */
+void interp_area_obs(struct vmf_machine *m, const struct vmap_area *va,
+		     struct sh_area_obs *o);
 
 #endif

@@ -146,6 +146,34 @@ static bool obs_tlb_maps(void *ctx, vaddr_t start, vaddr_t end)
 	return tlb_maps_range(r->m, start, end);
 }
 
+void interp_area_obs(struct vmf_machine *m, const struct vmap_area *va,
+		     struct sh_area_obs *o)
+{
+	const struct vm_struct *vm = va->vm;
+
+	memset(o, 0, sizeof(*o));
+	o->start = va->va_start;
+	o->end = va->va_end;
+	o->state = interp_area_state(va);
+	o->has_vm = vm != NULL;
+	o->va_flags = va->flags;
+	if (!vm)
+		return;
+	o->vm_addr = vm->addr;
+	o->vm_flags = vm->flags;
+	o->vm_size = vm->size;
+	o->nr_pages = vm->nr_pages;
+	o->nr_mapped = vm->nr_mapped;
+	o->phys_addr = vm->phys_addr;
+	o->pages_va = vm->pages_va;
+	/* s_show's test: is_vmalloc_addr(v->pages); a nested array's pages
+	 * are at pages_va. */
+	o->vpages = vm->pages_va && is_vmalloc_addr(m, vm->pages_va);
+	o->has_caller = vm->caller != NULL;
+	if (vm->caller)
+		snprintf(o->caller, sizeof(o->caller), "%s", vm->caller);
+}
+
 static bool obs_area_at(void *ctx, vaddr_t addr, struct sh_area_obs *a)
 {
 	struct vmf_runner *r = ctx;
@@ -153,10 +181,7 @@ static bool obs_area_at(void *ctx, vaddr_t addr, struct sh_area_obs *a)
 
 	if (!va)
 		return false;
-	a->start = va->va_start;
-	a->end = va->va_end;
-	a->state = interp_area_state(va);
-	a->has_vm = va->vm != NULL;
+	interp_area_obs(r->m, va, a);
 	return true;
 }
 

@@ -705,6 +705,9 @@ enum {
 	C_LEAK_PAGE,  /* take a page from the buddy */
 	C_KMALLOC,    /* leak a metadata object */
 	C_PGTABLE,    /* add a page-table page */
+	C_VM_FLAGS,   /* set VM_USERMAP on the first area's vm_struct */
+	C_VM_CALLER,  /* rename the first area's caller */
+	C_VA_FLAGS,   /* set an unused bit of the first area's vmap_area */
 };
 
 static void corrupt_hook(void *arg, struct vmf_machine *m, size_t idx)
@@ -742,6 +745,15 @@ static void corrupt_hook(void *arg, struct vmf_machine *m, size_t idx)
 		break;
 	case C_PGTABLE:
 		m->mmu->pgtable_pages++;
+		break;
+	case C_VM_FLAGS:
+		find_vm_area(m, a)->flags |= VM_USERMAP;
+		break;
+	case C_VM_CALLER:
+		find_vm_area(m, a)->caller = "injected";
+		break;
+	case C_VA_FLAGS:
+		find_vmap_area(m, a)->flags |= 0x1;
 		break;
 	}
 }
@@ -798,6 +810,13 @@ static void oracle_bites(void)
 	bites(prog, 3, C_LEAK_PAGE, "pages/nop");
 	bites(prog, 3, C_KMALLOC, "kmalloc/nop");
 	bites(prog, 3, C_PGTABLE, "pgtable/nop");
+	/* vm_struct and vmap_area: at OP_CHECK, at a lookup, after a change */
+	bites("vmalloc size=1p\ncheck\n", 1, C_VM_FLAGS,
+	      "vm_struct/flags/check");
+	bites("vmalloc size=1p\nvmalloc_to_page h=0 off=0\n", 1, C_VM_CALLER,
+	      "vm_struct/caller/vmalloc_to_page");
+	bites("vmalloc size=1p\nvfree h=0\n", 1, C_VA_FLAGS,
+	      "vm_struct/va_flags/vfree");
 }
 
 /* Fault injection at every call of every site of the big paths: a nested

@@ -20,6 +20,7 @@
 
 #include "cmd.h"
 #include "shadow_model.h"
+#include "shadow_vminfo.h"
 
 _Static_assert(SH_MAX_AREAS >= 2 * VMF_MAX_CMDS,
 	       "SH_MAX_AREAS: two areas per command at most");
@@ -495,6 +496,8 @@ static int verify_new_area(struct shadow *sh, vaddr_t start,
 				       "guard page included",
 			       (unsigned long long)ob.start,
 			       (unsigned long long)ob.end, state_name(ob.state));
+	if (sh_vm_compare(sh, a, &ob, "created", f))
+		return -1;
 	/* Independent of the placement model: aligned, inside the range,
 	 * and no overlap with its neighbours. */
 	if (a->req_align && ((a->start & (a->req_align - 1)) ||
@@ -782,6 +785,9 @@ int shadow_verify(struct shadow *sh, struct sh_fail *f)
 		if (p->kind == SH_P_NEW_CARVE &&
 		    sh_vb_verify_carve(sh, p->start, f))
 			return -1;
+		if (p->kind == SH_P_VM_CHANGED &&
+		    sh_vm_check_at(sh, p->start, "changed", f))
+			return -1;
 	}
 	for (size_t i = 0; i < sh->nr_pending; i++) {
 		const struct sh_pending *p = &sh->pending[i];
@@ -867,6 +873,9 @@ int shadow_check_full(struct shadow *sh, const struct sh_area_obs *areas,
 			       (unsigned long long)areas[i].end,
 			       state_name(areas[i].state));
 	}
+	for (i = 0; i < n; i++)
+		if (sh_vm_compare(sh, &sh->busy.a[i], &areas[i], "check", f))
+			return -1;
 	return 0;
 }
 

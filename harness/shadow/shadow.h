@@ -93,10 +93,30 @@ struct sh_page_obs {
 	unsigned owner;     /* enum page_owner of the frame */
 };
 
+/* The shadow's own copies of the vmap_area flags (4.19 mm/vmalloc.c, and
+ * the model's VM_DEFERRED, docs/vmalloc.md). */
+#define SH_VA_LAZY_FREE 0x02ul
+#define SH_VA_VM_AREA 0x04ul
+#define SH_VA_DEFERRED 0x100ul
+
+#define SH_CALLER_LEN 32 /* vm_struct caller names kept (with the NUL) */
+
 struct sh_area_obs {
 	vaddr_t start, end;
 	enum sh_state state;
 	bool has_vm;        /* a vm_struct is attached */
+	unsigned long va_flags; /* the vmap_area's own flags */
+	/* The vm_struct (when has_vm), copied: never a pointer into the
+	 * machine. */
+	vaddr_t vm_addr;
+	unsigned long vm_flags;
+	uint64_t vm_size;   /* with its guard page */
+	uint64_t nr_pages, nr_mapped;
+	phys_addr_t phys_addr;
+	bool vpages;        /* the page array is vmalloc'ed (is_vmalloc_addr) */
+	vaddr_t pages_va;   /* the nested area holding it, or 0 */
+	bool has_caller;
+	char caller[SH_CALLER_LEN];
 };
 
 struct sh_observer {
@@ -150,6 +170,10 @@ int shadow_verify(struct shadow *sh, struct sh_fail *f);
 /* OP_CHECK: the library's busy list (address order) against the model. */
 int shadow_check_full(struct shadow *sh, const struct sh_area_obs *areas,
 		      size_t n, struct sh_fail *f);
+/* OP_CHECK: the library's /proc/vmallocinfo text against the one the
+ * shadow renders from its own model (shadow_vminfo.c). */
+int shadow_vmallocinfo_check(struct shadow *sh, const char *observed,
+			     struct sh_fail *f);
 /* One-paragraph summary of the model (for reports). */
 void shadow_describe(const struct shadow *sh, FILE *out);
 
@@ -183,6 +207,9 @@ struct sh_alloc_req {
 	int node;
 	unsigned count;     /* vmap */
 	const pfn_t *pfns;  /* vmap: the pages handed over */
+	const char *caller; /* NODE_RANGE, GET_VM_AREA_NODE: the caller name
+			       passed (static storage); the others have the
+			       entry point's own */
 };
 
 /* Allocation entry points: observed = returned address (0 = failure). */
@@ -206,10 +233,13 @@ int shadow_free(struct shadow *sh, enum sh_free_entry e, vaddr_t addr,
 		long observed, long observed2, struct sh_fail *f);
 
 int shadow_init(struct shadow *sh);
+/* caller: the name passed to the library (static storage). */
 int shadow_early_add(struct shadow *sh, vaddr_t addr, uint64_t size,
-		     unsigned long flags, int observed, struct sh_fail *f);
+		     unsigned long flags, const char *caller, int observed,
+		     struct sh_fail *f);
 int shadow_early_register(struct shadow *sh, uint64_t size, uint64_t align,
-			  vaddr_t observed, struct sh_fail *f);
+			  const char *caller, vaddr_t observed,
+			  struct sh_fail *f);
 int shadow_run_deferred(struct shadow *sh, unsigned cpu, int observed,
 			struct sh_fail *f);
 void shadow_set_cpu(struct shadow *sh, unsigned cpu);

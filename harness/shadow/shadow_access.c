@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "shadow_model.h"
+#include "shadow_vminfo.h"
 
 struct pred {
 	enum mmu_fault fault;
@@ -250,6 +251,8 @@ int shadow_vmalloc_to_page(struct shadow *sh, vaddr_t va, bool found,
 	uint64_t i;
 	pfn_t want;
 
+	if (sh_vm_check_lookup(sh, va, f))
+		return -1;
 	if (!a) {
 		if (found)
 			return sh_fail(f, "result",

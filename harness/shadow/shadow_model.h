@@ -61,6 +61,7 @@ struct sh_area {
 	uint64_t defer_seq;     /* order on a deferred list */
 	unsigned defer_cpu;
 	uint32_t data_id;       /* expected-bytes key, 0 = nothing written */
+	const char *caller;     /* vm_struct caller name (static storage) */
 	/* the placement request that made it (independent sanity checks) */
 	uint64_t req_align;
 	vaddr_t req_vstart, req_vend;
@@ -114,10 +115,11 @@ void sh_place_legacy_ops(struct sh_place_ops *ops);
  * most VMF_MAX_CMDS commands and each makes at most two areas (an area
  * and the nested area of its page array; early areas are commands too);
  * a command records at most one pending entry per area it creates,
- * unmaps or purges, plus one per purge. The growth paths stay, as a
+ * unmaps, frees lazily or defers (SH_P_VM_CHANGED) or purges, plus one
+ * per purge. The growth paths stay, as a
  * fallback no input reaches (shadow.c checks the bound). */
 #define SH_MAX_AREAS 1024
-#define SH_MAX_PENDING (3 * SH_MAX_AREAS)
+#define SH_MAX_PENDING (4 * SH_MAX_AREAS)
 /* In sh_phys.owner: the frame is on the touched list (each frame is listed
  * at most once per input, so the list never outgrows the frames). */
 #define SH_OWN_LISTED 0x80
@@ -187,6 +189,7 @@ enum sh_pending_kind {
 	SH_P_UNMAPPED,   /* a range whose PTEs must now be clear */
 	SH_P_PURGED,     /* a purged range: no TLB entry may map it */
 	SH_P_NEW_CARVE,  /* a new vm_map_ram carve in a block (start) */
+	SH_P_VM_CHANGED, /* an area's vmap_area / vm_struct changed state */
 };
 
 struct sh_pending {

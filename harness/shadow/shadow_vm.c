@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "shadow_model.h"
+#include "shadow_vminfo.h"
 
 #define PTR_BYTES 8 /* sizeof(struct page *) on the simulated arm64 */
 
@@ -201,6 +202,7 @@ void sh_lazy_free(struct shadow *sh, struct sh_area *a)
 	a->state = SH_LAZY;
 	a->has_vm = false;
 	a->lazy_seq = ++sh->lazy_seq;
+	sh_add_pending(sh, SH_P_VM_CHANGED, a->start, 0);
 	sh->exp.vmap_lazy_nr += (a->end - a->start) >> sh->page_shift;
 	sh->exp.nr_lazy++;
 	if (sh->exp.vmap_lazy_nr > sh->lazy_max && !sh->purge_locked)
@@ -585,6 +587,7 @@ int shadow_alloc(struct shadow *sh, const struct sh_alloc_req *req,
 {
 	vaddr_t want = model_alloc(sh, req);
 
+	sh_vm_created(sh, req, want);
 	if (want != observed)
 		return sh_fail(f, "address",
 			       "expected %s%llx, the library returned %s%llx",
@@ -692,6 +695,7 @@ static long model_free(struct shadow *sh, enum sh_free_entry e, vaddr_t addr,
 		a->defer_cpu = sh->cur_cpu % sh->cfg.nr_cpus;
 		a->defer_seq = ++sh->defer_seq;
 		sh->exp.nr_deferred[a->defer_cpu]++;
+		sh_add_pending(sh, SH_P_VM_CHANGED, addr, 0);
 		return 0;
 	case SH_F_VUNMAP:
 		if (!addr)
@@ -823,9 +827,13 @@ static int early_add(struct shadow *sh, vaddr_t addr, uint64_t size,
 }
 
 int shadow_early_add(struct shadow *sh, vaddr_t addr, uint64_t size,
-		     unsigned long flags, int observed, struct sh_fail *f)
+		     unsigned long flags, const char *caller, int observed,
+		     struct sh_fail *f)
 {
 	int want = early_add(sh, addr, size, flags);
+
+	if (want == 0)
+		sh_vm_early_created(sh, addr, caller);
 
 	if (want != observed)
 		return sh_fail(f, "result",
@@ -837,7 +845,8 @@ int shadow_early_add(struct shadow *sh, vaddr_t addr, uint64_t size,
 }
 
 int shadow_early_register(struct shadow *sh, uint64_t size, uint64_t align,
-			  vaddr_t observed, struct sh_fail *f)
+			  const char *caller, vaddr_t observed,
+			  struct sh_fail *f)
 {
 	vaddr_t want = 0, addr = sh->vm_start + sh->early_off;
 
@@ -853,6 +862,7 @@ int shadow_early_register(struct shadow *sh, uint64_t size, uint64_t align,
 		if (early_add(sh, addr, size, SH_VM_ALLOC) == 0) {
 			want = addr;
 			sh->early_off = page_align(sh, addr + size) - sh->vm_start;
+			sh_vm_early_created(sh, addr, caller);
 		}
 	}
 	if (want != observed)

@@ -472,7 +472,13 @@ static vaddr_t __vmalloc_area_node(struct vmf_machine *m,
 					      m->cfg.vmalloc_start,
 					      m->cfg.vmalloc_end,
 					      nested_gfp | highmem, PAGE_KERNEL,
-					      0, node, area->caller);
+					      0, node,
+#if defined(VMF_PLANT_CALLER_WRONG_NESTED)
+					      /* PLANT CALLER_WRONG_NESTED: the nested array names itself. */
+					      "__vmalloc_node");
+#else
+					      area->caller);
+#endif
 		if (pva) {
 			find_vm_area(m, pva)->array_of = area->addr;
 			area->pages_va = pva;
@@ -554,7 +560,11 @@ static vaddr_t vmalloc_nocheck(struct vmf_machine *m, uint64_t size,
 	if (!addr)
 		return 0; /* __vmalloc_area_node warned (or was told not to) */
 	/* clear_vm_uninitialized_flag(): fully set up now. */
+#if !defined(VMF_PLANT_VM_FLAG_UNINIT_KEPT)
 	area->flags &= ~VM_UNINITIALIZED;
+#else
+	/* PLANT VM_FLAG_UNINIT_KEPT: VM_UNINITIALIZED is never cleared. */
+#endif
 	return addr;
 }
 
@@ -622,8 +632,12 @@ vaddr_t vmalloc_user(struct vmf_machine *m, uint64_t size)
 				     NUMA_NO_NODE, "vmalloc_user");
 
 	/* 4.19 marks the area after the fact. */
+#if !defined(VMF_PLANT_VM_USERMAP_MISSING)
 	if (ret)
 		find_vm_area(m, ret)->flags |= VM_USERMAP;
+#else
+	/* PLANT VM_USERMAP_MISSING: vmalloc_user does not mark the area. */
+#endif
 	return ret;
 }
 

@@ -174,7 +174,12 @@ void vmallocinfo(struct vmf_machine *m, FILE *out)
 		if (v->caller)
 			fprintf(out, " %s", v->caller);
 		if (v->nr_pages)
+#if defined(VMF_PLANT_VMALLOCINFO_PAGES_OFF)
+			/* PLANT VMALLOCINFO_PAGES_OFF: the count one too high. */
+			fprintf(out, " pages=%u", v->nr_pages + 1);
+#else
 			fprintf(out, " pages=%u", v->nr_pages);
+#endif
 		if (v->phys_addr)
 			fprintf(out, " phys=0x%016llx",
 				(unsigned long long)v->phys_addr);
