@@ -171,8 +171,13 @@ static void fk_area(struct fk *x, vaddr_t s, vaddr_t e)
 static void fk_area_state(struct fk *x, vaddr_t s, enum sh_state st)
 {
 	for (size_t i = 0; i < x->narea; i++)
-		if (x->area[i].start == s)
+		if (x->area[i].start == s) {
 			x->area[i].state = st;
+			/* 4.19 remove_vm_area / free_vmap_area_noflush: a lazily
+			 * freed area's vmap_area holds VM_LAZY_FREE alone. */
+			if (st == SH_LAZY)
+				x->area[i].va_flags = SH_VA_LAZY_FREE;
+		}
 }
 
 static void fk_area_del(struct fk *x, vaddr_t s)
