@@ -114,3 +114,17 @@ if(CMAKE_C_COMPILER_ID MATCHES "Clang" AND VMF_FUZZ_SMOKE
                    ${CMAKE_BINARY_DIR}/ossfuzz-test)
   set_tests_properties(test_ossfuzz_build PROPERTIES TIMEOUT 600)
 endif()
+
+# Issue 16: the tools on bad input, crash triage by root cause, the fuzzing
+# job script (progress, stats, cleanup, variable checks) with stand-in
+# engines, vmfuzz plot, and the CI/OSS-Fuzz files.
+if(TARGET vmfuzz_cli)
+  foreach(_t cli_edges)
+    if(EXISTS ${CMAKE_SOURCE_DIR}/tests/test_${_t}.sh)
+      add_test(NAME test_${_t}
+               COMMAND bash ${CMAKE_SOURCE_DIR}/tests/test_${_t}.sh
+                       $<TARGET_FILE:vmfuzz_cli> ${CMAKE_BINARY_DIR}/${_t}-test)
+      set_tests_properties(test_${_t} PROPERTIES TIMEOUT 300)
+    endif()
+  endforeach()
+endif()
