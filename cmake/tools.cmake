@@ -119,7 +119,7 @@ endif()
 # job script (progress, stats, cleanup, variable checks) with stand-in
 # engines, vmfuzz plot, and the CI/OSS-Fuzz files.
 if(TARGET vmfuzz_cli)
-  foreach(_t cli_edges)
+  foreach(_t cli_edges fuzz_job)
     if(EXISTS ${CMAKE_SOURCE_DIR}/tests/test_${_t}.sh)
       add_test(NAME test_${_t}
                COMMAND bash ${CMAKE_SOURCE_DIR}/tests/test_${_t}.sh
