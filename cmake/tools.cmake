@@ -128,3 +128,14 @@ if(TARGET vmfuzz_cli)
     endif()
   endforeach()
 endif()
+# Triage by root cause needs failing inputs: a tool with a planted fault,
+# in the planted-fault suite's build tree (after that fault's own test).
+if(TARGET vmfuzz_cli AND VMF_PLANTED_SUITE AND NOT VMF_PLANT
+   AND EXISTS ${CMAKE_SOURCE_DIR}/tests/test_triage_groups.sh)
+  add_test(NAME test_triage_groups
+           COMMAND bash ${CMAKE_SOURCE_DIR}/tests/test_triage_groups.sh
+                   ${CMAKE_BINARY_DIR}/planted ${CMAKE_C_COMPILER} ${CMAKE_GENERATOR}
+                   ${CMAKE_BINARY_DIR}/triage-groups-test)
+  set_tests_properties(test_triage_groups PROPERTIES TIMEOUT 600
+                       DEPENDS shadow_planted_CACHE_NOT_UPDATED_ON_FREE)
+endif()
