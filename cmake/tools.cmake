@@ -139,3 +139,10 @@ if(TARGET vmfuzz_cli AND VMF_PLANTED_SUITE AND NOT VMF_PLANT
   set_tests_properties(test_triage_groups PROPERTIES TIMEOUT 600
                        DEPENDS shadow_planted_CACHE_NOT_UPDATED_ON_FREE)
 endif()
+# make corpus-min's churn, on a small scale, with the libFuzzer smoke binary.
+if(TARGET fuzz_main AND EXISTS ${CMAKE_SOURCE_DIR}/tests/test_corpus_min.sh)
+  add_test(NAME test_corpus_min
+           COMMAND bash ${CMAKE_SOURCE_DIR}/tests/test_corpus_min.sh
+                   ${CMAKE_BINARY_DIR} ${CMAKE_BINARY_DIR}/corpus-min-test)
+  set_tests_properties(test_corpus_min PROPERTIES TIMEOUT 600)
+endif()
