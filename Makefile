@@ -3,7 +3,6 @@
 
 FUZZ_SECONDS ?= 300
 JOBS ?= 2
-TARGET ?= main
 PROGRESS_SECONDS ?= 5
 CMAKE ?= cmake
 BUILD_FLAGS ?= --parallel 2

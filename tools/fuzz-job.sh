@@ -34,7 +34,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 engine=${1:-libfuzzer}
-target=${TARGET-main}
+target=${TARGET:-main}
 secs=${FUZZ_SECONDS-300}
 jobs=${JOBS-2}
 every=${PROGRESS_SECONDS-5}
