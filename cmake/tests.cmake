@@ -25,3 +25,9 @@ add_library(vmf_state_canary STATIC ${CMAKE_SOURCE_DIR}/tests/state_canary.c)
 add_test(NAME no_global_state_bites
          COMMAND sh ${CMAKE_SOURCE_DIR}/tests/no_globals.sh $<TARGET_FILE:vmf_state_canary>)
 set_tests_properties(no_global_state_bites PROPERTIES WILL_FAIL TRUE)
+
+# The ClusterFuzzLite workflows and the OSS-Fuzz project files parse and
+# name the right modes and sanitizers (python3 with yaml).
+if(EXISTS ${CMAKE_SOURCE_DIR}/tests/test_ci_files.sh)
+  add_test(NAME test_ci_files COMMAND bash ${CMAKE_SOURCE_DIR}/tests/test_ci_files.sh)
+endif()
