@@ -99,9 +99,17 @@ done
 # Missed, Cover, Functions, Missed, Executed, Lines, Missed, Cover,
 # Branches, Missed, Cover.
 summ() {
-	awk -v dir="$1/" '
-	index($1, dir) > 0 || index($1, "/" dir) > 0 {
-		lines += $8; lmiss += $9; br += $11; bmiss += $12
+	# llvm-cov strips the file names' common prefix: a row belongs to DIR
+	# when one of DIR's sources ends with "/<row name>".
+	awk -v dir="$1/" -v files="$(printf '%s\n' "${sources[@]}")" '
+	BEGIN { n = split(files, f, "\n") }
+	NF >= 13 && $1 != "Filename" && $1 != "TOTAL" {
+		mine = 0
+		for (i = 1; i <= n; i++) {
+			l = length($1)
+			if (index(f[i], "/" dir) && substr(f[i], length(f[i]) - l) == "/" $1) mine = 1
+		}
+		if (mine) { lines += $8; lmiss += $9; br += $11; bmiss += $12 }
 	}
 	END {
 		lc = lines ? 100 * (lines - lmiss) / lines : 0
