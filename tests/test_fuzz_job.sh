@@ -59,7 +59,7 @@ for a; do case $a in -max_total_time=*) t=${a#*=} ;; -artifact_prefix=*) art=${a
 s=$(date +%s) i=0
 while [ $(($(date +%s) - s)) -lt "$t" ]; do
 	i=$((i + 1))
-	echo "#$((i * 1000)): cov: $((100 + i)) ft: $((300 + 2 * i)) corp: $((10 + i))/2Kb exec/s: 2000 oom/timeout/crash: 0/0/0 time: $(($(date +%s) - s))s job: $i dft_time: 0"
+	echo "#$((i * 1000)): cov: $((100 + i)) ft: $((300 + 2 * i)) corp: $((10 + i)) exec/s 2000 oom/timeout/crash: 0/0/0 time: $(($(date +%s) - s))s job: $i dft_time: 0"
 	[ "$i" = 2 ] && printf 'x' >"${art}crash-0001"
 	[ "$i" = 3 ] && printf 'yy' >"${art}crash-0002"
 	sleep 0.25
@@ -91,6 +91,7 @@ recs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 keys = {"time", "execs", "execs_per_sec", "edges", "features", "corpus", "crashes", "crash_groups"}
 assert all(keys <= set(r) for r in recs), recs[0]
 assert recs[-1]["edges"] > recs[0]["edges"] and recs[-1]["crashes"] == 2, recs[-1]
+assert all(r["execs_per_sec"] == 2000 for r in recs), recs
 assert all(a["time"] <= b["time"] for a, b in zip(recs, recs[1:]))
 EOF
 fi

@@ -186,7 +186,7 @@ figures_libfuzzer() {
 			if ($i == "cov:") cov = $(i+1) + 0
 			if ($i == "ft:") ft = $(i+1) + 0
 			if ($i == "corp:") { c = $(i+1); sub(/\/.*/, "", c); corp = c + 0 }
-			if ($i == "exec/s:") eps = $(i+1) + 0
+			if ($i == "exec/s:" || $i == "exec/s") eps = $(i+1) + 0
 		}
 		printf "%d %d %d %d %d\n", e, eps, cov, ft, corp }'
 	[ -n "$last" ] || echo "0 0 0 0 0"
