@@ -82,8 +82,11 @@ has err '-o OUT is missing' "minimize without -o"
 # --target: narrow inputs run through their replay binary; the target
 # comes from the path, and the tool says which one ran.
 for t in buddy mmu rbtree; do
-	d=$bdir/corpus/$t
-	[ -d "$d" ] && [ -x "$bdir/fuzz_${t}_replay" ] || continue
+	# A few inputs of the target, under a corpus/<t>/ path of their own.
+	[ -d "$bdir/corpus/$t" ] && [ -x "$bdir/fuzz_${t}_replay" ] || continue
+	d=$scratch/corpus/$t
+	mkdir -p "$d"
+	ls "$bdir/corpus/$t"/*.bin | head -n 3 | xargs -I{} cp {} "$d/"
 	run 0 "$cli" replay -q "$d"
 	has err "target $t \\(from the path" "replay of corpus/$t"
 	has out "\\(target $t\\)" "replay summary of corpus/$t"
@@ -102,8 +105,8 @@ has err 'target main' "replay of a main seed"
 run 2 "$cli" replay --target nope "$seed"
 has err 'unknown target .nope. \(targets: main, buddy, mmu, rbtree\)' "--target nope"
 run 2 "$cli" replay --target
-if [ -d "$bdir/corpus/buddy" ]; then
-	run 2 "$cli" replay "$bdir/corpus/buddy" "$seed"
+if [ -d "$scratch/corpus/buddy" ]; then
+	run 2 "$cli" replay "$scratch/corpus/buddy" "$seed"
 	has err 'pass --target' "inputs of two targets"
 fi
 

@@ -16,7 +16,7 @@ mkdir -p "$scratch/dest" "$scratch/c1" "$scratch/c2"
 mapfile -t mins < <(ls "$src"/corpus/main/min-*.bin 2>/dev/null)
 [ "${#mins[@]}" -ge 20 ] || { echo "test_corpus_min: fewer than 20 committed min- inputs: skipped"; exit 0; }
 for ((i = 0; i < ${#mins[@]}; i++)); do
-	if [ "$i" -lt 15 ]; then cp "${mins[$i]}" "$scratch/c1/"; elif [ "$i" -lt 45 ]; then cp "${mins[$i]}" "$scratch/c2/"; fi
+	if [ "$i" -lt 10 ]; then cp "${mins[$i]}" "$scratch/c1/"; elif [ "$i" -lt 25 ]; then cp "${mins[$i]}" "$scratch/c2/"; fi
 done
 run() { # CANDIDATE_DIRS
 	BUILD=$build DEST=$scratch/dest MIN_WORK=$scratch/work CANDIDATE_DIRS=$1 EXTRA_DIRS= \

@@ -80,7 +80,7 @@ BUILD=$scratch/build WORK=$work FUZZ_SECONDS=4 JOBS=1 PROGRESS_SECONDS=1 TARGET=
 [ "$rc" = 0 ] || fail "libFuzzer job exited $rc: $(tail -n 5 "$scratch/lf.out")"
 n=$(grep -cE '^\[ *[0-9]+s\] execs [0-9,]+ \([0-9,]+/s\)  cov [0-9]+  ft [0-9]+  corpus [0-9]+  crashes [0-9]+' "$scratch/lf.out" || true)
 [ "$n" -ge 3 ] || fail "libFuzzer job: $n progress lines, expected >= 3: $(head -n 8 "$scratch/lf.out")"
-grep -qE 'crashes 2 \(1 signature\)' "$scratch/lf.out" || fail "no 'crashes 2 (1 signature)' in the progress"
+grep -qE 'crashes 2 \(1 group\)' "$scratch/lf.out" || fail "no 'crashes 2 (1 group)' in the progress"
 grep -q '^executions:' "$scratch/lf.out" || fail "no summary"
 stats=$work/stats.jsonl
 [ "$(grep -c . "$stats" 2>/dev/null)" -ge 3 ] || fail "stats.jsonl: fewer than 3 records"

@@ -47,4 +47,13 @@ grep -q 'after minimisation' "$scratch/out" || fail "triage --minimize: $(head -
 grep -q '^      minimised: [0-9]* bytes' "$scratch/out" || fail "no minimised program"
 n=$(grep -c '^          | ' "$scratch/out")
 [ "$n" -ge 4 ] && [ "$n" -le 6 ] || fail "minimised program: $n text lines (the seed has 5)"
+# minimize -o X.txt on a failing input: the text form only, said so.
+rc=0
+"$cli" minimize "$scratch/crashes/b.bin" -o "$scratch/min.txt" >"$scratch/out" 2>"$scratch/err" || rc=$?
+[ "$rc" = 0 ] || fail "minimize -o min.txt exited $rc: $(cat "$scratch/err")"
+grep -q "wrote $scratch/min.txt (the text form only" "$scratch/out" || fail "minimize -o min.txt: $(tail -n1 "$scratch/out")"
+[ "$(grep -vc '^machine' "$scratch/min.txt")" -lt "$(grep -vcE '^(#|machine|$)' "$scratch/b.txt")" ] ||
+	fail "min.txt is not smaller than b.txt"
+"$cli" replay "$scratch/min.txt" >/dev/null 2>&1 && fail "min.txt does not fail"
+ls "$scratch"/min.bin "$scratch"/*.tmp-* >/dev/null 2>&1 && fail "minimize -o min.txt wrote more than min.txt"
 echo "test_triage_groups: OK"

@@ -155,8 +155,9 @@ on_signal() { trap - INT TERM; echo; echo "fuzz-job: stopped; ending the engines
 trap on_signal INT TERM
 trap stop_all EXIT
 
-# Crash files classified once each (signature by the replay binary):
-# "signature<TAB>file" lines in $work/logs/crash-seen.tsv.
+# Crash files classified once each, by root cause (vmfuzz triage) or,
+# without the tool, by the signature the replay binary prints:
+# "group<TAB>file" lines in $work/logs/crash-seen.tsv.
 classify_new_crashes() {
 	local list=$1 seen=$work/logs/crash-seen.tsv f sig n=0
 	touch "$seen"
@@ -165,7 +166,13 @@ classify_new_crashes() {
 		grep -qF "	$f" "$seen" && continue
 		n=$((n + 1))
 		[ "$n" -le 20 ] || break # the rest next time
-		sig=$(timeout 20 "$replay" "$f" 2>&1 >/dev/null | sed -n 's/^SIGNATURE: //p;s/^SUMMARY: \([A-Za-z]*\)Sanitizer: \([^ ]*\).*/\1\/\2/p' | head -n1 || true)
+		if [ -x "$cli" ]; then
+			# The root cause, as the summary's vmfuzz triage groups it.
+			sig=$(timeout 20 "$cli" triage --target "$target" "$f" 2>/dev/null |
+				sed -n 's/^\[1\] *[0-9]* x [A-Z]* *\([^ ]*\) .*/\1/p' | head -n1 || true)
+		else
+			sig=$(timeout 20 "$replay" "$f" 2>&1 >/dev/null | sed -n 's/^SIGNATURE: //p;s/^SUMMARY: \([A-Za-z]*\)Sanitizer: \([^ ]*\).*/\1\/\2/p' | head -n1 || true)
+		fi
 		printf '%s\t%s\n' "${sig:-(does not reproduce)}" "$f" >>"$seen"
 	done <"$list"
 }
@@ -213,7 +220,7 @@ progress() { # ELAPSED [final]
 	groups=$(cut -f1 "$work/logs/crash-seen.tsv" 2>/dev/null | sort -u | grep -c . || true)
 	printf '{"time":%d,"engine":"%s","target":"%s","execs":%d,"execs_per_sec":%d,"edges":%d,"features":%d,"corpus":%d,"crashes":%d,"crash_groups":%d}\n' \
 		"$el" "$kind" "$target" "$execs" "$eps" "$edges" "$ft" "$corp" "$crashes" "$groups" >>"$stats"
-	line=$(printf '[%5ss] execs %s (%s/s)  cov %s  ft %s  corpus %s  crashes %s (%s signature%s)' \
+	line=$(printf '[%5ss] execs %s (%s/s)  cov %s  ft %s  corpus %s  crashes %s (%s group%s)' \
 		"$el" "$(fmt "$execs")" "$(fmt "$eps")" "$edges" "$ft" "$corp" "$crashes" "$groups" "$([ "$groups" = 1 ] || echo s)")
 	if [ -t 1 ]; then
 		printf '\r\033[K%s' "$line"
