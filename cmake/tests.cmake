@@ -35,3 +35,9 @@ add_test(NAME house_layers
 add_test(NAME house_layers_bites
          COMMAND sh ${CMAKE_SOURCE_DIR}/tests/check_layers_bites.sh
                  ${CMAKE_SOURCE_DIR}/tools/check-layers.py ${CMAKE_C_COMPILER})
+
+# The ClusterFuzzLite workflows and the OSS-Fuzz project files parse and
+# name the right modes and sanitizers (python3 with yaml).
+if(EXISTS ${CMAKE_SOURCE_DIR}/tests/test_ci_files.sh)
+  add_test(NAME test_ci_files COMMAND bash ${CMAKE_SOURCE_DIR}/tests/test_ci_files.sh)
+endif()

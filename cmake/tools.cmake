@@ -114,3 +114,35 @@ if(CMAKE_C_COMPILER_ID MATCHES "Clang" AND VMF_FUZZ_SMOKE
                    ${CMAKE_BINARY_DIR}/ossfuzz-test)
   set_tests_properties(test_ossfuzz_build PROPERTIES TIMEOUT 600)
 endif()
+
+# Issue 16: the tools on bad input, crash triage by root cause, the fuzzing
+# job script (progress, stats, cleanup, variable checks) with stand-in
+# engines, vmfuzz plot, and the CI/OSS-Fuzz files.
+if(TARGET vmfuzz_cli)
+  foreach(_t cli_edges fuzz_job)
+    if(EXISTS ${CMAKE_SOURCE_DIR}/tests/test_${_t}.sh)
+      add_test(NAME test_${_t}
+               COMMAND bash ${CMAKE_SOURCE_DIR}/tests/test_${_t}.sh
+                       $<TARGET_FILE:vmfuzz_cli> ${CMAKE_BINARY_DIR}/${_t}-test)
+      set_tests_properties(test_${_t} PROPERTIES TIMEOUT 300)
+    endif()
+  endforeach()
+endif()
+# Triage by root cause needs failing inputs: a tool with a planted fault,
+# in the planted-fault suite's build tree (after that fault's own test).
+if(TARGET vmfuzz_cli AND VMF_PLANTED_SUITE AND NOT VMF_PLANT
+   AND EXISTS ${CMAKE_SOURCE_DIR}/tests/test_triage_groups.sh)
+  add_test(NAME test_triage_groups
+           COMMAND bash ${CMAKE_SOURCE_DIR}/tests/test_triage_groups.sh
+                   ${CMAKE_BINARY_DIR}/planted ${CMAKE_C_COMPILER} ${CMAKE_GENERATOR}
+                   ${CMAKE_BINARY_DIR}/triage-groups-test)
+  set_tests_properties(test_triage_groups PROPERTIES TIMEOUT 600
+                       DEPENDS shadow_planted_CACHE_NOT_UPDATED_ON_FREE)
+endif()
+# make corpus-min's churn, on a small scale, with the libFuzzer smoke binary.
+if(TARGET fuzz_main AND EXISTS ${CMAKE_SOURCE_DIR}/tests/test_corpus_min.sh)
+  add_test(NAME test_corpus_min
+           COMMAND bash ${CMAKE_SOURCE_DIR}/tests/test_corpus_min.sh
+                   ${CMAKE_BINARY_DIR} ${CMAKE_BINARY_DIR}/corpus-min-test)
+  set_tests_properties(test_corpus_min PROPERTIES TIMEOUT 600)
+endif()

@@ -7,14 +7,21 @@
 #     the narrow targets): never touched here;
 #   - min-<sha1>.bin: finds that add coverage beyond the seeds, written
 #     here (with min-<sha1>.txt, their text form, for the main target).
-# The min- layer is recomputed from scratch each time: libFuzzer
-# -merge=1 starts from the seeds and keeps, out of the old min- files, the
-# job corpora (build/fuzz-work/*-<target>/corpus) and the AFL++ queues
-# (build/fuzz-work/afl-<target>/sync/*/queue), only inputs that add
-# features. ENGINE=afl uses afl-cmin on the AFL++ build instead.
+# The min- layer changes as little as it can (libFuzzer):
+#   1. a committed min- input stays while it still adds a feature beyond
+#      the hand-written seeds (features from libFuzzer's merge control
+#      file, not the greedy merge's choice, so a second run keeps it too);
+#   2. candidates from the job corpora (build/fuzz-work/*-<target>/corpus)
+#      and AFL++ queues (build/fuzz-work/afl-<target>/sync/*/queue) are
+#      added only when they add features beyond the seeds and what stays
+#      (libFuzzer -merge=1 into seeds + kept);
+# and it prints what it kept, dropped and added. Run twice on the same
+# inputs, the second run changes nothing. ENGINE=afl uses afl-cmin on the
+# AFL++ build instead (the whole min- layer recomputed).
 #
 # Environment: TARGET=main, ENGINE=libfuzzer|afl, BUILD=build/fuzz,
-# EXTRA_DIRS="dir..." (more candidate inputs), MERGE_FLAGS (default
+# EXTRA_DIRS="dir..." (more candidate inputs), CANDIDATE_DIRS (instead of
+# the job corpora and queues), DEST=corpus/<target>, MERGE_FLAGS (default
 # -use_counters=0: edges, not hit counts, decide what is new; keeps the
 # committed corpus small).
 set -euo pipefail
@@ -22,8 +29,8 @@ cd "$(dirname "$0")/.."
 
 target=${TARGET:-main}
 engine=${ENGINE:-libfuzzer}
-dest=corpus/$target
-work=build/fuzz-work/corpus-min-$target
+dest=${DEST:-corpus/$target}
+work=${MIN_WORK:-build/fuzz-work/corpus-min-$target}
 case "$engine" in
 libfuzzer) build=${BUILD:-build/fuzz} ;;
 afl) build=${BUILD:-build/afl} ;;
@@ -41,7 +48,8 @@ for f in "$build/corpus/$target"/*; do
 	[ -f "$f" ] || continue
 	case "$(basename "$f")" in min-*) ;; *) cp "$f" "$work/seeds/" ;; esac
 done
-# Candidates: the old min- layer, job corpora, AFL++ queues, extra dirs.
+# Candidates: job corpora, AFL++ queues, extra dirs (the old min- layer
+# too for afl-cmin).
 n=0
 add_dir() {
 	local d=$1 f
@@ -52,22 +60,73 @@ add_dir() {
 		cp "$f" "$work/candidates/c$(printf '%07d' "$n")"
 	done
 }
-for f in "$dest"/min-*.bin; do [ -f "$f" ] && { n=$((n + 1)); cp "$f" "$work/candidates/c$(printf '%07d' "$n")"; }; done
-for d in build/fuzz-work/*-"$target"/corpus build/fuzz-work/afl-"$target"/sync/*/queue ${EXTRA_DIRS:-}; do
+[ "$engine" = afl ] && for f in "$dest"/min-*.bin; do [ -f "$f" ] && { n=$((n + 1)); cp "$f" "$work/candidates/c$(printf '%07d' "$n")"; }; done
+# shellcheck disable=SC2086
+for d in ${CANDIDATE_DIRS-build/fuzz-work/*-"$target"/corpus build/fuzz-work/afl-"$target"/sync/*/queue} ${EXTRA_DIRS:-}; do
 	add_dir "$d"
 done
 old=$(find "$dest" -maxdepth 1 -name 'min-*.bin' | wc -l)
-echo "corpus-min: $target: $(find "$work/seeds" -type f | wc -l) seeds, $n candidate inputs ($old in the old min- layer)"
+echo "corpus-min: $target: $(find "$work/seeds" -type f | wc -l) seeds, $old committed min- inputs, $n candidate inputs"
 
-if [ "$engine" = libfuzzer ]; then
-	# New features only: start from the seeds, merge the candidates in.
-	cp "$work/seeds"/* "$work/out/" 2>/dev/null || true
+merge() { # OUT_DIR CANDIDATE_DIR CONTROL_FILE
 	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0} \
-		"$bin" -merge=1 -merge_control_file="$work/merge.ctl" -timeout=10 ${MERGE_FLAGS--use_counters=0} \
-		-rss_limit_mb=2048 "$work/out" "$work/candidates" >"$work/merge.log" 2>&1 ||
+		"$bin" -merge=1 -merge_control_file="$3" -timeout=10 ${MERGE_FLAGS--use_counters=0} \
+		-rss_limit_mb=2048 "$1" "$2" >>"$work/merge.log" 2>&1 ||
 		{ tail -n 20 "$work/merge.log" >&2; exit 1; }
-	grep -E 'MERGE-OUTER: [0-9]+ new files' "$work/merge.log" | tail -n1 || true
-	for f in "$work/seeds"/*; do [ -f "$f" ] && rm -f "$work/out/$(basename "$f")"; done
+}
+if [ "$engine" = libfuzzer ]; then
+	# 1. Which committed min- inputs still add a feature beyond the
+	#    seeds? The control file lists every file's features ("FT i ...")
+	#    after the file names (its first line counts them).
+	mkdir -p "$work/old" "$work/base"
+	cp "$work/seeds"/* "$work/base/" 2>/dev/null || true
+	for f in "$dest"/min-*.bin; do [ -f "$f" ] && cp "$f" "$work/old/"; done
+	: >"$work/keep"
+	if [ "$old" -gt 0 ]; then
+		merge "$work/base" "$work/old" "$work/keep.ctl"
+		awk 'NR == 1 { nfiles = $1; next }
+		     NR == 2 { nfirst = $1; next }
+		     NR <= nfiles + 2 { name[NR - 3] = $0; next }
+		     $1 == "FT" { i = $2; for (k = 3; k <= NF; k++) ft[i] = ft[i] " " $k }
+		     END {
+			for (i = 0; i < nfirst; i++) { n = split(ft[i], a, " "); for (k = 1; k <= n; k++) seed[a[k]] = 1 }
+			for (i = nfirst; i < nfiles; i++) {
+				n = split(ft[i], a, " "); new = 0
+				for (k = 1; k <= n; k++) if (!(a[k] in seed)) new = 1
+				if (new) { m = split(name[i], p, "/"); print p[m] }
+			}
+		     }' "$work/keep.ctl" | sort >"$work/keep"
+	fi
+	# 2. New inputs: what adds features beyond the seeds and the kept.
+	while IFS= read -r k; do cp "$work/old/$k" "$work/base/"; done <"$work/keep"
+	cp -a "$work/base/." "$work/out/"
+	merge "$work/out" "$work/candidates" "$work/add.ctl"
+	for f in "$work/base"/*; do rm -f "$work/out/$(basename "$f")"; done
+	# Apply: drop what no longer adds a feature, add what is new.
+	dropped=0 added=0
+	for f in "$dest"/min-*.bin; do
+		[ -f "$f" ] || continue
+		b=$(basename "$f")
+		grep -qxF "$b" "$work/keep" && continue
+		rm -f "$f" "${f%.bin}.txt"
+		echo "  dropped $b (adds no feature beyond the seeds)"
+		dropped=$((dropped + 1))
+	done
+	for f in "$work/out"/*; do
+		[ -f "$f" ] || continue
+		name=min-$(sha1sum "$f" | cut -c1-16)
+		[ -f "$dest/$name.bin" ] && continue
+		cp "$f" "$dest/$name.bin"
+		if [ "$target" = main ] && [ -x "$cli" ]; then
+			"$cli" decode "$f" -o "$dest/$name.txt"
+		fi
+		echo "  added   $name.bin"
+		added=$((added + 1))
+	done
+	echo "corpus-min: $dest: kept $(grep -c . "$work/keep" || true) of $old committed min- inputs, dropped $dropped, added $added; the hand-written seeds are unchanged"
+	[ $((dropped + added)) -gt 0 ] || echo "corpus-min: nothing changed"
+	echo "corpus-min: review with git status $dest; ctest replays them all"
+	exit 0
 else
 	# afl-cmin keeps a minimal set of everything; keep what the seeds
 	# do not already have (by content).

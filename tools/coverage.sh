@@ -4,8 +4,15 @@
 # build (clang source-based coverage). Writes an HTML report and prints a
 # text summary.
 #
+# CORPUS=DIR (make coverage CORPUS=DIR): the coverage reached by that
+# directory instead, e.g. a job's working corpus
+# (build/fuzz-work/libfuzzer-main/corpus), replayed as inputs of TARGET
+# (default: from the path, fuzz-work/<engine>-<target>/ or
+# corpus/<target>/, else main).
+#
 # Environment: BUILD=build/coverage, LLVM_COV=llvm-cov-14,
-# LLVM_PROFDATA=llvm-profdata-14, QUIET=1 (summary lines only).
+# LLVM_PROFDATA=llvm-profdata-14, QUIET=1 (summary lines only), CORPUS,
+# TARGET.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,11 +28,35 @@ rm -rf "$prof" "$html"
 mkdir -p "$prof"
 
 objects=()
+corpus=${CORPUS:-}
+target=${TARGET:-}
+if [ -n "$corpus" ]; then
+	[ -d "$corpus" ] || { echo "coverage: CORPUS=$corpus is not a directory" >&2; exit 2; }
+	if [ -z "$target" ]; then
+		target=main
+		for t in main buddy mmu rbtree; do
+			case "/$corpus/" in */fuzz-work/*-"$t"/*|*/corpus/"$t"/*|*/crashes/"$t"/*) target=$t ;; esac
+		done
+	fi
+fi
 run() { # run BIN ARGS...: profiles merged per binary (%4m)
 	LLVM_PROFILE_FILE="$prof/cov-%4m.profraw" "$@" >/dev/null 2>"$prof/last.err" || {
 		echo "coverage: $* failed:" >&2; tail -n 20 "$prof/last.err" >&2; exit 1; }
 }
-if [ -x "$build/vmfuzz" ]; then
+if [ -n "$corpus" ]; then
+	# A job's corpus may hold failing inputs: their verdicts are printed,
+	# the coverage is still what the whole corpus reached.
+	n=$(find "$corpus" -maxdepth 1 -type f | wc -l)
+	echo "coverage: $n inputs of $corpus, target $target"
+	if [ "$target" = main ]; then
+		LLVM_PROFILE_FILE="$prof/cov-%4m.profraw" "$build/vmfuzz" replay -q --target main "$corpus" >"$prof/corpus.log" 2>&1 || true
+		objects+=("$build/vmfuzz")
+	else
+		LLVM_PROFILE_FILE="$prof/cov-%4m.profraw" "$build/fuzz_${target}_replay" "$corpus" >"$prof/corpus.log" 2>&1 || true
+		objects+=("$build/fuzz_${target}_replay")
+	fi
+	tail -n 1 "$prof/corpus.log"
+elif [ -x "$build/vmfuzz" ]; then
 	args=("$build/corpus/main")
 	[ -d crashes/main ] && args+=(crashes/main)
 	# The binary seeds as the fuzzers run them, the text seeds through the
@@ -41,7 +72,7 @@ if [ -x "$build/vmfuzz" ]; then
 	objects+=("$build/vmfuzz")
 fi
 for r in "$build"/fuzz_*_replay; do
-	[ -x "$r" ] || continue
+	[ -x "$r" ] && [ -z "$corpus" ] || continue
 	t=$(basename "$r"); t=${t#fuzz_}; t=${t%_replay}
 	[ "$t" = main ] && continue # replayed above, through the tool
 	args=("$build/corpus/$t")
@@ -56,7 +87,7 @@ objargs=("${objects[0]}")
 for o in "${objects[@]:1}"; do objargs+=(-object "$o"); done
 sources=()
 for d in lib harness; do
-	for f in "$d"/*.c; do [ -f "$f" ] && sources+=("$PWD/$f"); done
+	while IFS= read -r f; do sources+=("$PWD/$f"); done < <(find "$d" -name '*.c' | sort)
 done
 
 "$cov" show -format=html -output-dir="$html" -show-branches=count \
@@ -68,9 +99,17 @@ done
 # Missed, Cover, Functions, Missed, Executed, Lines, Missed, Cover,
 # Branches, Missed, Cover.
 summ() {
-	awk -v dir="$1/" '
-	index($1, dir) > 0 || index($1, "/" dir) > 0 {
-		lines += $8; lmiss += $9; br += $11; bmiss += $12
+	# llvm-cov strips the file names' common prefix: a row belongs to DIR
+	# when one of DIR's sources ends with "/<row name>".
+	awk -v dir="$1/" -v files="$(printf '%s\n' "${sources[@]}")" '
+	BEGIN { n = split(files, f, "\n") }
+	NF >= 13 && $1 != "Filename" && $1 != "TOTAL" {
+		mine = 0
+		for (i = 1; i <= n; i++) {
+			l = length($1)
+			if (index(f[i], "/" dir) && substr(f[i], length(f[i]) - l) == "/" $1) mine = 1
+		}
+		if (mine) { lines += $8; lmiss += $9; br += $11; bmiss += $12 }
 	}
 	END {
 		lc = lines ? 100 * (lines - lmiss) / lines : 0
@@ -79,7 +118,11 @@ summ() {
 			lc, lines - lmiss, lines, bc, br - bmiss, br
 	}' "$build/coverage-report.txt"
 }
-echo "== coverage of the committed corpora (corpus/, crashes/)"
+if [ -n "$corpus" ]; then
+	echo "== coverage of $corpus (target $target)"
+else
+	echo "== coverage of the committed corpora (corpus/, crashes/)"
+fi
 [ "${QUIET:-0}" = 1 ] || grep -vE '^(-|Filename|TOTAL)' "$build/coverage-report.txt" |
 	awk 'NF >= 13 { n = split($1, p, "/"); printf "  %-24s lines %7s  branches %7s\n", p[n-1] "/" p[n], $10, $13 }'
 summ lib

@@ -21,6 +21,11 @@ missing=()
 for spec in "${want[@]}"; do
 	command -v "${spec%%:*}" >/dev/null 2>&1 || missing+=("${spec##*:}")
 done
+# test: the CI files' check parses YAML with python3's yaml module.
+if [ "${1:-test}" = test ] && command -v python3 >/dev/null 2>&1 &&
+   ! python3 -c 'import yaml' 2>/dev/null; then
+	missing+=(python3-yaml)
+fi
 # clang's runtimes: look for the archive through clang itself.
 for spec in "${files[@]}"; do
 	lib="libclang_rt.${spec%%:*}-x86_64.a"

@@ -16,6 +16,16 @@
 #   CMPLOG_BUILD=build/afl-cmplog  the AFL++ CmpLog binary's build dir
 #   SEED=<n>           libFuzzer -seed (default: libFuzzer picks one)
 #   EXTRA_ARGS=...     more engine flags
+#   PROGRESS_SECONDS=5 a progress line this often (one line rewritten on a
+#                      terminal, plain lines otherwise, e.g. in CI)
+#   STATS=$WORK/stats.jsonl  one JSON record per progress interval: time,
+#                      execs, execs_per_sec, edges, features, corpus,
+#                      crashes, crash_groups (`vmfuzz plot` draws it)
+#
+# A job ends everything it started: each engine runs in its own process
+# group, marked with VMFUZZ_JOB in its environment; on exit (or ^C) the
+# groups are killed, then any marked process that left its group (AFL++'s
+# CmpLog fork server does) is killed by its pid.
 #
 # The summary: executions, exec/s, coverage, corpus growth, crashes by
 # signature (each replayed by the target's replay binary) and the commands
@@ -25,9 +35,13 @@ cd "$(dirname "$0")/.."
 
 engine=${1:-libfuzzer}
 target=${TARGET:-main}
-secs=${FUZZ_SECONDS:-300}
-jobs=${JOBS:-2}
-[ "$jobs" -ge 1 ] 2>/dev/null || { echo "fuzz-job: JOBS must be >= 1" >&2; exit 2; }
+secs=${FUZZ_SECONDS-300}
+jobs=${JOBS-2}
+every=${PROGRESS_SECONDS-5}
+case "$engine" in summary-*) ;; *)
+	FUZZ_SECONDS=$secs JOBS=$jobs PROGRESS_SECONDS=$every TARGET=$target \
+		tools/check-vars.sh "fuzz" || exit 2 ;;
+esac
 
 case "$engine" in
 libfuzzer|summary-libfuzzer) kind=libfuzzer; build=${BUILD:-build/fuzz} ;;
@@ -35,6 +49,7 @@ afl|summary-afl) kind=afl; build=${BUILD:-build/afl} ;;
 *) echo "usage: tools/fuzz-job.sh libfuzzer|afl|summary-libfuzzer|summary-afl" >&2; exit 2 ;;
 esac
 work=${WORK:-build/fuzz-work/$kind-$target}
+stats=${STATS:-$work/stats.jsonl}
 bin=$build/fuzz_$target
 seeds=$build/corpus/$target
 dict=fuzz/fuzz_$target.dict
@@ -78,6 +93,16 @@ print_crashes() {
 		echo "crashes:      none"
 		return
 	fi
+	# By root cause (what disagreed, then the command): vmfuzz triage.
+	if [ -x "$cli" ]; then
+		echo "crashes:      $n file(s); vmfuzz triage (by root cause):"
+		mapfile -t files <"$list"
+		"$cli" triage --target "$target" "${files[@]}" 2>/dev/null | sed 's/^/  /' || true
+		if [ "$target" = main ]; then
+			echo "          minimize one: $cli minimize FILE -o crashes/main/NAME.bin; all groups: $cli triage --minimize FILES"
+		fi
+		return
+	fi
 	group_crashes "$list" "$groups"
 	echo "crashes:      $n file(s), $(cut -f1 "$groups" | sort -u | grep -c .) signature(s)"
 	# Per signature: count, smallest file and its size; most frequent first.
@@ -97,6 +122,135 @@ print_crashes() {
 	done <"$groups.summary"
 }
 
+# ---- process control, progress and stats ----------------------------------
+job_id=$$-$RANDOM$RANDOM
+started=()
+# Start an engine in its own process group, marked: start LOG CMD...
+start() {
+	local log=$1
+	shift
+	set -m
+	VMFUZZ_JOB=$job_id "$@" >"$log" 2>&1 &
+	started+=($!)
+	set +m
+}
+marked_pids() {
+	local d
+	for d in /proc/[0-9]*; do
+		[ -r "$d/environ" ] || continue
+		{ tr '\0' '\n' <"$d/environ"; } 2>/dev/null | grep -qx "VMFUZZ_JOB=$job_id" && echo "${d#/proc/}"
+	done
+	return 0
+}
+stop_all() {
+	local p
+	for p in "${started[@]}"; do
+		kill -TERM -- "-$p" 2>/dev/null || true
+		kill -CONT -- "-$p" 2>/dev/null || true
+	done
+	for p in $(marked_pids); do kill -KILL "$p" 2>/dev/null || true; done
+	for p in "${started[@]}"; do kill -KILL -- "-$p" 2>/dev/null || true; done
+}
+on_signal() { trap - INT TERM; echo; echo "fuzz-job: stopped; ending the engines" >&2; stop_all; exit 130; }
+trap on_signal INT TERM
+trap stop_all EXIT
+
+# Crash files classified once each, by root cause (vmfuzz triage) or,
+# without the tool, by the signature the replay binary prints:
+# "group<TAB>file" lines in $work/logs/crash-seen.tsv.
+classify_new_crashes() {
+	local list=$1 seen=$work/logs/crash-seen.tsv f sig n=0
+	touch "$seen"
+	while IFS= read -r f; do
+		[ -n "$f" ] || continue
+		grep -qF "	$f" "$seen" && continue
+		n=$((n + 1))
+		[ "$n" -le 20 ] || break # the rest next time
+		if [ -x "$cli" ]; then
+			# The root cause, as the summary's vmfuzz triage groups it.
+			sig=$(timeout 20 "$cli" triage --target "$target" "$f" 2>/dev/null |
+				sed -n 's/^\[1\] *[0-9]* x [A-Z]* *\([^ ]*\) .*/\1/p' | head -n1 || true)
+		else
+			sig=$(timeout 20 "$replay" "$f" 2>&1 >/dev/null | sed -n 's/^SIGNATURE: //p;s/^SUMMARY: \([A-Za-z]*\)Sanitizer: \([^ ]*\).*/\1\/\2/p' | head -n1 || true)
+		fi
+		printf '%s\t%s\n' "${sig:-(does not reproduce)}" "$f" >>"$seen"
+	done <"$list"
+}
+crash_list() {
+	if [ "$kind" = libfuzzer ]; then
+		find "$work/findings" -maxdepth 1 -type f -name 'crash-*' | sort
+	else
+		find "$work/sync" -path '*/crashes/id:*' -type f 2>/dev/null | sort
+	fi
+}
+# Current figures: "execs eps edges features corpus".
+figures_libfuzzer() {
+	local last
+	last=$(grep -aE '^#[0-9]+' "$work/logs/libfuzzer.log" 2>/dev/null | tail -n1 || true)
+	printf '%s' "$last" | awk '{
+		e = substr($1, 2) + 0; eps = 0; cov = 0; ft = 0; corp = 0
+		for (i = 1; i < NF; i++) {
+			if ($i == "cov:") cov = $(i+1) + 0
+			if ($i == "ft:") ft = $(i+1) + 0
+			if ($i == "corp:") { c = $(i+1); sub(/\/.*/, "", c); corp = c + 0 }
+			if ($i == "exec/s:" || $i == "exec/s") eps = $(i+1) + 0
+		}
+		printf "%d %d %d %d %d\n", e, eps, cov, ft, corp }'
+	[ -n "$last" ] || echo "0 0 0 0 0"
+}
+figures_afl() {
+	local f e=0 eps=0 edges=0 corp=0 v
+	for f in "$work/sync"/*/fuzzer_stats; do
+		[ -f "$f" ] || continue
+		v=$(stat_of "$f" execs_done); e=$((e + ${v%%.*}))
+		v=$(stat_of "$f" execs_per_sec); eps=$((eps + ${v%%.*}))
+		v=$(stat_of "$f" edges_found); [ "${v:-0}" -gt "$edges" ] && edges=$v
+		v=$(stat_of "$f" corpus_count); [ -n "$v" ] || v=$(stat_of "$f" paths_total)
+		[ "${v:-0}" -gt "$corp" ] && corp=$v
+	done
+	echo "$e $eps $edges 0 $corp"
+}
+progress() { # ELAPSED [final]
+	local el=$1 figs execs eps edges ft corp crashes groups line
+	figs=$(figures_$kind)
+	read -r execs eps edges ft corp <<<"$figs"
+	crash_list >"$work/logs/crash-files.now"
+	classify_new_crashes "$work/logs/crash-files.now"
+	crashes=$(grep -c . "$work/logs/crash-files.now" || true)
+	groups=$(cut -f1 "$work/logs/crash-seen.tsv" 2>/dev/null | sort -u | grep -c . || true)
+	printf '{"time":%d,"engine":"%s","target":"%s","execs":%d,"execs_per_sec":%d,"edges":%d,"features":%d,"corpus":%d,"crashes":%d,"crash_groups":%d}\n' \
+		"$el" "$kind" "$target" "$execs" "$eps" "$edges" "$ft" "$corp" "$crashes" "$groups" >>"$stats"
+	line=$(printf '[%5ss] execs %s (%s/s)  cov %s  ft %s  corpus %s  crashes %s (%s group%s)' \
+		"$el" "$(fmt "$execs")" "$(fmt "$eps")" "$edges" "$ft" "$corp" "$crashes" "$groups" "$([ "$groups" = 1 ] || echo s)")
+	if [ -t 1 ]; then
+		printf '\r\033[K%s' "$line"
+		[ -z "${2:-}" ] || echo
+	else
+		echo "$line"
+	fi
+}
+# Wait for the engines, a progress line every $every seconds.
+monitor() {
+	local t0 now last=0 p alive
+	t0=$(date +%s)
+	: >"$stats"
+	rm -f "$work/logs/crash-seen.tsv"
+	while :; do
+		alive=0
+		for p in "${started[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+		[ "$alive" = 1 ] || break
+		sleep 1
+		now=$(($(date +%s) - t0))
+		if [ $((now - last)) -ge "$every" ]; then
+			progress "$now"
+			last=$now
+		fi
+	done
+	now=$(($(date +%s) - t0))
+	[ "$now" -gt "$last" ] && progress "$now" final
+	echo "   stats $stats (vmfuzz plot $stats -o $work/stats.svg)"
+}
+
 # ---- libFuzzer -------------------------------------------------------------
 run_libfuzzer() {
 	local before args log=$work/logs/libfuzzer.log
@@ -113,9 +267,12 @@ run_libfuzzer() {
 	echo "== fuzzing fuzz_$target with libFuzzer: ${secs} s, $jobs worker(s)"
 	echo "   corpus $work/corpus (+ seeds $seeds), findings $work/findings"
 	echo "   log $log"
-	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1} \
-	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
-		"$bin" "${args[@]}" "$work/corpus" "$seeds" >"$log" 2>&1 || true
+	export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}
+	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+	start "$log" "$bin" "${args[@]}" "$work/corpus" "$seeds"
+	monitor
+	wait "${started[@]}" 2>/dev/null || true
+	stop_all
 	summary_libfuzzer
 }
 
@@ -161,7 +318,7 @@ build_cmplog() {
 }
 
 run_afl() {
-	local sync=$work/sync cmplog pids=() in=$seeds
+	local sync=$work/sync cmplog in=$seeds
 	command -v afl-fuzz >/dev/null || { echo "fuzz-job: afl-fuzz not found" >&2; exit 2; }
 	if [ "$(count_files "$seeds")" -eq 0 ]; then
 		in=$work/empty-seed; mkdir -p "$in"; printf '\0\0\0\0\0\0\0\0' >"$in/zero"
@@ -179,16 +336,17 @@ run_afl() {
 	export AFL_AUTORESUME=1
 	echo "== fuzzing fuzz_$target with AFL++: ${secs} s, 1 main + $((jobs - 1)) secondary"
 	echo "   sync dir $sync, logs $work/logs"
-	afl-fuzz "${common[@]}" -M main -- "$bin" >"$work/logs/main.log" 2>&1 &
-	pids+=($!)
+	start "$work/logs/main.log" afl-fuzz "${common[@]}" -M main -- "$bin"
 	for ((i = 1; i < jobs; i++)); do
 		local extra=()
 		[ "$i" -eq 1 ] && extra=(-c "$cmplog" -l 2)
-		afl-fuzz "${common[@]}" "${extra[@]}" -S "s$i" -- "$bin" >"$work/logs/s$i.log" 2>&1 &
-		pids+=($!)
+		start "$work/logs/s$i.log" afl-fuzz "${common[@]}" "${extra[@]}" -S "s$i" -- "$bin"
 	done
-	local rc=0
-	for p in "${pids[@]}"; do wait "$p" || rc=1; done
+	echo "   plot data $sync/*/plot_data (vmfuzz plot $sync/main/plot_data -o $work/afl.svg)"
+	monitor
+	local rc=0 p
+	for p in "${started[@]}"; do wait "$p" || rc=1; done
+	stop_all
 	[ "$rc" = 0 ] || echo "fuzz-job: an afl-fuzz instance failed; see $work/logs/*.log" >&2
 	summary_afl
 }

@@ -6,8 +6,11 @@
  *   vmfuzz minimize CRASH -o OUT [-v] [--fork] [--timeout S]
  *   vmfuzz vmallocinfo FILE [-n IDX]       /proc/vmallocinfo after the run
  *   vmfuzz ptdump FILE [-n IDX]            kernel page tables after the run
- *   vmfuzz triage DIR...                   crash files grouped by signature
+ *   vmfuzz triage [--minimize] DIR...      crash files grouped by root cause
+ *   vmfuzz plot STATS -o FILE.svg          coverage and exec/s over time
  *
+ * Every subcommand takes -h/--help; the ones that run inputs take
+ * --target main|buddy|mmu|rbtree (default: from the path, else main).
  * An input is a binary program (what the fuzzers produce) or a text
  * program (a file ending in .txt, docs/format.md). Exit status: 0 when
  * every input passed (or the command worked), 1 when an input failed,
@@ -42,8 +45,12 @@ static void usage(FILE *out)
 	      "  vmallocinfo FILE [-n IDX]     /proc/vmallocinfo after the input\n"
 	      "                                (or after command IDX)\n"
 	      "  ptdump FILE [-n IDX]          kernel page tables after the input\n"
-	      "  triage DIR...                 group failing inputs by signature\n"
+	      "  triage [--minimize] DIR...    group failing inputs by root cause\n"
+	      "  plot STATS -o FILE.svg        coverage and exec/s of a job over time\n"
+	      "  --version                     tool and input format version\n"
 	      "\n"
+	      "Every command: -h/--help. Commands that run inputs: --target\n"
+	      "main|buddy|mmu|rbtree (default: from the path, else main).\n"
 	      "Inputs: binary programs, or text programs (*.txt, docs/format.md).\n"
 	      "Exit: 0 all passed, 1 an input failed, 2 usage or I/O error.\n",
 	      out);
@@ -138,38 +145,119 @@ static void replay_one(struct replay_state *s, const char *path)
 	vmft_input_free(&in);
 }
 
+/* A narrow target's input, through its replay binary. */
+static void replay_external(struct replay_state *s, const char *bin,
+			    const char *path)
+{
+	struct vmft_outcome out;
+	char *log = NULL;
+
+	s->done++;
+	if (!vmft_is_dir(path) && access(path, R_OK)) {
+		fprintf(stderr, "vmfuzz: %s: %s\n", path, strerror(errno));
+		s->errors++;
+		return;
+	}
+	vmft_run_external(bin, path, 60, &out, &log);
+	if (out.verdict == VMFT_PASS) {
+		s->ok++;
+		if (s->show_ok)
+			printf("ok    %s\n", path);
+	} else if (out.verdict == VMFT_ERROR) {
+		s->errors++;
+		fprintf(stderr, "vmfuzz: %s: %s\n", path, out.signature);
+	} else {
+		s->failed++;
+		printf("%-5s %s: %s\n", vmft_verdict_name(out.verdict), path,
+		       out.signature);
+		if (!s->quiet && log)
+			fputs(log, stdout);
+	}
+	free(log);
+}
+
+/* Split argv into options and inputs: the inputs are the arguments that
+ * are not options ("-" is stdin) and not an option's value. */
+static int split_args(int argc, char **argv, const char *const *with_value,
+		      char **inputs, const char **target)
+{
+	int n = 0;
+
+	*target = NULL;
+	for (int i = 0; i < argc; i++) {
+		bool takes = false;
+
+		if (argv[i][0] != '-' || !argv[i][1]) {
+			inputs[n++] = argv[i];
+			continue;
+		}
+		for (const char *const *w = with_value; *w; w++)
+			takes |= strcmp(argv[i], *w) == 0;
+		if (strcmp(argv[i], "--target") == 0) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "vmfuzz: --target wants one of "
+						"main, buddy, mmu, rbtree\n");
+				return -1;
+			}
+			*target = argv[++i];
+		} else if (takes) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "vmfuzz: %s wants a value\n",
+					argv[i]);
+				return -1;
+			}
+			i++;
+		}
+	}
+	return n;
+}
+
 static int cmd_replay(int argc, char **argv)
 {
+	static const char *const wv[] = {NULL};
 	struct replay_state s = {0};
 	char ***lists;
 	size_t *counts;
-	int nfiles = 0;
+	char **inputs = calloc((size_t)argc + 1, sizeof(*inputs));
+	const char *topt, *target;
+	char *bin = NULL;
+	int nfiles;
 
-	for (int i = 0; i < argc; i++) {
+	if (!inputs)
+		return 2;
+	nfiles = split_args(argc, argv, wv, inputs, &topt);
+	for (int i = 0; nfiles >= 0 && i < argc; i++) {
 		if (strcmp(argv[i], "-v") == 0)
 			s.verbose = true;
 		else if (strcmp(argv[i], "-q") == 0)
 			s.quiet = true;
+		else if (strcmp(argv[i], "--target") == 0)
+			i++;
 		else if (argv[i][0] == '-' && argv[i][1]) {
 			fprintf(stderr, "vmfuzz replay: unknown option %s\n",
 				argv[i]);
+			free(inputs);
 			return 2;
-		} else
-			nfiles++;
+		}
 	}
-	if (!nfiles) {
-		fprintf(stderr, "usage: vmfuzz replay [-v] [-q] FILE|DIR...\n");
+	if (nfiles <= 0) {
+		if (!nfiles)
+			vmft_print_help("replay", stderr);
+		free(inputs);
 		return 2;
 	}
-	lists = calloc((size_t)argc, sizeof(*lists));
-	counts = calloc((size_t)argc, sizeof(*counts));
+	target = vmft_choose_target("replay", topt, inputs, nfiles);
+	if (!target || (strcmp(target, "main") && !(bin = vmft_replay_binary(target)))) {
+		free(inputs);
+		return 2;
+	}
+	lists = calloc((size_t)nfiles, sizeof(*lists));
+	counts = calloc((size_t)nfiles, sizeof(*counts));
 	if (!lists || !counts)
 		return 2;
-	for (int i = 0; i < argc; i++) {
-		if (argv[i][0] == '-' && argv[i][1])
-			continue;
-		if (vmft_is_dir(argv[i]))
-			counts[i] = vmft_list_inputs(argv[i], &lists[i]);
+	for (int i = 0; i < nfiles; i++) {
+		if (vmft_is_dir(inputs[i]))
+			counts[i] = vmft_list_inputs(inputs[i], &lists[i]);
 		else
 			counts[i] = 1;
 		s.total += counts[i];
@@ -177,30 +265,37 @@ static int cmd_replay(int argc, char **argv)
 	s.show_ok = !s.quiet && (s.verbose || s.total <= QUIET_ABOVE);
 	s.r = new_runner();
 	s.fail = new_failure();
-	for (int i = 0; i < argc; i++) {
-		if (argv[i][0] == '-' && argv[i][1])
-			continue;
+	for (int i = 0; i < nfiles; i++) {
 		if (!lists[i]) {
-			if (vmft_is_dir(argv[i]))
+			if (vmft_is_dir(inputs[i]))
 				continue; /* empty directory */
-			replay_one(&s, argv[i]);
+			if (bin)
+				replay_external(&s, bin, inputs[i]);
+			else
+				replay_one(&s, inputs[i]);
 			continue;
 		}
 		for (size_t k = 0; k < counts[i]; k++) {
-			replay_one(&s, lists[i][k]);
+			if (bin)
+				replay_external(&s, bin, lists[i][k]);
+			else
+				replay_one(&s, lists[i][k]);
 			free(lists[i][k]);
 		}
 		free(lists[i]);
 	}
 	printf("replay: %zu input%s: %zu ok, %zu failed%s", s.done,
 	       s.done == 1 ? "" : "s", s.ok, s.failed,
-	       s.errors ? ", " : "\n");
+	       s.errors ? ", " : "");
 	if (s.errors)
-		printf("%zu unreadable\n", s.errors);
+		printf("%zu unreadable", s.errors);
+	printf(" (target %s)\n", target);
 	vmf_runner_free(s.r);
 	free(s.fail);
 	free(lists);
 	free(counts);
+	free(inputs);
+	free(bin);
 	return s.errors ? 2 : s.failed ? 1 : 0;
 }
 
@@ -232,18 +327,22 @@ static const char *positional(int argc, char **argv, const char *const *with_val
 
 static int write_text(const struct vmf_program *prog, const char *path)
 {
-	FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int rc = 0;
 
 	if (!f) {
-		fprintf(stderr, "vmfuzz: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "vmfuzz: out of memory\n");
 		return 2;
 	}
 	vmf_program_print(prog, f);
-	if (f != stdout && fclose(f)) {
+	if (fclose(f) || vmft_write_file(path, buf, len)) {
 		fprintf(stderr, "vmfuzz: %s: %s\n", path, strerror(errno));
-		return 2;
+		rc = 2;
 	}
-	return 0;
+	free(buf);
+	return rc;
 }
 
 static int write_binary(const struct vmf_program *prog, const char *path)
@@ -359,35 +458,85 @@ static char *text_path_for(const char *out)
 static int cmd_minimize(int argc, char **argv)
 {
 	static const char *const wv[] = {"-o", "--timeout", NULL};
-	const char *file = positional(argc, argv, wv);
+	char **inputs = calloc((size_t)argc + 1, sizeof(*inputs));
 	const char *out = opt_value(argc, argv, "-o");
 	const char *tmo = opt_value(argc, argv, "--timeout");
+	const char *topt, *target, *file;
 	struct min_ctx c = {0};
 	struct vmft_min_stats st;
 	struct vmft_input in;
 	struct vmft_outcome first;
-	bool verbose = false;
+	unsigned long long timeout = 10;
+	bool verbose = false, text_only;
 	double t0 = now_s();
 	char *txt;
-	int rc;
+	int rc, n;
 
-	for (int i = 0; i < argc; i++) {
+	if (!inputs)
+		return 2;
+	n = split_args(argc, argv, wv, inputs, &topt);
+	file = n > 0 ? inputs[0] : NULL;
+	free(inputs);
+	for (int i = 0; n >= 0 && i < argc; i++) {
 		if (strcmp(argv[i], "-v") == 0)
 			verbose = true;
-		if (strcmp(argv[i], "--fork") == 0)
+		else if (strcmp(argv[i], "--fork") == 0)
 			c.fork_mode = true;
+		else if (strcmp(argv[i], "-o") == 0 ||
+			 strcmp(argv[i], "--timeout") == 0 ||
+			 strcmp(argv[i], "--target") == 0)
+			i++;
+		else if (argv[i][0] == '-' && argv[i][1]) {
+			fprintf(stderr, "vmfuzz minimize: unknown option %s\n",
+				argv[i]);
+			return 2;
+		}
 	}
-	if (!file || !out || vmft_has_suffix(out, ".txt")) {
-		fprintf(stderr, "usage: vmfuzz minimize CRASH -o OUT [-v] "
-				"[--fork] [--timeout S]\n"
-				"  OUT gets the binary, OUT's .txt the text form\n");
+	if (n < 0)
+		return 2;
+	if (n != 1 || !out) {
+		fprintf(stderr, "vmfuzz minimize: %s\n",
+			n > 1 ? "one CRASH file at a time" :
+			!file ? "which CRASH file?" : "-o OUT is missing");
+		vmft_print_help("minimize", stderr);
 		return 2;
 	}
-	c.timeout_s = tmo ? (unsigned)strtoul(tmo, NULL, 10) : 10;
-	if (!c.timeout_s)
-		c.timeout_s = 10;
-	if (vmft_input_load(file, &in))
+	if (tmo && vmft_parse_num("minimize", "--timeout", tmo, 1, 86400,
+				  &timeout))
 		return 2;
+	c.timeout_s = (unsigned)timeout;
+	target = vmft_choose_target("minimize", topt, (char **)&file, 1);
+	if (!target)
+		return 2;
+	if (strcmp(target, "main")) {
+		fprintf(stderr, "vmfuzz minimize: target %s: only main-target "
+				"inputs are vmfuzz programs; minimise it with "
+				"libFuzzer's -minimize_crash=1 (fuzz_%s) or "
+				"afl-tmin\n", target, target);
+		return 2;
+	}
+	/* OUT ending in .txt: the text form only; else OUT and OUT's .txt. */
+	text_only = vmft_has_suffix(out, ".txt");
+	txt = text_only ? strdup(out) : text_path_for(out);
+	if (!txt)
+		return 2;
+	if (strcmp(out, "-") == 0 || vmft_is_dir(out)) {
+		fprintf(stderr, "vmfuzz minimize: -o %s: OUT is a file name\n",
+			out);
+		free(txt);
+		return 2;
+	}
+	/* Fail before the work, not after it. */
+	if (vmft_check_writable(out)) {
+		fprintf(stderr, "vmfuzz minimize: cannot write %s: %s\n", out,
+			strerror(errno));
+		free(txt);
+		return 2;
+	}
+	if (vmft_input_load(file, &in)) {
+		free(txt);
+		return 2;
+	}
 	c.r = new_runner();
 	c.fail = new_failure();
 
@@ -401,6 +550,7 @@ static int cmd_minimize(int argc, char **argv)
 		vmft_input_free(&in);
 		vmf_runner_free(c.r);
 		free(c.fail);
+		free(txt);
 		return 2;
 	}
 	if (first.verdict != VMFT_ORACLE)
@@ -412,16 +562,23 @@ static int cmd_minimize(int argc, char **argv)
 
 	vmft_minimize(in.prog, first.cmd_index, same_failure, &c, &st,
 		      verbose);
-	rc = write_binary(in.prog, out);
-	txt = text_path_for(out);
-	if (!rc && txt)
+	rc = text_only ? 0 : write_binary(in.prog, out);
+	if (!rc)
 		rc = write_text(in.prog, txt);
+	if (rc && !text_only)
+		unlink(out); /* both or neither */
 	printf("minimize: %zu -> %zu bytes, %zu -> %zu commands, %zu runs, "
 	       "%.2f s\n",
 	       in.is_text ? st.bytes_before : in.len, st.bytes_after,
 	       st.cmds_before, st.cmds_after, st.runs, now_s() - t0);
 	printf("SIGNATURE: %s\n", first.signature);
-	printf("wrote %s and %s\n", out, txt ? txt : "?");
+	if (rc)
+		printf("minimize: nothing written (see the error above)\n");
+	else if (text_only)
+		printf("wrote %s (the text form only: OUT ends in .txt; "
+		       "vmfuzz encode makes the binary)\n", txt);
+	else
+		printf("wrote %s and %s\n", out, txt);
 	free(txt);
 	vmft_input_free(&in);
 	vmf_runner_free(c.r);
@@ -434,32 +591,62 @@ static int cmd_minimize(int argc, char **argv)
 static int cmd_dump(int argc, char **argv, bool ptdump)
 {
 	static const char *const wv[] = {"-n", NULL};
-	const char *file = positional(argc, argv, wv);
+	const char *name = ptdump ? "ptdump" : "vmallocinfo";
+	char **inputs = calloc((size_t)argc + 1, sizeof(*inputs));
 	const char *n = opt_value(argc, argv, "-n");
+	const char *topt, *target, *file;
 	struct vmf_run_opts opts = {NULL, -1};
 	struct vmf_runner *r;
 	struct vmf_failure *fail;
 	struct vmft_outcome out;
 	struct vmft_input in;
 	struct vmf_machine *m;
+	unsigned long long idx = 0;
+	int nin;
 
-	if (!file) {
-		fprintf(stderr, "usage: vmfuzz %s FILE [-n IDX]\n",
-			ptdump ? "ptdump" : "vmallocinfo");
+	if (!inputs)
 		return 2;
-	}
-	if (n) {
-		char *end;
-		long idx = strtol(n, &end, 0);
-
-		if (*end || idx < 0) {
-			fprintf(stderr, "vmfuzz: -n wants a command index\n");
+	nin = split_args(argc, argv, wv, inputs, &topt);
+	file = nin > 0 ? inputs[0] : NULL;
+	free(inputs);
+	if (nin < 0)
+		return 2;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "-n") == 0 || strcmp(argv[i], "--target") == 0)
+			i++;
+		else if (argv[i][0] == '-' && argv[i][1]) {
+			fprintf(stderr, "vmfuzz %s: unknown option %s\n", name,
+				argv[i]);
 			return 2;
 		}
-		opts.stop_after = idx + 1;
+	}
+	if (nin != 1) {
+		vmft_print_help(name, stderr);
+		return 2;
+	}
+	if (n && vmft_parse_num(name, "-n", n, 0, VMF_MAX_CMDS - 1, &idx))
+		return 2;
+	target = vmft_choose_target(name, topt, (char **)&file, 1);
+	if (!target)
+		return 2;
+	if (strcmp(target, "main")) {
+		fprintf(stderr, "vmfuzz %s: target %s: its inputs are not "
+				"vmfuzz programs; only main-target inputs have "
+				"a machine to dump\n", name, target);
+		return 2;
 	}
 	if (vmft_input_load(file, &in))
 		return 2;
+	if (n && idx >= in.prog->nr_cmds) {
+		fprintf(stderr, "vmfuzz %s: -n %s: %s has %zu command%s%s\n",
+			name, n, file, in.prog->nr_cmds,
+			in.prog->nr_cmds == 1 ? "" : "s",
+			in.prog->nr_cmds ? " (indexes from 0)" : "");
+		vmft_input_free(&in);
+		return 2;
+	}
+	if (n)
+		opts.stop_after = (long)idx + 1;
 	r = new_runner();
 	fail = new_failure();
 	run_input(r, &in, &opts, fail, &out);
@@ -477,142 +664,63 @@ static int cmd_dump(int argc, char **argv, bool ptdump)
 	return out.verdict == VMFT_PASS ? 0 : 1;
 }
 
-/* ---- triage ------------------------------------------------------------- */
-
-struct group {
-	char signature[192];
-	size_t count;
-	char *smallest;
-	size_t smallest_size;
-	enum vmft_verdict verdict;
-};
-
-static int group_cmp(const void *a, const void *b)
+static bool is_cmd(const char *cmd, const char *name)
 {
-	const struct group *x = a, *y = b;
-
-	if (x->count != y->count)
-		return x->count < y->count ? 1 : -1;
-	return strcmp(x->signature, y->signature);
-}
-
-static int cmd_triage(int argc, char **argv)
-{
-	struct group *groups = NULL;
-	size_t ngroups = 0, total = 0, passing = 0;
-	struct vmf_runner *r;
-	bool any = false;
-
-	r = new_runner();
-	for (int i = 0; i < argc; i++) {
-		char **paths = NULL;
-		size_t np;
-
-		if (argv[i][0] == '-')
-			continue;
-		any = true;
-		np = vmft_is_dir(argv[i]) ? vmft_list_inputs(argv[i], &paths) : 0;
-		if (!vmft_is_dir(argv[i])) {
-			paths = malloc(sizeof(*paths));
-			if (!paths)
-				return 2;
-			paths[0] = strdup(argv[i]);
-			np = 1;
-		}
-		for (size_t k = 0; k < np; k++) {
-			struct vmft_input in;
-			struct vmft_outcome o;
-			size_t size, g;
-
-			if (vmft_input_load(paths[k], &in)) {
-				free(paths[k]);
-				continue;
-			}
-			total++;
-			/* Binary inputs are run from their decoded program;
-			 * decoding is total, so this is the same program. */
-			vmft_run_forked(r, in.prog, 10, &o, NULL);
-			size = in.is_text ? vmft_encoded_size(in.prog) : in.len;
-			if (o.verdict == VMFT_PASS) {
-				passing++;
-				snprintf(o.signature, sizeof(o.signature),
-					 "(no failure)");
-			}
-			for (g = 0; g < ngroups; g++)
-				if (strcmp(groups[g].signature, o.signature) == 0)
-					break;
-			if (g == ngroups) {
-				struct group *ng = realloc(groups, (ngroups + 1) *
-								   sizeof(*groups));
-				if (!ng)
-					return 2;
-				groups = ng;
-				memset(&groups[g], 0, sizeof(groups[g]));
-				memcpy(groups[g].signature, o.signature,
-				       sizeof(o.signature));
-				groups[g].verdict = o.verdict;
-				ngroups++;
-			}
-			groups[g].count++;
-			if (!groups[g].smallest || size < groups[g].smallest_size) {
-				free(groups[g].smallest);
-				groups[g].smallest = strdup(paths[k]);
-				groups[g].smallest_size = size;
-			}
-			vmft_input_free(&in);
-			free(paths[k]);
-			if (total % PROGRESS_EVERY == 0)
-				fprintf(stderr, "triage: %zu inputs...\n", total);
-		}
-		free(paths);
-	}
-	if (!any) {
-		fprintf(stderr, "usage: vmfuzz triage DIR...\n");
-		return 2;
-	}
-	qsort(groups, ngroups, sizeof(*groups), group_cmp);
-	printf("triage: %zu input%s, %zu signature%s, %zu passing\n", total,
-	       total == 1 ? "" : "s", ngroups, ngroups == 1 ? "" : "s",
-	       passing);
-	for (size_t g = 0; g < ngroups; g++) {
-		printf("%6zu  %-7s %-32s smallest: %s (%zu bytes)\n",
-		       groups[g].count, vmft_verdict_name(groups[g].verdict),
-		       groups[g].signature,
-		       groups[g].smallest ? groups[g].smallest : "?",
-		       groups[g].smallest_size);
-		free(groups[g].smallest);
-	}
-	free(groups);
-	vmf_runner_free(r);
-	return ngroups > (passing ? 1u : 0u) ? 1 : 0;
+	return strcmp(cmd, name) == 0;
 }
 
 int main(int argc, char **argv)
 {
+	static const char *const cmds[] = {"replay", "decode", "encode",
+		"minimize", "vmallocinfo", "ptdump", "triage", "plot", NULL};
 	const char *cmd = argc > 1 ? argv[1] : NULL;
+	bool known = false;
 
 	if (!cmd || strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 ||
 	    strcmp(cmd, "help") == 0) {
+		if (cmd && argc > 2 && strcmp(cmd, "help") == 0) {
+			for (const char *const *c = cmds; *c; c++)
+				if (is_cmd(argv[2], *c)) {
+					vmft_print_help(*c, stdout);
+					return 0;
+				}
+		}
 		usage(cmd ? stdout : stderr);
 		return cmd ? 0 : 2;
 	}
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+		vmft_version(stdout);
+		return 0;
+	}
+	for (const char *const *c = cmds; *c; c++)
+		known |= is_cmd(cmd, *c);
+	if (!known) {
+		fprintf(stderr, "vmfuzz: unknown command '%s'\n\n", cmd);
+		usage(stderr);
+		return 2;
+	}
 	argc -= 2;
 	argv += 2;
-	if (strcmp(cmd, "replay") == 0)
+	if (vmft_help(cmd, argc, argv))
+		return 0;
+	for (int i = 0; i < argc; i++)
+		if (strcmp(argv[i], "--version") == 0) {
+			vmft_version(stdout);
+			return 0;
+		}
+	if (is_cmd(cmd, "replay"))
 		return cmd_replay(argc, argv);
-	if (strcmp(cmd, "decode") == 0)
+	if (is_cmd(cmd, "decode"))
 		return cmd_decode(argc, argv);
-	if (strcmp(cmd, "encode") == 0)
+	if (is_cmd(cmd, "encode"))
 		return cmd_encode(argc, argv);
-	if (strcmp(cmd, "minimize") == 0)
+	if (is_cmd(cmd, "minimize"))
 		return cmd_minimize(argc, argv);
-	if (strcmp(cmd, "vmallocinfo") == 0)
+	if (is_cmd(cmd, "vmallocinfo"))
 		return cmd_dump(argc, argv, false);
-	if (strcmp(cmd, "ptdump") == 0)
+	if (is_cmd(cmd, "ptdump"))
 		return cmd_dump(argc, argv, true);
-	if (strcmp(cmd, "triage") == 0)
-		return cmd_triage(argc, argv);
-	fprintf(stderr, "vmfuzz: unknown command '%s'\n\n", cmd);
-	usage(stderr);
-	return 2;
+	if (is_cmd(cmd, "triage"))
+		return vmft_cmd_triage(argc, argv);
+	return vmft_cmd_plot(argc, argv);
 }

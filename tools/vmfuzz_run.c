@@ -20,31 +20,42 @@ bool vmft_has_suffix(const char *s, const char *suffix)
 	return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-int vmft_read_file(const char *path, uint8_t **buf, size_t *len)
+int vmft_read_file(const char *path, size_t max, uint8_t **buf, size_t *len,
+		   bool *cut)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
 	size_t cap = 4096, n = 0;
 	uint8_t *b;
 
+	*cut = false;
 	if (!f)
 		return -1;
+	if (cap > max + 1)
+		cap = max + 1;
 	b = malloc(cap + 1);
 	if (!b)
 		goto fail;
+	/* Read at most max + 1 bytes: one more than max says the input is
+	 * longer than what is used (/dev/zero, a FIFO, a huge file). */
 	for (;;) {
 		n += fread(b + n, 1, cap - n, f);
-		if (n < cap)
+		if (n < cap || cap == max + 1)
 			break;
-		uint8_t *nb = realloc(b, cap * 2 + 1);
+		size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+		uint8_t *nb = realloc(b, ncap + 1);
 		if (!nb)
 			goto fail;
 		b = nb;
-		cap *= 2;
+		cap = ncap;
 	}
 	if (ferror(f))
 		goto fail;
 	if (f != stdin)
 		fclose(f);
+	if (n > max) {
+		n = max;
+		*cut = true;
+	}
 	b[n] = 0; /* text inputs are used as strings */
 	*buf = b;
 	*len = n;
@@ -58,33 +69,111 @@ fail:
 	return -1;
 }
 
+/* Write to PATH.tmp-XXXXXX beside it, then rename: a failed write leaves
+ * nothing behind and never half a file. */
 int vmft_write_file(const char *path, const void *buf, size_t len)
 {
-	FILE *f = strcmp(path, "-") ? fopen(path, "wb") : stdout;
+	size_t n = strlen(path);
+	char *tmp;
+	FILE *f;
+	int fd, saved;
 
-	if (!f)
-		return -1;
-	if (fwrite(buf, 1, len, f) != len) {
-		if (f != stdout)
-			fclose(f);
+	if (strcmp(path, "-") == 0) {
+		if (fwrite(buf, 1, len, stdout) != len)
+			return -1;
+		return fflush(stdout) ? -1 : 0;
+	}
+	tmp = malloc(n + 16);
+	if (!tmp) {
+		errno = ENOMEM;
 		return -1;
 	}
-	if (f == stdout)
-		return fflush(f) ? -1 : 0;
-	return fclose(f) ? -1 : 0;
+	snprintf(tmp, n + 16, "%s.tmp-XXXXXX", path);
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		free(tmp);
+		return -1;
+	}
+	f = fdopen(fd, "wb");
+	if (!f) {
+		saved = errno;
+		close(fd);
+		goto fail;
+	}
+	if (fwrite(buf, 1, len, f) != len) {
+		saved = errno ? errno : EIO;
+		fclose(f);
+		goto fail;
+	}
+	if (fclose(f)) {
+		saved = errno;
+		goto fail;
+	}
+	/* mkstemp makes 0600; an output is an ordinary file. */
+	{
+		mode_t um = umask(0);
+
+		umask(um);
+		chmod(tmp, 0666 & ~um);
+	}
+	if (rename(tmp, path)) {
+		saved = errno;
+		goto fail;
+	}
+	free(tmp);
+	return 0;
+fail:
+	unlink(tmp);
+	free(tmp);
+	errno = saved;
+	return -1;
 }
+
+int vmft_check_writable(const char *path)
+{
+	size_t n = strlen(path);
+	char *tmp = malloc(n + 16);
+	int fd;
+
+	if (!tmp) {
+		errno = ENOMEM;
+		return -1;
+	}
+	snprintf(tmp, n + 16, "%s.tmp-XXXXXX", path);
+	fd = mkstemp(tmp);
+	if (fd >= 0) {
+		close(fd);
+		unlink(tmp);
+	}
+	free(tmp);
+	return fd >= 0 ? 0 : -1;
+}
+
 
 int vmft_input_load(const char *path, struct vmft_input *in)
 {
 	uint8_t *buf;
 	size_t len;
 	char err[256];
+	bool cut;
 
 	memset(in, 0, sizeof(*in));
-	if (vmft_read_file(path, &buf, &len)) {
+	in->is_text = vmft_has_suffix(path, ".txt");
+	if (vmft_read_file(path, in->is_text ? VMFT_TEXT_MAX : vmf_encoded_max(),
+			   &buf, &len, &cut)) {
 		fprintf(stderr, "vmfuzz: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
+	if (cut && in->is_text) {
+		fprintf(stderr, "vmfuzz: %s: a text program is at most %d bytes; "
+				"this one is longer\n", path, VMFT_TEXT_MAX);
+		free(buf);
+		return -1;
+	}
+	if (cut)
+		fprintf(stderr, "vmfuzz: %s: input cut to %zu bytes (a program "
+				"uses at most %zu; the rest is never read)\n",
+			path, len, len);
 	in->path = strdup(path);
 	in->prog = calloc(1, sizeof(*in->prog));
 	if (!in->path || !in->prog) {
@@ -93,6 +182,7 @@ int vmft_input_load(const char *path, struct vmft_input *in)
 		fprintf(stderr, "vmfuzz: out of memory\n");
 		return -1;
 	}
+	in->cut = cut;
 	in->is_text = vmft_has_suffix(path, ".txt");
 	if (in->is_text) {
 		int rc = vmf_program_parse((const char *)buf, in->prog, err,
@@ -241,7 +331,7 @@ static void word_after(const char *p, char *out, size_t len)
 }
 
 /* A signature from a sanitizer report: its SUMMARY line. */
-static bool sanitizer_signature(const char *log, char *sig, size_t len)
+bool vmft_sanitizer_signature(const char *log, char *sig, size_t len)
 {
 	const char *s = log ? strstr(log, "SUMMARY: ") : NULL;
 	char tool[16], kind[64], where[96] = "";
@@ -407,7 +497,7 @@ void vmft_run_forked(struct vmf_runner *r, const struct vmf_program *prog,
 		snprintf(out->signature, sizeof(out->signature), "timeout");
 	} else {
 		out->verdict = VMFT_CRASH;
-		if (!sanitizer_signature(buf, out->signature,
+		if (!vmft_sanitizer_signature(buf, out->signature,
 					 sizeof(out->signature))) {
 			if (WIFSIGNALED(status))
 				snprintf(out->signature, sizeof(out->signature),
