@@ -119,7 +119,7 @@ run 0 "$cli" help triage
 has out '^usage: vmfuzz triage' "help triage"
 run 0 "$cli" --version
 has out '^vmfuzz [0-9.]+ \(input format version [0-9]+' "--version"
-fmt=$(sed -n 's/^#define VMF_FORMAT_VERSION \([0-9]*\).*/\1/p' "$src/harness/cmd.h")
+fmt=$(sed -n 's/^#define VMF_FORMAT_VERSION \([0-9]*\).*/\1/p' "$src/harness/format/cmd.h")
 has out "input format version $fmt," "--version names VMF_FORMAT_VERSION"
 run 0 "$cli" replay --version
 
