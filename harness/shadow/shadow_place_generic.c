@@ -68,7 +68,8 @@ void sh_place_select(struct shadow *sh)
 		break;
 	}
 	memset(&c, 0, sizeof(c));
-	sh->obs.counters(sh->obs.ctx, &c);
+	if (sh->obs.counters)
+		sh->obs.counters(sh->obs.ctx, &c);
 	sh->place_guarantee = c.place_guarantee ?
 				      c.place_guarantee :
 				      default_guarantee(sh->cfg.policy);
