@@ -248,6 +248,7 @@ static void ne_without_a_node(void)
 	CHECK_EQ(place(x, P, P, W + 4 * P, W + 64 * P), 0);
 	CHECK_EQ(x->km_calls, 4);
 	CHECK_EQ(x->warns, 1);
+	CHECK(x->M.last_nomem);
 	{
 		const vaddr_t want[] = {1, W + P, W + 2 * P, W + 64 * P,
 					W + 65 * P, MAX};
@@ -261,6 +262,7 @@ static void ne_without_a_node(void)
 	/* An LE fit needs no node: it succeeds with kmalloc failing. */
 	CHECK_EQ(place(x, P, P, W + 2 * P, W + 64 * P), W + 2 * P);
 	CHECK_EQ(x->M.last_fit, SH_FIT_LE);
+	CHECK(!x->M.last_nomem);
 	CHECK_EQ(x->km_calls, 7);
 	/* After a reset the warning may fire again. */
 	x->ops.reset(&x->M);
@@ -422,6 +424,11 @@ static void findings_and_reports(void)
 		       false);
 	CHECK_EQ(shadow_place_findings(sh), 2);
 	CHECK(!sh->place_fail);
+	/* An overflow for want of an NE split node is no finding. */
+	sh->place_state = &sh->modern;
+	sh->modern.last_nomem = true;
+	sh_place_judge(sh, 2 * P, 4 * P, W, W + 7 * P, false, 0, true);
+	CHECK_EQ(shadow_place_findings(sh), 2);
 	free(sh);
 
 	/* A strict lowest-fit declaration: the same placement is a report. */

@@ -164,7 +164,9 @@ void sh_place_judge(struct shadow *sh, uint64_t size, uint64_t align,
 	bool fits = sh_lowest_fit(&sh->busy, size, align, vstart, vend, &low);
 
 	if (!ok) {
-		if (!fits)
+		/* Modern's NE split without a node: no space question. */
+		if (!fits || (sh->place_state == (void *)&sh->modern &&
+			      sh->modern.last_nomem))
 			return;
 		if (flag)
 			sh->place_findings++;

@@ -459,6 +459,7 @@ static int modern_attempt(void *st, const struct sh_busy *b, uint64_t size,
 	vaddr_t a;
 
 	(void)b;
+	M->last_nomem = false;
 	/* preload_this_cpu_lock */
 	if (!M->preload[cpu] && M->env.km_call(M->env.ctx))
 		M->preload[cpu] = true;
@@ -469,6 +470,7 @@ static int modern_attempt(void *st, const struct sh_busy *b, uint64_t size,
 	if (a + size > vend)
 		return -1;
 	if (adjust_fit(M, v, a, size)) {
+		M->last_nomem = M->last_fit == SH_FIT_NE;
 		if (!M->warned) {
 			M->warned = true;
 			M->env.warn_once(M->env.ctx);

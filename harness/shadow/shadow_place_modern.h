@@ -56,6 +56,8 @@ struct sh_modern {
 	bool warned;                /* WARN_ON_ONCE in __alloc_vmap_area */
 	bool broken;                /* lost track (host OOM, overlap) */
 	enum sh_fit last_fit;       /* of the last attempt that found a block */
+	bool last_nomem;            /* the last attempt failed for want of a
+				       split node, not of space */
 	/* node pool, kept across inputs: chunks of SH_VFREE_CHUNK */
 	struct sh_vfree **chunks;
 	size_t nr_chunks, cap_chunks;
