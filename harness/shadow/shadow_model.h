@@ -234,8 +234,8 @@ struct shadow {
 	vaddr_t vm_start, vm_end; /* the vmalloc window */
 
 	struct sh_busy busy;
-	/* placement: the policy's hooks and its state (only legacy in v1;
-	 * a second policy adds its state here and a case in shadow_reset) */
+	/* placement: the policy's hooks and its state, picked at reset by
+	 * sh_place_select (legacy, modern, else tracking) */
 	struct sh_place_ops place;
 	void *place_state;
 	struct sh_legacy legacy;
