@@ -125,6 +125,7 @@ const char *sh_warn_name(enum vmf_warn_kind kind)
 	case WARN_VMALLOC_EARLY_LATE: return "vmalloc_early_late";
 	case WARN_VMALLOC_BAD_ARG: return "vmalloc_bad_arg";
 	case WARN_VM_UNMAP_RAM_BAD: return "vm_unmap_ram_bad";
+	case WARN_VMAP_NE_FIT_FAIL: return "vmap_ne_fit_fail";
 	default: return "?";
 	}
 }
@@ -207,6 +208,7 @@ void shadow_destroy(struct shadow *sh)
 		return;
 	sh_busy_free(&sh->busy);
 	sh_busy_free(&sh->early);
+	sh_modern_destroy(&sh->modern);
 	sh_pt_free(&sh->pt);
 	sh_phys_free(&sh->phys);
 	sh_data_free(&sh->data);
@@ -244,15 +246,7 @@ int shadow_reset(struct shadow *sh, const struct vmf_config *cfg,
 
 	sh_busy_clear(&sh->busy);
 	sh_busy_clear(&sh->early);
-	/* The policy the machine runs (only legacy exists in v1). */
-	switch (cfg->policy) {
-	case VMF_POLICY_LEGACY:
-	default:
-		sh_place_legacy_ops(&sh->place);
-		sh->place_state = &sh->legacy;
-		break;
-	}
-	sh->place.reset(sh->place_state);
+	sh_place_select(sh); /* the policy the machine runs */
 	sh_pt_reset(&sh->pt, cfg);
 	if (sh_phys_reset(&sh->phys, cfg))
 		return -1;
@@ -712,6 +706,10 @@ int shadow_verify(struct shadow *sh, struct sh_fail *f)
 	sync_expectations(sh);
 	memset(o, 0, sizeof(*o));
 	sh->obs.counters(sh->obs.ctx, o);
+	if (sh->place_fail) {
+		sh->place_fail = false;
+		return sh_fail(f, "placement", "%s", sh->place_fail_text);
+	}
 
 	/* 1. the new areas' bounds (guard page) */
 	for (size_t i = 0; i < sh->nr_pending; i++) {
@@ -821,7 +819,9 @@ int shadow_verify(struct shadow *sh, struct sh_fail *f)
 	/* 12. the placement state */
 	if (sh->place.compare(sh->place_state, o, sh->scratch,
 			      sizeof(sh->scratch)))
-		return sh_fail(f, "cache", "%s", sh->scratch);
+		return sh_fail(f, strcmp(sh->place.name, "legacy") ? "free-tree" :
+							     "cache",
+			       "%s", sh->scratch);
 	return 0;
 }
 

@@ -79,6 +79,12 @@ struct sh_counters {
 	/* vmap blocks: blocks in the index, blocks on each CPU's free list */
 	uint64_t nr_vmap_blocks;
 	uint64_t vb_queue_len[VMF_MAX_CPUS];
+	/* placement (issue 13): the policy's declared guarantee (its
+	 * SH_PLACE_* kind | flags); under modern, the free-space tree */
+	unsigned place_guarantee;
+	uint64_t free_nr;              /* free vmap_areas (modern only) */
+	uint64_t free_max;             /* the root's subtree_max_size */
+	bool ne_preload[VMF_MAX_CPUS]; /* ne_fit_preload_node filled */
 };
 
 #define SH_PAGE_BATCH 64 /* pages per observer->pages call */
@@ -174,6 +180,10 @@ int shadow_check_full(struct shadow *sh, const struct sh_area_obs *areas,
  * shadow renders from its own model (shadow_vminfo.c). */
 int shadow_vmallocinfo_check(struct shadow *sh, const char *observed,
 			     struct sh_fail *f);
+/* Placements a policy's declaration allows although a lower fitting
+ * address existed, and overflows with a fitting hole (docs/shadow.md,
+ * "Placement findings"): counted since the last reset, never a report. */
+uint64_t shadow_place_findings(const struct shadow *sh);
 /* One-paragraph summary of the model (for reports). */
 void shadow_describe(const struct shadow *sh, FILE *out);
 

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 
 #include "shadow.h"
+#include "shadow_place_modern.h"
 
 #define SH_MAX_WARN 64   /* expected warnings kept (by seq, a ring) */
 #define SH_MAX_FLUSH 16  /* expected flush events kept (by seq, a ring) */
@@ -80,6 +81,9 @@ struct sh_busy {
 struct sh_place_ops {
 	const char *name;
 	void (*reset)(void *st);
+	/* vmalloc_init ran: b holds the busy areas it made (NULL: nothing
+	 * to do, as for legacy). */
+	void (*init)(void *st, const struct sh_busy *b);
 	/* One attempt: 0 and *addr, or -1 (overflow). */
 	int (*attempt)(void *st, const struct sh_busy *b, uint64_t size,
 		       uint64_t align, vaddr_t vstart, vaddr_t vend,
@@ -106,6 +110,43 @@ struct sh_legacy {
 /* Filled at run time: a table of function pointers in static storage
  * would be writable data (relocations) to nm. */
 void sh_place_legacy_ops(struct sh_place_ops *ops);
+
+/* A policy with no predictor (shadow_place_generic.c): the busy set
+ * follows the library's observed address (sh_tracking.hint, set by
+ * shadow_alloc for the command's own area), after the generic rules. */
+struct sh_tracking {
+	vaddr_t hint;      /* the address the command returned */
+	bool hint_set;     /* not yet used by a placement of this command */
+};
+void sh_place_tracking_ops(struct sh_place_ops *ops);
+
+/* The shadow's own copies of include/vmfuzz/placement.h's guarantees. */
+#define SH_PLACE_LOWEST_FIT 1u
+#define SH_PLACE_TREE_LOWEST 2u
+#define SH_PLACE_ANY_FIT 3u
+#define SH_PLACE_TOP_DOWN 4u
+#define SH_PLACE_MAY_OVERFLOW_WITH_SPACE 0x100u
+#define SH_PLACE_KIND_MASK 0xffu
+/* ... and of include/vmfuzz/config.h's policy id. */
+#define SH_POLICY_MODERN 1u
+
+/* shadow_reset: the predictor of cfg.policy (legacy, modern, else
+ * tracking), the declared guarantee, findings cleared, state reset. */
+void sh_place_select(struct shadow *sh);
+
+/* Linear scans over the busy set (lazy areas included) of [vstart, vend):
+ * the lowest / highest aligned address where size fits; false if none. */
+bool sh_lowest_fit(const struct sh_busy *b, uint64_t size, uint64_t align,
+		   vaddr_t vstart, vaddr_t vend, vaddr_t *out);
+bool sh_highest_fit(const struct sh_busy *b, uint64_t size, uint64_t align,
+		    vaddr_t vstart, vaddr_t vend, vaddr_t *out);
+/* The generic rules on one attempt of alloc_vmap_area, before its area is
+ * inserted: ok and addr (or an overflow), final: after the purge. A
+ * broken rule is kept in sh->place_fail (shadow_verify reports it); an
+ * allowed deviation counts in sh->place_findings. */
+void sh_place_judge(struct shadow *sh, uint64_t size, uint64_t align,
+		    vaddr_t vstart, vaddr_t vend, bool ok, vaddr_t addr,
+		    bool final);
 
 /* ---- page tables and physical memory ----------------------------------- */
 
@@ -234,11 +275,17 @@ struct shadow {
 	vaddr_t vm_start, vm_end; /* the vmalloc window */
 
 	struct sh_busy busy;
-	/* placement: the policy's hooks and its state (only legacy in v1;
-	 * a second policy adds its state here and a case in shadow_reset) */
+	/* placement: the policy's hooks and its state, picked at reset by
+	 * sh_place_select (legacy, modern, else tracking) */
 	struct sh_place_ops place;
 	void *place_state;
 	struct sh_legacy legacy;
+	struct sh_modern modern;
+	struct sh_tracking tracking;
+	unsigned place_guarantee;   /* the running policy's declaration */
+	uint64_t place_findings;    /* allowed deviations (docs/shadow.md) */
+	bool place_fail;            /* a generic rule broke this command */
+	char place_fail_text[256];
 
 	struct sh_pt pt;
 	struct sh_phys phys;

@@ -195,6 +195,7 @@ void sh_place_legacy_ops(struct sh_place_ops *ops)
 {
 	ops->name = "legacy";
 	ops->reset = legacy_reset;
+	ops->init = NULL;
 	ops->attempt = legacy_attempt;
 	ops->inserted = legacy_inserted;
 	ops->releasing = legacy_releasing;

@@ -215,15 +215,19 @@ int sh_alloc_vmap_area(struct shadow *sh, uint64_t size, uint64_t align,
 		       vaddr_t vstart, vaddr_t vend, gfp_t gfp, vaddr_t *out)
 {
 	bool purged = false;
-	vaddr_t addr;
+	vaddr_t addr = 0;
 	struct sh_area na;
 	size_t idx;
 
 	if (!sh_km_alloc(sh, 1))
 		return -VMF_ENOMEM;
 	for (;;) {
-		if (sh->place.attempt(sh->place_state, &sh->busy, size, align,
-				      vstart, vend, &addr) == 0)
+		int r = sh->place.attempt(sh->place_state, &sh->busy, size,
+					  align, vstart, vend, &addr);
+
+		sh_place_judge(sh, size, align, vstart, vend, r == 0, addr,
+			       purged);
+		if (r == 0)
 			break;
 		if (purged) {
 			if (!(gfp & __GFP_NOWARN))
@@ -585,7 +589,13 @@ static vaddr_t model_alloc(struct shadow *sh, const struct sh_alloc_req *r)
 int shadow_alloc(struct shadow *sh, const struct sh_alloc_req *req,
 		 vaddr_t observed, struct sh_fail *f)
 {
-	vaddr_t want = model_alloc(sh, req);
+	vaddr_t want;
+
+	/* What a policy with no predictor follows (sh_tracking). */
+	sh->tracking.hint = observed;
+	sh->tracking.hint_set = observed != 0;
+	want = model_alloc(sh, req);
+	sh->tracking.hint_set = false;
 
 	sh_vm_created(sh, req, want);
 	if (want != observed)
@@ -898,6 +908,8 @@ int shadow_init(struct shadow *sh)
 	}
 	sh->early.n = 0;
 	sh->initialized = true;
+	if (sh->place.init)
+		sh->place.init(sh->place_state, &sh->busy);
 	return 0;
 }
 

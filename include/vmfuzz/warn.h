@@ -39,6 +39,8 @@ enum vmf_warn_kind {
 	WARN_VMALLOC_EARLY_LATE, /* early area registered after init */
 	WARN_VMALLOC_BAD_ARG,    /* any other refused argument */
 	WARN_VM_UNMAP_RAM_BAD,   /* vm_unmap_ram: no such mapping, wrong count, twice */
+	WARN_VMAP_NE_FIT_FAIL,   /* 6.1 __alloc_vmap_area's WARN_ON_ONCE: no
+				    node for an NE split (modern policy) */
 	WARN_KIND_NR,
 };
 
