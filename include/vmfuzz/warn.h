@@ -38,6 +38,9 @@ enum vmf_warn_kind {
 	WARN_VMALLOC_EARLY_OVERLAP, /* early area overlaps another */
 	WARN_VMALLOC_EARLY_LATE, /* early area registered after init */
 	WARN_VMALLOC_BAD_ARG,    /* any other refused argument */
+	WARN_VMAP_NE_FIT_FAIL,   /* 6.1 __alloc_vmap_area's WARN_ON_ONCE: an NE
+				    split found no preloaded node and its
+				    GFP_NOWAIT fallback failed */
 	WARN_KIND_NR,
 };
 

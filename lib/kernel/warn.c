@@ -33,6 +33,7 @@ static const char warn_names[WARN_KIND_NR][32] = {
 	[WARN_VMALLOC_EARLY_OVERLAP] = "vmalloc_early_overlap",
 	[WARN_VMALLOC_EARLY_LATE] = "vmalloc_early_late",
 	[WARN_VMALLOC_BAD_ARG] = "vmalloc_bad_arg",
+	[WARN_VMAP_NE_FIT_FAIL] = "vmap_ne_fit_fail",
 };
 
 const char *vmf_warn_kind_name(enum vmf_warn_kind kind)
