@@ -327,7 +327,7 @@ int vmf_run_program_hooked(struct vmf_runner *r,
 	for (size_t i = 0; i < n; i++) {
 		const struct vmf_cmd *cmd = &prog->cmds[i];
 		struct vmf_args args;
-		uint64_t warn_before;
+		uint64_t warn_before, findings;
 		int bad;
 
 		r->result_len = 0;
@@ -353,9 +353,14 @@ int vmf_run_program_hooked(struct vmf_runner *r,
 		}
 		vmf_cmd_resolve(cmd, &r->m->cfg, &args);
 		warn_before = r->m->warn.seq;
+		findings = shadow_place_findings(r->sh);
 		bad = interp_exec_cmd(r, cmd->op, &args, i);
 		if (!bad)
 			bad = shadow_verify(r->sh, &r->sfail);
+		/* A placement the policy's guarantee allows although a lower
+		 * fit existed: the shadow's finding, noted, not a report. */
+		if (shadow_place_findings(r->sh) != findings)
+			interp_res(r, " finding=lower_fit");
 		if (r->trace)
 			trace_warnings(r, warn_before);
 		if (r->trace) {

@@ -76,6 +76,14 @@ struct sh_counters {
 	uint64_t nr_deferred[VMF_MAX_CPUS];
 	uint64_t nr_leaked_pages;
 	bool initialized;
+	/* the placement policy (issue 13's contract) */
+	unsigned place_guarantee;      /* the running policy's guarantee | flags */
+	uint64_t free_nr;              /* modern: free vmap_areas in the free
+					  tree (0 under other policies) */
+	uint64_t free_max;             /* modern: the root's subtree_max_size
+					  (largest free block), 0 otherwise */
+	bool ne_preload[VMF_MAX_CPUS]; /* modern: this CPU's
+					  ne_fit_preload_node slot is filled */
 };
 
 #define SH_PAGE_BATCH 64 /* pages per observer->pages call */
@@ -138,6 +146,10 @@ int shadow_reset(struct shadow *sh, const struct vmf_config *cfg,
  * (the per-command checks, proportional to what the command touched). */
 void shadow_begin(struct shadow *sh);
 int shadow_verify(struct shadow *sh, struct sh_fail *f);
+/* Placements above a lower fitting address (or overflows with space)
+ * that the running policy's guarantee allows: findings of their own
+ * kind, never reports. A count since the reset. */
+uint64_t shadow_place_findings(const struct shadow *sh);
 /* OP_CHECK: the library's busy list (address order) against the model. */
 int shadow_check_full(struct shadow *sh, const struct sh_area_obs *areas,
 		      size_t n, struct sh_fail *f);
