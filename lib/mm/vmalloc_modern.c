@@ -183,13 +183,12 @@ static int adjust_va_to_fit_type(struct vmf_machine *m,
 	default:
 		return -1;
 	}
-#if defined(VMF_PLANT_AUG_NOT_PROPAGATED_AFTER_SPLIT)
-	/* PLANT AUG_NOT_PROPAGATED_AFTER_SPLIT: the shrunk block's
-	 * subtree_max_size is left as it was before the split. */
-	if (type != NE_FIT_TYPE)
-		augment_tree_propagate_from(va);
-#else
+#if !defined(VMF_PLANT_AUG_NOT_PROPAGATED_AFTER_SPLIT)
 	augment_tree_propagate_from(va);
+#else
+	/* PLANT AUG_NOT_PROPAGATED_AFTER_SPLIT: the shrunk block's
+	 * subtree_max_size (and its ancestors') keep the size before the
+	 * split. */
 #endif
 	if (lva)
 		insert_vmap_area_augment(ms, lva, &va->rb_node);
