@@ -108,10 +108,18 @@ static int nextfit_alloc(struct vmf_machine *m, void *priv, uint64_t size,
 	/* From the cursor to vend, then from vstart: every hole is seen
 	 * (a hole across the cursor is found by the second scan, which
 	 * may run up to vend). */
+#if defined(VMF_PLANT_NEXTFIT_NO_WRAP)
+	/* PLANT NEXTFIT_NO_WRAP: the search never wraps to vstart: holes
+	 * below the cursor are lost (overflow with space, which ANY_FIT
+	 * without the flag does not allow). */
+	if (!nextfit_scan(st, size, align, from, vend, addr))
+		return -VMF_EBUSY;
+#else
 	if (!nextfit_scan(st, size, align, from, vend, addr) &&
 	    (from == vstart ||
 	     !nextfit_scan(st, size, align, vstart, vend, addr)))
 		return -VMF_EBUSY;
+#endif
 	if (nextfit_insert(st, *addr, *addr + size)) {
 		st->lost = true;
 		return -VMF_EBUSY;
