@@ -11,7 +11,7 @@
 #
 # Everything here is deterministic: no timing, no randomness.
 
-set(VMF_CORPUS_TARGETS main rbtree buddy mmu)
+set(VMF_CORPUS_TARGETS main rbtree buddy mmu nextfit)
 
 if(TARGET vmfuzz_harness)
   file(GLOB VMF_TOOL_SRC CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tools/vmfuzz*.c)

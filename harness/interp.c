@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "cmd_table.h"
+#include "interp_diff.h"
 #include "interp_hook.h"
 #include "interp_internal.h"
 #include "report.h"
@@ -58,6 +59,7 @@ void vmf_runner_free(struct vmf_runner *r)
 	if (!r)
 		return;
 	vmf_machine_destroy(r->m);
+	interp_diff_free(r->diff);
 	shadow_destroy(r->sh);
 	free(r->areas);
 	free(r->vminfo);
@@ -66,6 +68,8 @@ void vmf_runner_free(struct vmf_runner *r)
 
 struct vmf_machine *vmf_runner_machine(struct vmf_runner *r)
 {
+	if (r->last_diff)
+		return interp_diff_machine(r->diff);
 	return r->m;
 }
 
@@ -302,6 +306,10 @@ int vmf_run_program_hooked(struct vmf_runner *r,
 	size_t n = prog->nr_cmds;
 	struct vmf_header_raw raw;
 
+	/* policy=all: once per policy, compared (interp_diff.c). */
+	r->last_diff = vmf_header_policy(prog->header) == VMF_POLICY_ALL;
+	if (r->last_diff)
+		return interp_diff_run(r, prog, opts, fail);
 	if (fail) {
 		fail->failed = false;
 		fail->cmd_index = 0;
@@ -337,7 +345,7 @@ int vmf_run_program_hooked(struct vmf_runner *r,
 	for (size_t i = 0; i < n; i++) {
 		const struct vmf_cmd *cmd = &prog->cmds[i];
 		struct vmf_args args;
-		uint64_t warn_before;
+		uint64_t warn_before, findings;
 		int bad;
 
 		r->result_len = 0;
@@ -363,9 +371,14 @@ int vmf_run_program_hooked(struct vmf_runner *r,
 		}
 		vmf_cmd_resolve(cmd, &r->m->cfg, &args);
 		warn_before = r->m->warn.seq;
+		findings = shadow_place_findings(r->sh);
 		bad = interp_exec_cmd(r, cmd->op, &args, i);
 		if (!bad)
 			bad = shadow_verify(r->sh, &r->sfail);
+		/* A placement the policy's guarantee allows although a lower
+		 * fit existed: the shadow's finding, noted, not a report. */
+		if (shadow_place_findings(r->sh) != findings)
+			interp_res(r, " finding=lower_fit");
 		if (r->trace)
 			trace_warnings(r, warn_before);
 		if (r->trace) {

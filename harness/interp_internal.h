@@ -89,6 +89,10 @@ struct vmf_runner {
 	uint8_t known[VMF_MAX_ACCESS];
 	char state[2048];
 	struct vmf_failure fail; /* vmf_run_or_abort's */
+	/* The differential mode's runs (interp_diff.c), and whether the last
+	 * run was one. */
+	struct vmf_diff *diff;
+	bool last_diff;
 };
 
 /* ---- interp.c: trace results ---- */

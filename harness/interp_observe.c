@@ -49,6 +49,10 @@ static void obs_counters(void *ctx, struct sh_counters *c)
 	memcpy(c->nr_deferred, vo.nr_deferred, sizeof(c->nr_deferred));
 	c->nr_leaked_pages = vo.nr_leaked_pages;
 	c->initialized = vo.initialized;
+	c->place_guarantee = vo.place_guarantee;
+	c->free_nr = vo.free_nr;
+	c->free_max = vo.free_max;
+	memcpy(c->ne_preload, vo.ne_preload, sizeof(c->ne_preload));
 }
 
 static bool obs_warn_get(void *ctx, uint64_t seq, enum vmf_warn_kind *kind,

@@ -2,6 +2,8 @@
  * harness/format/cmd_table.c, harness/format/text.c; docs/format.md). */
 #include <time.h>
 
+#include <vmfuzz/placement.h>
+
 #include "test.h"
 
 #include <vmfuzz/fault.h>
@@ -145,7 +147,7 @@ static void check_header_cfg(const struct vmf_config *c)
 	CHECK(c->nr_cpus >= 1 && c->nr_cpus <= 8);
 	CHECK(c->lazy_max_pages >= 1);
 	CHECK(c->tlb_entries >= 1 && c->tlb_entries <= 4096);
-	CHECK_EQ(c->policy, VMF_POLICY_LEGACY);
+	CHECK(c->policy < VMF_POLICY_NR); /* "all" runs on a legacy base */
 }
 
 static void test_header_every_byte(void)
@@ -236,7 +238,7 @@ static void test_header_values(void)
 	h[HF_CPUS] = 7;
 	h[HF_LAZY] = 15;
 	h[HF_TLB] = 15;
-	h[HF_POLICY] = 0x80; /* reserved: legacy in v1 */
+	h[HF_POLICY] = 0x7f; /* below 0x80: legacy */
 	vmf_decode(h, sizeof(h), p);
 	vmf_linux_vmalloc_window(47, 14, &ls, &le);
 	CHECK_EQ(p->cfg.page_shift, 14);
@@ -267,6 +269,32 @@ static void test_header_values(void)
 	h[HF_WINDOW] = 31 + 32 * 7;
 	vmf_decode(h, sizeof(h), p);
 	CHECK_EQ(p->cfg.vmalloc_end, le);
+	/* The policy: 0x80 + k is value 1 + k % 3; "all" runs on a legacy
+	 * base machine. */
+	h[HF_POLICY] = 0x80;
+	vmf_decode(h, sizeof(h), p);
+	CHECK_EQ(p->cfg.policy, VMF_POLICY_MODERN);
+	CHECK_EQ(vmf_header_policy(p->header), VMF_POLICY_MODERN);
+	h[HF_POLICY] = 0x84;
+	vmf_decode(h, sizeof(h), p);
+	CHECK_EQ(p->cfg.policy, VMF_POLICY_NEXTFIT);
+	h[HF_POLICY] = 0xff; /* 0x7f % 3 = 1: nextfit */
+	vmf_decode(h, sizeof(h), p);
+	CHECK_EQ(p->cfg.policy, VMF_POLICY_NEXTFIT);
+	h[HF_POLICY] = 0x85;
+	vmf_decode(h, sizeof(h), p);
+	CHECK_EQ(vmf_header_policy(p->header), VMF_POLICY_ALL);
+	CHECK_EQ(p->cfg.policy, VMF_POLICY_LEGACY);
+	{
+		char *t = print_prog(p);
+
+		CHECK(strstr(t, " policy=all\n") != NULL);
+		free(t);
+	}
+	/* The header's names are the registry's. */
+	for (unsigned i = 0; i < VMF_POLICY_NR; i++)
+		CHECK_STR(vmf_hfield_value(HF_POLICY, i),
+			  vmf_placement_get(i)->name);
 	free(p);
 }
 
@@ -285,8 +313,11 @@ static void test_header_canonical_text(void)
 			h[f] = (uint8_t)b;
 			vmf_decode(h, sizeof(h), p);
 			CHECK_EQ(vmf_encode(p, out, sizeof(out)), 8);
-			CHECK_EQ(out[f], vmf_hfield_index(f, (uint8_t)b));
-			CHECK(out[f] < vmf_hfield_nr(f));
+			CHECK_EQ(out[f], vmf_hfield_byte(
+						 f, vmf_hfield_index(f, (uint8_t)b)));
+			CHECK(vmf_hfield_index(f, out[f]) < vmf_hfield_nr(f));
+			CHECK_EQ(vmf_hfield_index(f, out[f]),
+				 vmf_hfield_index(f, (uint8_t)b));
 			vmf_decode(out, 8, q);
 			CHECK(!memcmp(&p->cfg, &q->cfg, sizeof(p->cfg)));
 			t = print_prog(p);
@@ -296,7 +327,7 @@ static void test_header_canonical_text(void)
 			free(t);
 		}
 	}
-	CHECK_EQ(vmf_hfield_nr(HF_POLICY), 1);
+	CHECK_EQ(vmf_hfield_nr(HF_POLICY), VMF_POLICY_NR + 1);
 	free(p);
 	free(q);
 }
@@ -940,8 +971,9 @@ static void test_parse_errors(void)
 	parse_fails("vmalloc size=1p\nmachine", "line 2: 'machine' must be "
 						"the first line");
 	parse_fails("machine\nmachine", "line 2: 'machine' must be");
-	parse_fails("machine policy=modern", "line 1: machine: policy "
-					     "'modern' is not in format v1");
+	parse_fails("machine policy=best", "line 1: machine: policy 'best' "
+					   "is not one of: legacy, modern, "
+					   "nextfit, all");
 	parse_fails("machine granule=4k va=36", "not a Linux arm64 layout");
 	parse_fails("machine granule=8k", "granule '8k' is not 4k, 16k");
 	parse_fails("machine va=x", "va 'x' is not a number");
@@ -1143,7 +1175,7 @@ static void test_golden(void)
 
 		memcpy(x, golden_bytes, sizeof(x));
 		x[0] += 7;      /* layout */
-		x[7] = 0x93;    /* policy: reserved, legacy in v1 */
+		x[7] = 0x73;    /* policy: any byte below 0x80 is legacy */
 		x[17] = 0x14;   /* another vmalloc opcode */
 		x[18] = 0x10;   /* size form 0 with high bits */
 		x[20] = 0x08;   /* another vmalloc opcode */

@@ -732,7 +732,8 @@ static void corrupt_hook(void *arg, struct vmf_machine *m, size_t idx)
 		m->vm->vmap_lazy_nr++;
 		break;
 	case C_CACHE:
-		m->vm->pol.legacy.cached_hole_size += m->page_size;
+		((struct vmap_legacy_state *)m->vm->place_priv)
+			->cached_hole_size += m->page_size;
 		break;
 	case C_WARN:
 		vmf_warn(m, WARN_VMALLOC_BAD_ARG, "injected");

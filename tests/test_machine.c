@@ -40,7 +40,7 @@ static void test_config_refusals(void)
 	REFUSED(c.nr_nodes = 5, "nr_nodes");
 	REFUSED(c.nr_cpus = 9, "nr_cpus");
 	REFUSED(c.tlb_entries = 0, "tlb_entries");
-	REFUSED(c.policy = 1, "policy");
+	REFUSED(c.policy = VMF_POLICY_NR, "policy");
 	REFUSED((c.vmalloc_start = 0xffff000000001000ull,
 		 c.vmalloc_end = 0xffff000000000000ull), "vmalloc window");
 	REFUSED((c.vmalloc_start = 0x0000000010000000ull,

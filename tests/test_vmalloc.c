@@ -1009,9 +1009,17 @@ static void test_vm_check_catches(void)
 	expect_check_fails(m, "deferred");
 	va->flags &= ~VM_DEFERRED;
 
-	vs->pol.legacy.cache = (struct vmap_area *)(uintptr_t)0x1234;
-	expect_check_fails(m, "free_vmap_cache");
-	vs->pol.legacy.cache = va;
+	{
+		struct vmap_legacy_state *lg = vs->place_priv;
+		vaddr_t was = lg->cache_start;
+		bool set = lg->cache_set;
+
+		lg->cache_set = true;
+		lg->cache_start = 0x1234;
+		expect_check_fails(m, "free_vmap_cache");
+		lg->cache_set = set;
+		lg->cache_start = was;
+	}
 
 	/* A page of a live area unmapped behind the allocator's back. */
 	vm = vm_at(m, a);

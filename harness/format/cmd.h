@@ -16,7 +16,7 @@
 #include <vmfuzz/config.h>
 #include <vmfuzz/types.h>
 
-#define VMF_FORMAT_VERSION 1
+#define VMF_FORMAT_VERSION 2 /* 2: policy=modern|nextfit|all */
 #define VMF_MAX_CMDS 256     /* commands per input */
 #define VMF_MAX_ACCESS 4096  /* bytes per read/write/vread command */
 #define VMF_MAX_HANDLES 64   /* live objects the interpreter tracks */

@@ -692,7 +692,7 @@ struct hval {
 
 static const uint8_t hfield_nr[HF_NR] = {
 	[HF_LAYOUT] = 7, [HF_WINDOW] = 32, [HF_RAM] = 16, [HF_NODES] = 4,
-	[HF_CPUS] = 8, [HF_LAZY] = 16, [HF_TLB] = 16, [HF_POLICY] = 1,
+	[HF_CPUS] = 8, [HF_LAZY] = 16, [HF_TLB] = 16, [HF_POLICY] = VMF_POLICY_NR + 1,
 };
 
 static const struct hval hvals[HF_NR][32] = {
@@ -750,10 +750,14 @@ static const struct hval hvals[HF_NR][32] = {
 		{256, 0, "256"}, {1024, 0, "1024"}, {2048, 0, "2048"},
 		{4096, 0, "4096"},
 	},
-	/* v1 has one policy: every byte is legacy. Bytes >= 0x80 are
-	 * reserved for the modern policy of a later version; the encoder
-	 * writes 0. */
-	[HF_POLICY] = {{VMF_POLICY_LEGACY, 0, "legacy"}},
+	/* Bytes 0x00-0x7f are legacy (every v1 input keeps its meaning);
+	 * 0x80 + k picks value 1 + k % 3 (see vmf_hfield_index). The names
+	 * are the registry's (include/vmfuzz/placement.h; test_codec checks
+	 * they agree), "all" the differential mode. */
+	[HF_POLICY] = {{VMF_POLICY_LEGACY, 0, "legacy"},
+		       {VMF_POLICY_MODERN, 0, "modern"},
+		       {VMF_POLICY_NEXTFIT, 0, "nextfit"},
+		       {VMF_POLICY_ALL, 0, "all"}},
 };
 
 unsigned vmf_hfield_nr(unsigned field)
@@ -763,7 +767,21 @@ unsigned vmf_hfield_nr(unsigned field)
 
 unsigned vmf_hfield_index(unsigned field, uint8_t b)
 {
+	if (field == HF_POLICY)
+		return b < 0x80 ? 0 : 1 + (b - 0x80u) % (VMF_POLICY_NR);
 	return b % vmf_hfield_nr(field);
+}
+
+uint8_t vmf_hfield_byte(unsigned field, unsigned i)
+{
+	if (field == HF_POLICY)
+		return i ? (uint8_t)(0x80 + i - 1) : 0;
+	return (uint8_t)i;
+}
+
+unsigned vmf_header_policy(const uint8_t h[VMF_HEADER_BYTES])
+{
+	return hvals[HF_POLICY][vmf_hfield_index(HF_POLICY, h[HF_POLICY])].a;
 }
 
 const char *vmf_hfield_value(unsigned field, unsigned i)
@@ -792,7 +810,11 @@ void vmf_header_raw(const uint8_t h[VMF_HEADER_BYTES],
 	raw->nr_cpus = hvals[HF_CPUS][h[HF_CPUS] & 7].a;
 	raw->lazy_max_pages = hvals[HF_LAZY][h[HF_LAZY] & 15].a;
 	raw->tlb_entries = hvals[HF_TLB][h[HF_TLB] & 15].a;
-	raw->policy = VMF_POLICY_LEGACY;
+	/* The differential mode runs every policy: its base machine is the
+	 * legacy one (harness/interp_diff.c sets each run's). */
+	raw->policy = vmf_header_policy(h);
+	if (raw->policy >= VMF_POLICY_NR)
+		raw->policy = VMF_POLICY_LEGACY;
 }
 
 void vmf_header_config(const uint8_t h[VMF_HEADER_BYTES],

@@ -131,7 +131,12 @@ void vmf_header_raw(const uint8_t header[VMF_HEADER_BYTES],
 
 /* Header byte i holds field i. */
 unsigned vmf_hfield_nr(unsigned field);                 /* values */
-unsigned vmf_hfield_index(unsigned field, uint8_t b);    /* = canonical */
+unsigned vmf_hfield_index(unsigned field, uint8_t b);
+/* The canonical byte of value i (i itself, except for the policy). */
+uint8_t vmf_hfield_byte(unsigned field, unsigned i);
+/* The header's policy value: an enum vmf_policy, or VMF_POLICY_ALL. */
+#define VMF_POLICY_ALL VMF_POLICY_NR /* "all": the differential mode */
+unsigned vmf_header_policy(const uint8_t header[VMF_HEADER_BYTES]);
 /* Text of value i ("64p", "1g", "linux", "kernel", "4"); HF_LAYOUT gives
  * "granule=4k va=48". */
 const char *vmf_hfield_value(unsigned field, unsigned i);

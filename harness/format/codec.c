@@ -107,7 +107,7 @@ static size_t canon_cmd(const struct vmf_cmd *c, uint8_t *opcode,
 static void canon_header(const uint8_t *in, uint8_t *out)
 {
 	for (unsigned i = 0; i < VMF_HEADER_BYTES; i++)
-		out[i] = (uint8_t)vmf_hfield_index(i, in[i]);
+		out[i] = vmf_hfield_byte(i, vmf_hfield_index(i, in[i]));
 }
 
 void vmf_program_canonicalize(struct vmf_program *prog)

@@ -459,13 +459,6 @@ static int parse_header(char **tok, int nt, uint8_t *h, char *why,
 			char list[WHY_LEN];
 			size_t n = 0;
 
-			if (f == HF_POLICY) {
-				say(why, why_len, "machine: policy '%s' is "
-				    "not in format v%d (only 'legacy'; header "
-				    "bytes >= 0x80 are reserved for the "
-				    "modern policy)", val, VMF_FORMAT_VERSION);
-				return -1;
-			}
 			for (unsigned j = 0; j < nr; j++)
 				put(list, sizeof(list), &n, "%s%s",
 				    j ? ", " : "", vmf_hfield_value(f, j));
@@ -473,7 +466,7 @@ static int parse_header(char **tok, int nt, uint8_t *h, char *why,
 			    tok[t], val, list);
 			return -1;
 		}
-		h[f] = (uint8_t)i;
+		h[f] = vmf_hfield_byte(f, i);
 	}
 	if (lay_given) {
 		unsigned nr = vmf_hfield_nr(HF_LAYOUT), i;

@@ -173,6 +173,10 @@ struct vmf_header_raw;
 int shadow_check_config(const struct shadow *sh,
 			const struct vmf_header_raw *raw, struct sh_fail *f);
 int shadow_verify(struct shadow *sh, struct sh_fail *f);
+/* Placements above a lower fitting address (or overflows with space)
+ * that the running policy's guarantee allows: findings of their own
+ * kind, never reports. A count since the reset. */
+uint64_t shadow_place_findings(const struct shadow *sh);
 /* OP_CHECK: the library's busy list (address order) against the model. */
 int shadow_check_full(struct shadow *sh, const struct sh_area_obs *areas,
 		      size_t n, struct sh_fail *f);

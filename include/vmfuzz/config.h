@@ -10,8 +10,9 @@
 
 enum vmf_policy {
 	VMF_POLICY_LEGACY = 0, /* 3.10 .. 5.1 alloc_vmap_area (the seed) */
-	/* 1 is reserved for the modern free-tree policy (5.2+). */
-	VMF_POLICY_NR = 1,
+	VMF_POLICY_MODERN = 1, /* 5.2+ free-space tree, Linux 6.1 semantics */
+	VMF_POLICY_NEXTFIT = 2, /* worked example: next-fit, roving cursor */
+	VMF_POLICY_NR = 3,
 };
 
 struct vmf_config {
@@ -30,7 +31,7 @@ struct vmf_config {
 	unsigned tlb_flush_max_pages; /* flush_tlb_kernel_range flushes all
 					 above this; 0 = 1024 (arm64 4.19
 					 MAX_TLBI_OPS) */
-	unsigned policy;        /* enum vmf_policy */
+	unsigned policy;        /* enum vmf_policy (include/vmfuzz/placement.h) */
 	bool vb_flush_full;     /* vm_unmap_aliases also flushes full vmap
 				   blocks (the 6.5 rule); false = 4.19 */
 };

@@ -96,6 +96,11 @@ struct vmalloc_obs {
 	/* Pages of vmalloc'ed areas that remove_vm_area / free_vm_area left
 	 * to their caller (still allocated, in no area). */
 	uint64_t nr_leaked_pages;
+	/* The placement policy (include/vmfuzz/placement.h). */
+	unsigned place_guarantee;  /* its guarantee | flags */
+	uint64_t free_nr;          /* modern: free vmap_areas in the tree */
+	uint64_t free_max;         /* modern: the root's subtree_max_size */
+	bool ne_preload[VMF_MAX_CPUS]; /* modern: ne_fit_preload_node set */
 };
 
 /* ---- boot ---- */

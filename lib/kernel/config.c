@@ -155,7 +155,7 @@ int vmf_config_check(const struct vmf_config *cfg, char *why, size_t why_len)
 		REFUSE("tlb_entries: %u, must be 1 to %d", cfg->tlb_entries,
 		       VMF_MAX_TLB_ENTRIES);
 	if (cfg->policy >= VMF_POLICY_NR)
-		REFUSE("policy: %u is not a placement policy (0 = legacy)",
+		REFUSE("policy: %u is not a placement policy (0 legacy, 1 modern, 2 nextfit)",
 		       cfg->policy);
 	va_start = 0 - (1ull << cfg->va_bits);
 	if (cfg->vmalloc_start % page_size || cfg->vmalloc_end % page_size)

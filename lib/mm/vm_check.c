@@ -335,9 +335,12 @@ int vm_check(struct vmf_machine *m, char *why, size_t why_len)
 	memset(&t, 0, sizeof(t));
 	if (!m->vm)
 		FAIL("no vmalloc state");
+	if (m->vm->initialized && !m->vm->place_priv)
+		FAIL("placement policy %s has no state", m->vm->place->name);
 	if (check_busy(m, &t, why, why_len) || check_lists(m, &t, why, why_len))
 		return -1;
-	if (m->vm->ops.check(m, why, why_len))
+	if (m->vm->place_priv && m->vm->place->check &&
+	    m->vm->place->check(m, m->vm->place_priv, why, why_len))
 		return -1;
 	return check_pages(m, &t, why, why_len);
 }

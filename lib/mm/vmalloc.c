@@ -87,7 +87,8 @@ void __free_vmap_area(struct vmf_machine *m, struct vmap_area *va)
 
 	/* The policy looks at the tree with va still in it (the legacy
 	 * cache moves to va's predecessor). */
-	vs->ops.free(m, va);
+	if (vs->place_priv)
+		vs->place->free(m, vs->place_priv, va->va_start, va->va_end);
 	rb_erase(&va->rb_node, &vs->root);
 	RB_CLEAR_NODE(&va->rb_node);
 	vlist_del(&va->list);
@@ -120,8 +121,16 @@ struct vmap_area *__alloc_vmap_area(struct vmf_machine *m, uint64_t size,
 	vlist_init(&va->purge_list);
 
 	for (;;) {
-		if (vs->ops.alloc(m, va, size, align, vstart, vend) == 0)
+		vaddr_t addr;
+
+		if (vs->place_priv &&
+		    vs->place->alloc(m, vs->place_priv, size, align, vstart,
+				     vend, &addr) == 0) {
+			va->va_start = addr;
+			va->va_end = addr + size;
+			vmap_insert_busy(m, va);
 			return va;
+		}
 #if defined(VMF_PLANT_NO_RETRY_AFTER_OVERFLOW)
 		/* PLANT NO_RETRY_AFTER_OVERFLOW: fail without purging. */
 		break;
@@ -216,9 +225,16 @@ struct vmap_area *alloc_vmap_area(struct vmf_machine *m, uint64_t size,
  * strict lowest-fit: a hole of exactly size below the hint survives
  * (the test is size < cached_hole_size). */
 
-static struct vmap_legacy_state *legacy(struct vmf_machine *m)
+/* The hint's area: in the busy tree by the invariant (legacy_check). */
+static struct vmap_area *legacy_cache(struct vmf_machine *m,
+				      const struct vmap_legacy_state *lg)
 {
-	return &m->vm->pol.legacy;
+	struct vmap_area *va;
+
+	if (!lg->cache_set)
+		return NULL;
+	va = __find_vmap_area(m, lg->cache_start);
+	return va && va->va_start == lg->cache_start ? va : NULL;
 }
 
 /* ALIGN() with the kernel's wrap-around: (x + a - 1) & ~(a - 1) mod 2^64. */
@@ -227,28 +243,29 @@ static vaddr_t align_wrap(vaddr_t x, uint64_t a)
 	return (x + (a - 1)) & ~(a - 1);
 }
 
-static int legacy_alloc(struct vmf_machine *m, struct vmap_area *va,
-			uint64_t size, uint64_t align, vaddr_t vstart,
-			vaddr_t vend)
+static int legacy_alloc(struct vmf_machine *m, void *priv, uint64_t size,
+			uint64_t align, vaddr_t vstart, vaddr_t vend,
+			vaddr_t *result)
 {
-	struct vmap_legacy_state *lg = legacy(m);
-	struct vmap_area *first = NULL;
+	struct vmap_legacy_state *lg = priv;
+	struct vmap_area *first = NULL, *cache = legacy_cache(m, lg);
 	vaddr_t addr = 0;
 
 	/* Step 2: drop the hint on more permissive parameters, then ALWAYS
 	 * record this request's. */
-	if (!lg->cache || size < lg->cached_hole_size ||
+	if (!cache || size < lg->cached_hole_size ||
 	    vstart < lg->cached_vstart || align < lg->cached_align) {
 		lg->cached_hole_size = 0;
-		lg->cache = NULL;
+		lg->cache_set = false;
+		cache = NULL;
 	}
 	lg->cached_vstart = vstart;
 	lg->cached_align = align;
 
 	/* Step 3: cache hit: start right after the hint. An ALIGN() that
 	 * wraps gives 0 in the kernel, below vstart: a miss, as here. */
-	if (lg->cache) {
-		first = lg->cache;
+	if (cache) {
+		first = cache;
 #if defined(VMF_PLANT_CACHE_HIT_IGNORES_ALIGN)
 		/* PLANT CACHE_HIT_IGNORES_ALIGN: a search that starts from the
 		 * cache ignores align (no ALIGN() on the hit nor in the walk). */
@@ -261,7 +278,8 @@ static int legacy_alloc(struct vmf_machine *m, struct vmap_area *va,
 		if (addr < vstart) {
 			/* "goto nocache": the parameters stay recorded. */
 			lg->cached_hole_size = 0;
-			lg->cache = NULL;
+			lg->cache_set = false;
+			cache = NULL;
 			first = NULL;
 		} else if (addr + size < addr) {
 			return -VMF_EBUSY;
@@ -270,7 +288,7 @@ static int legacy_alloc(struct vmf_machine *m, struct vmap_area *va,
 
 	/* Step 4: cache miss: the lowest busy area ending at or above addr
 	 * (the descent stops at one that contains addr). */
-	if (!lg->cache) {
+	if (!cache) {
 		struct rb_node *n = m->vm->root.rb_node;
 
 		/* Ours: an ALIGN(vstart) that wraps is an overflow (the
@@ -322,101 +340,135 @@ found:
 	/* Step 6. */
 	if (addr + size > vend)
 		return -VMF_EBUSY;
-	va->va_start = addr;
-	va->va_end = addr + size;
-	va->flags = 0;
-	vmap_insert_busy(m, va);
-	lg->cache = va;
+	/* The framework inserts [addr, addr + size): that area becomes
+	 * free_vmap_cache. */
+	*result = addr;
+	lg->cache_set = true;
+	lg->cache_start = addr;
 	return 0;
 }
 
 /* __free_vmap_area's cache rule, before va leaves the tree. The hole
  * size and align are left alone ("it won't go very wrong"). */
-static void legacy_free(struct vmf_machine *m, struct vmap_area *va)
+static void legacy_free(struct vmf_machine *m, void *priv, vaddr_t start,
+			vaddr_t end)
 {
-	struct vmap_legacy_state *lg = legacy(m);
+	struct vmap_legacy_state *lg = priv;
+	struct vmap_area *va = __find_vmap_area(m, start);
 	struct rb_node *prev;
 
-	if (!lg->cache)
+	(void)end;
+	if (!lg->cache_set || !va)
 		return;
 #if defined(VMF_PLANT_CACHE_NOT_UPDATED_ON_FREE)
 	/* PLANT CACHE_NOT_UPDATED_ON_FREE: the rule is skipped, except that
 	 * a hint on the very area being freed still moves off it (else it
 	 * would dangle and the model would not stay memory-safe). */
-	if (va != lg->cache)
+	if (va->va_start != lg->cache_start)
 		return;
 	prev = rb_prev(&va->rb_node);
-	lg->cache = prev ? va_of_rb(prev) : NULL;
+	lg->cache_set = prev != NULL;
+	lg->cache_start = prev ? va_of_rb(prev)->va_start : 0;
 	return;
 #else
 	if (va->va_end < lg->cached_vstart) {
-		lg->cache = NULL;
-	} else if (va->va_start <= lg->cache->va_start) {
+		lg->cache_set = false;
+	} else if (va->va_start <= lg->cache_start) {
 		prev = rb_prev(&va->rb_node);
-		lg->cache = prev ? va_of_rb(prev) : NULL;
+		lg->cache_set = prev != NULL;
+		lg->cache_start = prev ? va_of_rb(prev)->va_start : 0;
 	}
 #endif
 }
 
-static int legacy_check(struct vmf_machine *m, char *why, size_t why_len)
+static int legacy_check(struct vmf_machine *m, void *priv, char *why,
+			size_t why_len)
 {
-	struct vmap_legacy_state *lg = legacy(m);
-	struct rb_node *n;
+	struct vmap_legacy_state *lg = priv;
 
-	if (!lg->cache)
+	if (!lg->cache_set || legacy_cache(m, lg))
 		return 0;
-	/* Compare pointers only: a dangling hint must not be read. */
-	for (n = rb_first(&m->vm->root); n; n = rb_next(n))
-		if (va_of_rb(n) == lg->cache)
-			return 0;
 	if (why && why_len)
 		snprintf(why, why_len,
-			 "legacy: free_vmap_cache %p is not an area of the tree",
-			 (void *)lg->cache);
+			 "legacy: free_vmap_cache 0x%llx is not an area of the "
+			 "tree", (unsigned long long)lg->cache_start);
 	return -1;
 }
 
-static void legacy_observe(const struct vmf_machine *m,
+static void legacy_observe(const struct vmf_machine *m, const void *priv,
 			   struct vmalloc_obs *obs)
 {
-	const struct vmap_legacy_state *lg = &m->vm->pol.legacy;
+	const struct vmap_legacy_state *lg = priv;
 
-	obs->cache_set = lg->cache != NULL;
-	obs->cache_va_start = lg->cache ? lg->cache->va_start : 0;
+	(void)m;
+	obs->cache_set = lg->cache_set;
+	obs->cache_va_start = lg->cache_set ? lg->cache_start : 0;
 	obs->cached_hole_size = lg->cached_hole_size;
 	obs->cached_vstart = lg->cached_vstart;
 	obs->cached_align = lg->cached_align;
 }
 
-void vmap_legacy_install(struct vmap_policy_ops *ops)
+static int legacy_create(struct vmf_machine *m, void **priv)
 {
-	ops->name = "legacy";
-	ops->alloc = legacy_alloc;
-	ops->free = legacy_free;
-	ops->check = legacy_check;
-	ops->observe = legacy_observe;
+	(void)m;
+	*priv = calloc(1, sizeof(struct vmap_legacy_state));
+	return *priv ? 0 : -VMF_ENOMEM;
 }
+
+static void legacy_destroy(struct vmf_machine *m, void *priv)
+{
+	(void)m;
+	free(priv);
+}
+
+/* Lowest fit, as the contract with the shadow declares it, with the flag:
+ * 4.19's cache key ignores vend, so a search from the hint can overflow
+ * (or place above a hole of exactly the cached hole size) although a
+ * lower fitting hole exists: real 4.19 behaviour (docs/placement.md). */
+const struct vmf_placement vmf_place_legacy = {
+	.name = "legacy",
+	.guarantee = VMF_PLACE_LOWEST_FIT | VMF_PLACE_MAY_OVERFLOW_WITH_SPACE,
+	.create = legacy_create,
+	.destroy = legacy_destroy,
+	.alloc = legacy_alloc,
+	.free = legacy_free,
+	.check = legacy_check,
+	.observe = legacy_observe,
+};
 
 /* ---- lifecycle ----------------------------------------------------------- */
 
+void vmap_policy_start(struct vmf_machine *m)
+{
+	struct vmalloc_state *vs = m->vm;
+
+	if (vs->place_priv)
+		return;
+	/* Host memory only: a failure leaves the machine without a policy,
+	 * and every allocation overflows (vm_check says why). */
+	if (vs->place->create(m, &vs->place_priv))
+		vs->place_priv = NULL;
+}
+
 /* Empty state: O(1) whatever was allocated before (the machine frees
- * every kmalloc object and resets physical memory itself). */
+ * every kmalloc object and resets physical memory itself); the policy's
+ * host state is its own to free. */
 static void vmalloc_state_clear(struct vmf_machine *m)
 {
 	struct vmalloc_state *vs = m->vm;
 
+	if (vs->place_priv)
+		vs->place->destroy(m, vs->place_priv);
 	memset(vs, 0, sizeof(*vs));
 	vs->root = RB_ROOT;
 	vlist_init(&vs->busy);
 	vlist_init(&vs->purge);
 	for (unsigned i = 0; i < VMF_MAX_CPUS; i++)
 		vlist_init(&vs->deferred[i]);
-	switch (m->cfg.policy) {
-	case VMF_POLICY_LEGACY:
-	default: /* vmf_config_check() admits no other value yet */
-		vmap_legacy_install(&vs->ops);
-		break;
-	}
+	/* vmf_config_check() admits registered ids only. */
+	vs->place = vmf_placement_get(m->cfg.policy);
+	if (!vs->place)
+		vs->place = &vmf_place_legacy;
 }
 
 int vmalloc_machine_init(struct vmf_machine *m)
@@ -440,6 +492,8 @@ void vmalloc_machine_reset(struct vmf_machine *m)
 
 void vmalloc_machine_destroy(struct vmf_machine *m)
 {
+	if (m->vm && m->vm->place_priv)
+		m->vm->place->destroy(m, m->vm->place_priv);
 	free(m->vm);
 	m->vm = NULL;
 }

@@ -826,4 +826,5 @@ void vmalloc_init(struct vmf_machine *m)
 	}
 	vs->vmlist = NULL;
 	vs->initialized = true;
+	vmap_policy_start(m);
 }

@@ -211,7 +211,7 @@ void vmalloc_observe(const struct vmf_machine *m, struct vmalloc_obs *obs)
 	}
 	/* Field by field: the harness observes after every command, and a
 	 * memset of the whole struct costs more than all of this. */
-	obs->cache_va_start = 0; /* the policy fields, for ops.observe */
+	obs->cache_va_start = 0; /* the policy fields, for its observe */
 	obs->cache_set = false;
 	obs->cached_hole_size = 0;
 	obs->cached_vstart = 0;
@@ -227,7 +227,13 @@ void vmalloc_observe(const struct vmf_machine *m, struct vmalloc_obs *obs)
 		obs->nr_deferred[i] = vs->nr_deferred[i];
 	obs->initialized = vs->initialized;
 	obs->nr_leaked_pages = vs->leaked_pages;
-	vs->ops.observe(m, obs);
+	obs->place_guarantee = vs->place->guarantee;
+	obs->free_nr = 0;
+	obs->free_max = 0;
+	for (unsigned i = 0; i < VMF_MAX_CPUS; i++)
+		obs->ne_preload[i] = false;
+	if (vs->place_priv && vs->place->observe)
+		vs->place->observe(m, vs->place_priv, obs);
 }
 
 int vmalloc_for_each_area(struct vmf_machine *m,

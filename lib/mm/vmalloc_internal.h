@@ -17,6 +17,7 @@
 #ifndef VMFUZZ_LIB_VMALLOC_INTERNAL_H
 #define VMFUZZ_LIB_VMALLOC_INTERNAL_H
 
+#include <vmfuzz/placement.h>
 #include <vmfuzz/vmalloc.h>
 
 /* mm/internal.h GFP_RECLAIM_MASK restricted to our flag set: the flags a
@@ -56,41 +57,26 @@ static inline void vlist_del(struct list_link *n)
 #define va_of_rb(n) rb_entry(n, struct vmap_area, rb_node)
 
 /* ---- placement policy ---------------------------------------------------
- * A policy decides where a new area goes and keeps whatever it needs to
- * decide fast (legacy: the free_vmap_cache hint; the 5.2+ policy: a tree
- * of free blocks). The busy tree and list, lazy freeing and everything
- * above belong to the generic code. One policy = one set of these hooks,
- * installed by vmalloc_machine_init() from m->cfg.policy into the
- * machine's state (no static tables: lib/ holds no writable data). */
-struct vmap_policy_ops {
-	const char *name;
-	/* Place va (size, align inside [vstart, vend)): set va_start/va_end,
-	 * insert it with vmap_insert_busy(). 0, or -VMF_EBUSY when nothing
-	 * fits (the caller purges once and retries). Arguments are already
-	 * checked: size a non-zero page multiple, align a power of two. */
-	int (*alloc)(struct vmf_machine *m, struct vmap_area *va,
-		     uint64_t size, uint64_t align, vaddr_t vstart,
-		     vaddr_t vend);
-	/* va, still in the busy tree, is about to be unlinked and freed. */
-	void (*free)(struct vmf_machine *m, struct vmap_area *va);
-	/* Policy invariants for vm_check(): 0 or -1 with why. */
-	int (*check)(struct vmf_machine *m, char *why, size_t why_len);
-	void (*observe)(const struct vmf_machine *m, struct vmalloc_obs *obs);
-};
+ * A policy (include/vmfuzz/placement.h) decides where a new area goes and
+ * keeps whatever it needs to decide fast (legacy: the free_vmap_cache
+ * hint; modern: 6.1's tree of free blocks) behind its private pointer.
+ * The busy tree and list, lazy freeing and everything above belong to
+ * the generic code. The policy is m->cfg.policy's entry of the read-only
+ * registry; its state is created by vmalloc_init(), destroyed at reset. */
 
-/* Legacy (3.10 .. 5.1) placement state: mm/vmalloc.c's globals. */
+/* Legacy (3.10 .. 5.1) placement state: mm/vmalloc.c's globals. The
+ * hint is kept as its area's start (the area is in the busy tree). */
 struct vmap_legacy_state {
-	struct vmap_area *cache;   /* free_vmap_cache: a node of the tree */
+	bool cache_set;            /* free_vmap_cache != NULL */
+	vaddr_t cache_start;       /* free_vmap_cache->va_start */
 	uint64_t cached_hole_size;
 	vaddr_t cached_vstart;
 	uint64_t cached_align;
 };
 
 struct vmalloc_state {
-	struct vmap_policy_ops ops;
-	union {
-		struct vmap_legacy_state legacy;
-	} pol;
+	const struct vmf_placement *place;
+	void *place_priv; /* NULL before vmalloc_init() */
 
 	/* Busy areas (live, lazily freed, or bare vmap_areas), sorted by
 	 * address in the tree and in the list. */
@@ -133,9 +119,10 @@ struct vmap_area *__alloc_vmap_area(struct vmf_machine *m, uint64_t size,
 				    uint64_t align, vaddr_t vstart,
 				    vaddr_t vend, int node, gfp_t gfp,
 				    int *err);
-/* Release a busy area now: policy hook (legacy cache rule), unlink, kfree. */
+/* Release a busy area now: policy hook (free), unlink, kfree. */
 void __free_vmap_area(struct vmf_machine *m, struct vmap_area *va);
-void vmap_legacy_install(struct vmap_policy_ops *ops);
+/* vmalloc_init()'s last step: create the policy's state. */
+void vmap_policy_start(struct vmf_machine *m);
 /* Shared argument checks, in this order: align (BAD_ALIGN), range
  * (BAD_RANGE: start < end, page aligned, inside the window), node, gfp
  * (BAD_ARG). One warning and -VMF_EINVAL on the first that fails. */
