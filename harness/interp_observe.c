@@ -68,6 +68,13 @@ static bool obs_warn_get(void *ctx, uint64_t seq, enum vmf_warn_kind *kind,
 	return true;
 }
 
+static bool obs_place_get(void *ctx, uint64_t seq, vaddr_t *addr)
+{
+	struct vmf_runner *r = ctx;
+
+	return vmalloc_placement_get(r->m, seq, addr);
+}
+
 static bool obs_flush_get(void *ctx, uint64_t seq, enum tlb_flush_kind *kind,
 			  vaddr_t *start, vaddr_t *end)
 {
@@ -195,6 +202,7 @@ void interp_observer_init(struct vmf_runner *r, struct sh_observer *o)
 	o->counters = obs_counters;
 	o->warn_get = obs_warn_get;
 	o->flush_get = obs_flush_get;
+	o->place_get = obs_place_get;
 	o->page = obs_page;
 	o->pages = obs_pages;
 	o->vmalloc_pfn = obs_vmalloc_pfn;

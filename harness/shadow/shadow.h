@@ -133,6 +133,11 @@ struct sh_observer {
 			 const char **text);
 	bool (*flush_get)(void *ctx, uint64_t seq, enum tlb_flush_kind *kind,
 			  vaddr_t *start, vaddr_t *end);
+	/* Placement seq (from 1 since the reset) of alloc_vmap_area: its
+	 * address; false if it has not happened. Followed only for a policy
+	 * the shadow cannot predict (may be NULL: then the lowest fit
+	 * stands in). */
+	bool (*place_get)(void *ctx, uint64_t seq, vaddr_t *addr);
 	/* Page-table view of one page (mmu_lookup + the frame's struct page). */
 	void (*page)(void *ctx, vaddr_t va, struct sh_page_obs *o);
 	/* The same for nr <= SH_PAGE_BATCH consecutive pages from va, with

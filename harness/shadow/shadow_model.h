@@ -112,9 +112,14 @@ struct sh_legacy {
 void sh_place_legacy_ops(struct sh_place_ops *ops);
 
 /* A policy with no predictor (shadow_place_generic.c): the busy set
- * follows the library's observed address (sh_tracking.hint, set by
- * shadow_alloc for the command's own area), after the generic rules. */
+ * follows every placement the library made (the observer's place_get,
+ * one per successful try, in order), after the generic rules. */
 struct sh_tracking {
+	/* The library's placements, followed one by one in order (the
+	 * observer's place_get); without it, the command's returned address
+	 * and then the lowest fit stand in. */
+	const struct sh_observer *obs;
+	uint64_t seq;      /* placements followed so far */
 	vaddr_t hint;      /* the address the command returned */
 	bool hint_set;     /* not yet used by a placement of this command */
 };

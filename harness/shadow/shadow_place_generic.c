@@ -64,6 +64,7 @@ void sh_place_select(struct shadow *sh)
 		break;
 	default: /* nextfit and any other: generic rules only */
 		sh_place_tracking_ops(&sh->place);
+		sh->tracking.obs = &sh->obs;
 		sh->place_state = &sh->tracking;
 		break;
 	}
@@ -241,16 +242,20 @@ uint64_t shadow_place_findings(const struct shadow *sh)
 }
 
 /* ---- tracking: a policy with no predictor --------------------------------
- * The command's own area goes where the library put it (the returned
- * address), once that range is free in the shadow (else the library must
- * have purged first: an overflow here makes the common code purge). A
- * further placement in the same command (a nested page array) or a
- * failed command has no observed address: the lowest fit stands in, a
- * guess (docs/shadow.md). */
+ * Each try takes the library's next placement (the observer's place_get,
+ * in order), once that range is free in the shadow (else the library must
+ * have purged first: an overflow here makes the common code purge); no
+ * next placement means the library overflowed. The generic rules judge
+ * every one. Without place_get (unit tests), the command's returned
+ * address and then the lowest fit stand in. */
 
 static void tracking_reset(void *st)
 {
-	memset(st, 0, sizeof(struct sh_tracking));
+	struct sh_tracking *T = st;
+	const struct sh_observer *obs = T->obs;
+
+	memset(T, 0, sizeof(*T));
+	T->obs = obs; /* the machine's log restarts at its reset too */
 }
 
 static int tracking_attempt(void *st, const struct sh_busy *b, uint64_t size,
@@ -259,6 +264,23 @@ static int tracking_attempt(void *st, const struct sh_busy *b, uint64_t size,
 {
 	struct sh_tracking *T = st;
 
+	if (T->obs && T->obs->place_get) {
+		vaddr_t a;
+		size_t i;
+
+		/* The library placed nothing more: it overflowed here. */
+		if (!T->obs->place_get(T->obs->ctx, T->seq + 1, &a))
+			return -1;
+		i = sh_busy_lower(b, a);
+		/* Still covered by a lazy area: the library must have purged
+		 * first (the overflow path), so this try overflows too. */
+		if ((i < b->n && b->a[i].start < a + size) ||
+		    (i > 0 && b->a[i - 1].end > a))
+			return -1;
+		T->seq++;
+		*out = a;
+		return 0;
+	}
 	if (T->hint_set) {
 		vaddr_t a = T->hint;
 		size_t i = sh_busy_lower(b, a);

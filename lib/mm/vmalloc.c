@@ -129,6 +129,8 @@ struct vmap_area *__alloc_vmap_area(struct vmf_machine *m, uint64_t size,
 			va->va_start = addr;
 			va->va_end = addr + size;
 			vmap_insert_busy(m, va);
+			vs->place_seq++;
+			vs->place_log[vs->place_seq % VMALLOC_PLACE_LOG] = addr;
 			return va;
 		}
 #if defined(VMF_PLANT_NO_RETRY_AFTER_OVERFLOW)

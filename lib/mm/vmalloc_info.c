@@ -201,6 +201,18 @@ void vmallocinfo(struct vmf_machine *m, FILE *out)
 
 /* ---- observation ---------------------------------------------------------- */
 
+bool vmalloc_placement_get(const struct vmf_machine *m, uint64_t seq,
+			   vaddr_t *addr)
+{
+	const struct vmalloc_state *vs = m->vm;
+
+	if (!vs || seq == 0 || seq > vs->place_seq ||
+	    vs->place_seq - seq >= VMALLOC_PLACE_LOG)
+		return false;
+	*addr = vs->place_log[seq % VMALLOC_PLACE_LOG];
+	return true;
+}
+
 void vmalloc_observe(const struct vmf_machine *m, struct vmalloc_obs *obs)
 {
 	const struct vmalloc_state *vs = m->vm;

@@ -109,6 +109,12 @@ struct vmalloc_state {
 	uint64_t nr_purges;
 	uint64_t nr_purge_calls;
 	uint64_t nr_overflow_purges;
+
+	/* Every placement alloc_vmap_area made, by sequence number (1, 2,
+	 * ...): the observation a checker needs to follow a policy it
+	 * cannot predict (vmalloc_placement_get). */
+	vaddr_t place_log[VMALLOC_PLACE_LOG];
+	uint64_t place_seq;
 };
 
 /* ---- vmalloc.c ---- */
