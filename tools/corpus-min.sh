@@ -9,8 +9,9 @@
 #     here (with min-<sha1>.txt, their text form, for the main target).
 # The min- layer changes as little as it can (libFuzzer):
 #   1. a committed min- input stays while it still adds a feature beyond
-#      the hand-written seeds (features from libFuzzer's merge control
-#      file, not the greedy merge's choice, so a second run keeps it too);
+#      the hand-written seeds (one merge per input, seeds first, read from
+#      libFuzzer's merge control file: not the greedy merge's choice, so
+#      a second run keeps it too);
 #   2. candidates from the job corpora (build/fuzz-work/*-<target>/corpus)
 #      and AFL++ queues (build/fuzz-work/afl-<target>/sync/*/queue) are
 #      added only when they add features beyond the seeds and what stays
@@ -82,21 +83,21 @@ if [ "$engine" = libfuzzer ]; then
 	cp "$work/seeds"/* "$work/base/" 2>/dev/null || true
 	for f in "$dest"/min-*.bin; do [ -f "$f" ] && cp "$f" "$work/old/"; done
 	: >"$work/keep"
-	if [ "$old" -gt 0 ]; then
-		merge "$work/base" "$work/old" "$work/keep.ctl"
-		awk 'NR == 1 { nfiles = $1; next }
-		     NR == 2 { nfirst = $1; next }
-		     NR <= nfiles + 2 { name[NR - 3] = $0; next }
-		     $1 == "FT" { i = $2; for (k = 3; k <= NF; k++) ft[i] = ft[i] " " $k }
-		     END {
-			for (i = 0; i < nfirst; i++) { n = split(ft[i], a, " "); for (k = 1; k <= n; k++) seed[a[k]] = 1 }
-			for (i = nfirst; i < nfiles; i++) {
-				n = split(ft[i], a, " "); new = 0
-				for (k = 1; k <= n; k++) if (!(a[k] in seed)) new = 1
-				if (new) { m = split(name[i], p, "/"); print p[m] }
-			}
-		     }' "$work/keep.ctl" | sort >"$work/keep"
-	fi
+	# One merge per committed input, the seeds first: the control file's
+	# FT line of a file lists only features no earlier file had, so the
+	# input's own line says whether it adds a feature beyond the seeds,
+	# whatever else is committed (one merge of them all would be greedy
+	# in file order, and a rerun could drop what the last run kept).
+	for f in "$work/old"/*; do
+		[ -f "$f" ] || continue
+		rm -rf "$work/one" "$work/one-base" && mkdir -p "$work/one" && cp "$f" "$work/one/"
+		cp -a "$work/base" "$work/one-base" # merge writes into its first dir
+		rm -f "$work/keep.ctl"
+		merge "$work/one-base" "$work/one" "$work/keep.ctl"
+		awk 'NR == 2 { nfirst = $1 } $1 == "FT" && $2 == nfirst && NF > 2 { found = 1 }
+		     END { exit !found }' "$work/keep.ctl" && basename "$f" >>"$work/keep"
+	done
+	sort -o "$work/keep" "$work/keep"
 	# 2. New inputs: what adds features beyond the seeds and the kept.
 	while IFS= read -r k; do cp "$work/old/$k" "$work/base/"; done <"$work/keep"
 	cp -a "$work/base/." "$work/out/"

@@ -199,14 +199,21 @@ figures_libfuzzer() {
 	[ -n "$last" ] || echo "0 0 0 0 0"
 }
 figures_afl() {
-	local f e=0 eps=0 edges=0 corp=0 v
-	for f in "$work/sync"/*/fuzzer_stats; do
-		[ -f "$f" ] || continue
-		v=$(stat_of "$f" execs_done); e=$((e + ${v%%.*}))
-		v=$(stat_of "$f" execs_per_sec); eps=$((eps + ${v%%.*}))
-		v=$(stat_of "$f" edges_found); [ "${v:-0}" -gt "$edges" ] && edges=$v
-		v=$(stat_of "$f" corpus_count); [ -n "$v" ] || v=$(stat_of "$f" paths_total)
-		[ "${v:-0}" -gt "$corp" ] && corp=$v
+	# AFL++ (4.04c, AFL_NO_UI) rewrites fuzzer_stats about once a minute
+	# and plot_data rarely: figures from files written since the job
+	# started (not a resumed run's last ones), the corpus also from the
+	# instance's log ("Fuzzing test case #N (T total, ...").
+	local d e=0 eps=0 edges=0 corp=0 v name t
+	for d in "$work/sync"/*/; do
+		name=$(basename "$d")
+		if [ -f "$d/fuzzer_stats" ] && [ "$d/fuzzer_stats" -nt "$work/logs/job-start" ]; then
+			v=$(stat_of "$d/fuzzer_stats" execs_done); e=$((e + ${v:-0}))
+			v=$(stat_of "$d/fuzzer_stats" execs_per_sec); eps=$((eps + ${v%%.*}))
+			v=$(stat_of "$d/fuzzer_stats" edges_found); [ "${v:-0}" -gt "$edges" ] && edges=$v
+			v=$(stat_of "$d/fuzzer_stats" corpus_count); [ "${v:-0}" -gt "$corp" ] && corp=$v
+		fi
+		t=$(grep -ao 'Fuzzing test case #[0-9]* ([0-9]* total' "$work/logs/$name.log" 2>/dev/null | tail -n1 | sed 's/.*(\([0-9]*\) total/\1/')
+		[ "${t:-0}" -gt "$corp" ] && corp=$t
 	done
 	echo "$e $eps $edges 0 $corp"
 }
@@ -234,6 +241,7 @@ monitor() {
 	local t0 now last=0 p alive
 	t0=$(date +%s)
 	: >"$stats"
+	touch "$work/logs/job-start"
 	rm -f "$work/logs/crash-seen.tsv"
 	while :; do
 		alive=0
