@@ -5,7 +5,8 @@
  * The byte-level fallback is libFuzzer's own (LLVMFuzzerMutate, which also
  * uses the -dict entries). libFuzzer calls LLVMFuzzerCustomCrossOver itself
  * when -cross_over=1 (the default), so the mutator's splice kind is left to
- * it here. The one mutator lives behind a static pointer: state in fuzz/ is
+ * it here. VMF_MUTATOR_BYTES_PERCENT (0..100, default 20) sets how often
+ * the byte fallback runs. The one mutator lives behind a static pointer: state in fuzz/ is
  * allowed (not in lib/ or harness/), and a libFuzzer process has one
  * mutating thread. */
 #include <stdio.h>
@@ -31,11 +32,15 @@ static size_t lf_bytes(void *ctx, uint8_t *data, size_t size, size_t max_size)
 static struct vmf_mutator *lf_get(void)
 {
 	if (!lf_mutator) {
+		const char *pct = getenv("VMF_MUTATOR_BYTES_PERCENT");
+
 		lf_mutator = vmf_mutator_new(lf_bytes, NULL);
 		if (!lf_mutator) {
 			fprintf(stderr, "mutator: out of memory\n");
 			abort();
 		}
+		if (pct && *pct)
+			lf_mutator->bytes_percent = (unsigned)atoi(pct) % 101;
 	}
 	return lf_mutator;
 }

@@ -577,7 +577,7 @@ const char *vmf_mut_kind_name(enum vmf_mut_kind k)
 
 /* Weights of the structural kinds (out of their sum). */
 static const uint8_t kind_weight[MUT_BYTES] = {
-	[MUT_INSERT] = 18, [MUT_DELETE] = 12, [MUT_DUPLICATE] = 10,
+	[MUT_INSERT] = 15, [MUT_DELETE] = 15, [MUT_DUPLICATE] = 8,
 	[MUT_SWAP] = 8, [MUT_REPARAM] = 22, [MUT_RETARGET] = 12,
 	[MUT_HEADER] = 5, [MUT_SPLICE] = 13,
 };
