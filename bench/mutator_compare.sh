@@ -15,17 +15,20 @@
 #      seconds to the first crash (start-up taken off), with either
 #      mutator, then
 #        time to detect: median S s over N planted faults
-#      for the default setting (VMF_MUTATOR, as tools/fuzz-job.sh reads
-#      it: bytes unless set; the other setting's median on the next line).
+#      for the default setting (VMF_MUTATOR as tools/fuzz-job.sh reads it
+#      for libFuzzer: structure unless set; the other setting's median on
+#      the next line).
 #
 # Environment (defaults): MUTATOR_SECONDS=60, PLANT_LIMIT=60, SEED=1,
 # PLANT_SEEDS="1 2 3" (-seed of the detection runs; per fault the median),
 # PLANT_FAULTS="" (all), PLANT_MAX=0 (no cap on how many), SKIP_BUILD=1
 # (use what is built), MUTATOR_PARTS="features detect", FUZZ_DIR
 # (default build/fuzz), BENCH_DIR (default build/bench-mutator).
-# Cold, the default run takes about 17 minutes on 2 shared cores (13
-# planted builds of about a minute each, then 4 x 60 s of fuzzing and the
-# detection runs, which take seconds); warm, about 6.
+# The two settings run side by side (two processes at once), so that the
+# load of a shared machine falls on both alike. Cold, the default run
+# takes about 15 minutes on 2 shared cores (13 planted builds of about a
+# minute each, 2 x 60 s of fuzzing pairs, detection runs of seconds);
+# warm, about 4.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 secs=${MUTATOR_SECONDS:-60}
@@ -33,7 +36,7 @@ limit=${PLANT_LIMIT:-60}
 seed=${SEED:-1}
 plant_seeds=${PLANT_SEEDS:-1 2 3}
 n_seeds=$(wc -w <<<"$plant_seeds")
-default=${VMF_MUTATOR:-bytes}
+default=${VMF_MUTATOR:-structure} # tools/fuzz-job.sh's libFuzzer default
 [ "$default" = structure ] && other=bytes || { default=bytes; other=structure; }
 parts=${MUTATOR_PARTS:-features detect}
 fuzz_dir=${FUZZ_DIR:-build/fuzz}
@@ -53,6 +56,25 @@ bin_of() { [ "$2" = structure ] && echo "$1/fuzz_main_sm" || echo "$1/fuzz_main"
 median() { sort -g | awk '{ v[NR] = $1 } END { if (!NR) { print "?"; exit }
 	print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
+# One detection run: seconds to the first crash (start-up, i.e. ASan and
+# the warm-up program, taken off) into <run>/result, or the limit.
+detect_one() { # build-dir mode seed run-dir
+	local bin t0 t1 t2 rc
+	bin=$(bin_of "$1" "$2")
+	mkdir -p "$4/empty" "$4/corpus"
+	t0=$(now)
+	"$bin" -runs=0 "$4/empty" >/dev/null 2>&1
+	t1=$(now)
+	nice "$bin" $(fuzz_args "$4/" "$3") -max_total_time="$limit" "$4/corpus" >"$4/log" 2>&1
+	rc=$?
+	t2=$(now)
+	if [ "$rc" -ne 0 ] && ls "$4"/crash-* >/dev/null 2>&1; then
+		awk -v a="$t0" -v b="$t1" -v c="$t2" 'BEGIN { d = (c - b) - (b - a); if (d < 0) d = 0; printf "%.2f\n", d }' >"$4/result"
+	else
+		echo "$limit" >"$4/result"
+	fi
+}
+
 fuzz_args() { # work-dir-prefix [seed]
 	echo -seed="${2:-$seed}" -dict="$dict" -max_len="${max_len:-2600}" -timeout=10 \
 		-rss_limit_mb=2048 -malloc_limit_mb=4096 -print_final_stats=1 \
@@ -71,6 +93,8 @@ if has_part features; then
 	echo "features after ${secs} s, one worker, -seed=$seed (libFuzzer + ASan + UBSan):"
 	printf '  %-9s %-10s %8s %8s %8s %10s %8s\n' corpus mutator cov ft corpus execs exec/s
 	for start in empty committed; do
+		# Both settings at once: the machine is shared, and whatever
+		# else runs on it then slows both alike.
 		for mode in bytes structure; do
 			bin=$(bin_of "$fuzz_dir" "$mode")
 			[ -x "$bin" ] || { echo "  $bin missing"; continue; }
@@ -79,7 +103,12 @@ if has_part features; then
 			seeds=()
 			[ "$start" = committed ] && seeds=("$fuzz_dir/corpus/main")
 			nice "$bin" $(fuzz_args "$dir/") -max_total_time="$secs" \
-				"$dir/corpus" "${seeds[@]}" >"$dir/log" 2>&1
+				"$dir/corpus" "${seeds[@]}" >"$dir/log" 2>&1 &
+		done
+		wait
+		for mode in bytes structure; do
+			dir=$work/features-$start-$mode
+			[ -f "$dir/log" ] || continue
 			last=$(grep -E '^#[0-9]+' "$dir/log" | tail -n1)
 			cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
 			ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
@@ -121,32 +150,24 @@ if has_part detect; then
 					>"$dir/bench-build.log" 2>&1 ||
 				{ printf '  %-28s build failed (%s)\n' "$name" "$dir/bench-build.log"; continue; }
 		fi
+		# Both settings at once per seed (see the features).
+		for s in $plant_seeds; do
+			detect_one "$dir" bytes "$s" "$work/detect-$name-bytes-$s" &
+			detect_one "$dir" structure "$s" "$work/detect-$name-structure-$s" &
+			wait
+		done
 		row=()
 		for mode in bytes structure; do
-			bin=$(bin_of "$dir" "$mode")
-			: >"$work/seeds-$name-$mode"
 			found=0 sig=
+			: >"$work/seeds-$name-$mode"
 			for s in $plant_seeds; do
-				run=$work/detect-$name-$mode-$s
-				mkdir -p "$run/empty" "$run/corpus"
-				# Start-up (ASan, the warm-up program) is not
-				# detection time.
-				t0=$(now)
-				"$bin" -runs=0 "$run/empty" >/dev/null 2>&1
-				t1=$(now)
-				nice "$bin" $(fuzz_args "$run/" "$s") -max_total_time="$limit" \
-					"$run/corpus" >"$run/log" 2>&1
-				rc=$?
-				t2=$(now)
-				if [ "$rc" -ne 0 ] && ls "$run"/crash-* >/dev/null 2>&1; then
-					found=$((found + 1))
-					[ -n "$sig" ] || sig=$(sed -n 's/^SIGNATURE: //p' "$run/log" | head -n1)
-					[ -n "$sig" ] || sig=$(sed -n 's/^SUMMARY: \([A-Za-z]*\): \([^ ]*\).*/\1\/\2/p' "$run/log" | head -n1)
-					awk -v a="$t0" -v b="$t1" -v c="$t2" 'BEGIN { d = (c - b) - (b - a); if (d < 0) d = 0; printf "%.2f\n", d }' \
-						>>"$work/seeds-$name-$mode"
-				else
-					echo "$limit" >>"$work/seeds-$name-$mode" # censored
-				fi
+				r=$work/detect-$name-$mode-$s
+				read -r t <"$r/result"
+				echo "$t" >>"$work/seeds-$name-$mode"
+				[ "$t" = "$limit" ] && ! ls "$r"/crash-* >/dev/null 2>&1 && continue
+				found=$((found + 1))
+				[ -n "$sig" ] || sig=$(sed -n 's/^SIGNATURE: //p' "$r/log" | head -n1)
+				[ -n "$sig" ] || sig=$(sed -n 's/^SUMMARY: \([A-Za-z]*\): \([^ ]*\).*/\1\/\2/p' "$r/log" | head -n1)
 			done
 			m=$(median <"$work/seeds-$name-$mode")
 			echo "$m" >>"$work/detect-$mode"

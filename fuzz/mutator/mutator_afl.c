@@ -42,6 +42,8 @@ void *afl_custom_init(void *afl, unsigned int seed)
 		afl_custom_deinit(s);
 		return NULL;
 	}
+	/* afl-fuzz runs its own havoc stage besides this one. */
+	s->m->bytes_percent = 20;
 	s->seed = seed;
 	return s;
 }

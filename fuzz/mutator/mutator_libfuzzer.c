@@ -5,7 +5,7 @@
  * The byte-level fallback is libFuzzer's own (LLVMFuzzerMutate, which also
  * uses the -dict entries). libFuzzer calls LLVMFuzzerCustomCrossOver itself
  * when -cross_over=1 (the default), so the mutator's splice kind is left to
- * it here. VMF_MUTATOR_BYTES_PERCENT (0..100, default 20) sets how often
+ * it here. VMF_MUTATOR_BYTES_PERCENT (0..100, default 50) sets how often
  * the byte fallback runs. The one mutator lives behind a static pointer: state in fuzz/ is
  * allowed (not in lib/ or harness/), and a libFuzzer process has one
  * mutating thread. */
