@@ -204,6 +204,9 @@ if((_vmf_libfuzzer OR VMF_AFL) AND TARGET vmfuzz_harness)
     COMMENT "AFL++ custom mutator library libvmf_afl_mutator.so"
     VERBATIM)
   add_custom_target(vmf_afl_mutator ALL DEPENDS ${_so})
+  # ... and it loads and mutates as afl-fuzz would call it (dlopen).
+  add_test(NAME afl_mutator_loads
+           COMMAND sh -c "exec python3 '${CMAKE_SOURCE_DIR}/tests/afl_mutator_loads.py' '${_so}' '${CMAKE_BINARY_DIR}'/corpus/main/*")
 endif()
 
 if(TARGET test_mutator)
