@@ -160,3 +160,66 @@ foreach(src ${VMF_FUZZ_SRC})
                          ENVIRONMENT "ASAN_OPTIONS=detect_leaks=1:abort_on_error=1;UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
   endif()
 endforeach()
+
+# The structure-aware mutator (fuzz/mutator/, docs/fuzzing.md "The
+# structure-aware mutator"), one source for both engines:
+#   fuzz_main_sm             libFuzzer binary: fuzz_main with
+#                            LLVMFuzzerCustomMutator/CustomCrossOver
+#                            (VMF_CUSTOM_MUTATOR); fuzz_smoke_main_sm
+#   libvmf_afl_mutator.so    AFL++ custom mutator library
+#                            (AFL_CUSTOM_MUTATOR_LIBRARY), in libFuzzer and
+#                            AFL++ builds
+#   test_mutator             links the mutator and the AFL++ entry points
+set(VMF_MUTATOR_DIR ${CMAKE_SOURCE_DIR}/fuzz/mutator)
+set(VMF_MUTATOR_SRC ${VMF_MUTATOR_DIR}/vmf_mutator.c)
+if(_vmf_libfuzzer AND TARGET vmfuzz_harness_fz)
+  add_executable(fuzz_main_sm ${CMAKE_SOURCE_DIR}/fuzz/fuzz_main.c
+                 ${VMF_MUTATOR_SRC} ${VMF_MUTATOR_DIR}/mutator_libfuzzer.c)
+  target_include_directories(fuzz_main_sm PRIVATE ${CMAKE_SOURCE_DIR}/lib
+                             ${VMF_HARNESS_INC} ${CMAKE_SOURCE_DIR}/fuzz
+                             ${VMF_MUTATOR_DIR})
+  target_compile_definitions(fuzz_main_sm PRIVATE VMF_CUSTOM_MUTATOR=1)
+  target_compile_options(fuzz_main_sm PRIVATE -fsanitize=fuzzer)
+  target_link_options(fuzz_main_sm PRIVATE -fsanitize=fuzzer)
+  target_link_libraries(fuzz_main_sm PRIVATE ${_vmf_fz_libs})
+  set(_work ${CMAKE_BINARY_DIR}/fuzz-smoke/main_sm)
+  add_test(NAME fuzz_smoke_main_sm
+           COMMAND sh -c "rm -rf '${_work}' && mkdir -p '${_work}/new' && exec '$<TARGET_FILE:fuzz_main_sm>' -seed=1 -runs=${VMF_FUZZ_SMOKE_RUNS} -max_total_time=${VMF_FUZZ_SMOKE_SECONDS} -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=4096 -print_final_stats=1 -dict=${CMAKE_SOURCE_DIR}/fuzz/fuzz_main.dict -max_len=2600 -artifact_prefix='${_work}/' '${_work}/new' '${CMAKE_BINARY_DIR}/corpus/main'")
+  set_tests_properties(fuzz_smoke_main_sm PROPERTIES TIMEOUT 120
+                       ENVIRONMENT "ASAN_OPTIONS=detect_leaks=1:abort_on_error=1;UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
+endif()
+
+# The AFL++ library is loaded into afl-fuzz itself, so it is built by a
+# plain compiler: no sanitizer runtime, no AFL++ instrumentation (the afl
+# preset's compiler is afl-clang-fast).
+if((_vmf_libfuzzer OR VMF_AFL) AND TARGET vmfuzz_harness)
+  find_program(VMF_PLAIN_CC NAMES clang gcc cc)
+  set(_so ${CMAKE_BINARY_DIR}/libvmf_afl_mutator.so)
+  set(_so_src ${VMF_MUTATOR_SRC} ${VMF_MUTATOR_DIR}/mutator_afl.c
+      ${CMAKE_SOURCE_DIR}/harness/format/codec.c
+      ${CMAKE_SOURCE_DIR}/harness/format/cmd_table.c
+      ${CMAKE_SOURCE_DIR}/lib/kernel/config.c)
+  add_custom_command(OUTPUT ${_so}
+    COMMAND ${VMF_PLAIN_CC} -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -g -fPIC
+            -shared -fvisibility=hidden -Wall -Wextra -Werror
+            -I${CMAKE_SOURCE_DIR}/include -I${CMAKE_SOURCE_DIR}/lib
+            -I${CMAKE_SOURCE_DIR}/harness/format -I${VMF_MUTATOR_DIR}
+            ${_so_src} -Wl,--no-undefined -o ${_so}
+    DEPENDS ${_so_src} ${VMF_MUTATOR_DIR}/vmf_mutator.h
+            ${CMAKE_SOURCE_DIR}/harness/format/cmd.h
+            ${CMAKE_SOURCE_DIR}/harness/format/cmd_table.h
+    COMMENT "AFL++ custom mutator library libvmf_afl_mutator.so"
+    VERBATIM)
+  add_custom_target(vmf_afl_mutator ALL DEPENDS ${_so})
+  # ... and it loads and mutates as afl-fuzz would call it (dlopen).
+  add_test(NAME afl_mutator_loads
+           COMMAND sh -c "exec python3 '${CMAKE_SOURCE_DIR}/tests/afl_mutator_loads.py' '${_so}' '${CMAKE_BINARY_DIR}'/corpus/main/*")
+endif()
+
+if(TARGET test_mutator)
+  target_sources(test_mutator PRIVATE ${VMF_MUTATOR_SRC}
+                 ${VMF_MUTATOR_DIR}/mutator_afl.c)
+  target_include_directories(test_mutator PRIVATE ${VMF_MUTATOR_DIR})
+  target_compile_definitions(test_mutator PRIVATE
+                             VMF_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+endif()

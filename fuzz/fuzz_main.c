@@ -30,9 +30,9 @@
  *    by no later one is an edge AFL++ counts as unstable);
  *  - fuzz/driver_afl.c discards its own edges before each input.
  *
- * Custom mutators (roadmap): LLVMFuzzerCustomMutator / CustomCrossOver
- * will live in fuzz/mutator_main.c, linked into this target only when
- * VMF_CUSTOM_MUTATOR is set; nothing here needs to change for them. */
+ * Custom mutator: fuzz_main_sm is this file built with VMF_CUSTOM_MUTATOR
+ * and linked with fuzz/mutator/ (LLVMFuzzerCustomMutator/CustomCrossOver,
+ * cmake/fuzz.cmake); the hooks live there, so nothing here changes. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

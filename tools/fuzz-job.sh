@@ -16,6 +16,8 @@
 #   CMPLOG_BUILD=build/afl-cmplog  the AFL++ CmpLog binary's build dir
 #   SEED=<n>           libFuzzer -seed (default: libFuzzer picks one)
 #   EXTRA_ARGS=...     more engine flags
+#   VMF_MUTATOR=structure (libFuzzer) / bytes (AFL++): the structure-aware
+#                      mutator (fuzz/mutator/, target main) or the engine's own
 #   PROGRESS_SECONDS=5 a progress line this often (one line rewritten on a
 #                      terminal, plain lines otherwise, e.g. in CI)
 #   STATS=$WORK/stats.jsonl  one JSON record per progress interval: time,
@@ -51,6 +53,14 @@ esac
 work=${WORK:-build/fuzz-work/$kind-$target}
 stats=${STATS:-$work/stats.jsonl}
 bin=$build/fuzz_$target
+# VMF_MUTATOR=structure|bytes: the structure-aware mutator (fuzz/mutator/,
+# target main; the default for libFuzzer, where it was measured to win:
+# docs/fuzzing.md) or the engine's own; afl-fuzz loads it only when asked.
+mutator=${VMF_MUTATOR:-$([ "$kind" = libfuzzer ] && echo structure || echo bytes)}
+if [ "$mutator" = structure ] && [ "$target" = main ]; then
+	[ "$kind" = libfuzzer ] && bin=$build/fuzz_${target}_sm
+	[ "$kind" = afl ] && export AFL_CUSTOM_MUTATOR_LIBRARY=${AFL_CUSTOM_MUTATOR_LIBRARY:-$PWD/$build/libvmf_afl_mutator.so}
+fi
 seeds=$build/corpus/$target
 dict=fuzz/fuzz_$target.dict
 options=fuzz/fuzz_$target.options

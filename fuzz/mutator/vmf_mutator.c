@@ -1,0 +1,678 @@
+/* The structure-aware mutator (vmf_mutator.h): edits of the decoded
+ * program, then the canonical encoding.
+ *
+ * Handles: the interpreter takes a handle operand modulo the number of live
+ * handles (harness/interp.c, handle_pick_live), or of freed ones for
+ * read_freed and bad kind=vfree_double (a ring of VMF_FREED_RING_EST).
+ * Which handles are live depends on which calls succeed, so the mutator
+ * only estimates the counts: every allocation command adds one (up to
+ * VMF_MAX_HANDLES), every free command moves one to the freed ring. That
+ * is enough to pick a value in [0, live) and so name a live handle on
+ * purpose (the newest one most often) rather than by accident. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd_table.h"
+#include "vmf_mutator.h"
+
+#define VMF_FREED_RING_EST 16 /* harness/interp_internal.h VMF_FREED_RING */
+#define SPLICE_MAX_RUN 16
+#define MAX_ATTEMPTS 8
+
+/* ---- randomness: splitmix64, all state in the mutator ------------------- */
+
+static uint64_t next64(struct vmf_mutator *m)
+{
+	uint64_t z = (m->rng += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* Uniform in [0, n); n > 0. */
+static unsigned rnd(struct vmf_mutator *m, unsigned n)
+{
+	return (unsigned)(next64(m) % n);
+}
+
+static unsigned min_u(unsigned a, unsigned b) { return a < b ? a : b; }
+
+/* ---- the program's shape --------------------------------------------------- */
+
+static bool op_allocates(enum vmf_op op)
+{
+	return op >= OP_EARLY_ADD && op <= OP_VMAP;
+}
+
+static bool op_frees(enum vmf_op op)
+{
+	return op >= OP_VFREE && op <= OP_FREE_VM_AREA;
+}
+
+/* Byte offset of operand i of op. */
+static size_t operand_off(enum vmf_op op, unsigned i)
+{
+	size_t off = 0;
+
+	for (unsigned k = 0; k < i; k++)
+		off += vmf_kinds[vmf_ops[op].kind[k]].width;
+	return off;
+}
+
+/* The handle operand of a command indexes freed handles (not live ones). */
+static bool handle_is_freed(const struct vmf_cmd *c)
+{
+	if (c->op == OP_READ_FREED)
+		return true;
+	return c->op == OP_BAD &&
+	       c->operand[0] % BAD_NR == BAD_VFREE_DOUBLE;
+}
+
+/* live[i], freed[i]: estimated live and freed handles before command i
+ * (i = 0 .. nr_cmds). */
+static void estimate_handles(const struct vmf_program *p, uint8_t *live,
+			     uint8_t *freed)
+{
+	unsigned nl = 0, nf = 0;
+
+	for (size_t i = 0; i < p->nr_cmds; i++) {
+		enum vmf_op op = p->cmds[i].op;
+
+		live[i] = (uint8_t)nl;
+		freed[i] = (uint8_t)nf;
+		if (op_allocates(op) && nl < VMF_MAX_HANDLES) {
+			nl++;
+		} else if (op_frees(op) && nl) {
+			nl--;
+			nf = min_u(nf + 1, VMF_FREED_RING_EST);
+		}
+	}
+	live[p->nr_cmds] = (uint8_t)nl;
+	freed[p->nr_cmds] = (uint8_t)nf;
+}
+
+/* A handle operand naming one of n handles: the newest most often, then
+ * the oldest, else any; a different one from old when there is a choice. */
+static uint8_t pick_handle(struct vmf_mutator *m, unsigned n, uint8_t old)
+{
+	unsigned r, v;
+
+	if (n == 0)
+		return (uint8_t)rnd(m, 4);
+	r = rnd(m, 10);
+	v = r < 4 ? n - 1 : r < 6 ? 0 : rnd(m, n);
+	if (n > 1 && v == old % n)
+		v = (v + 1 + rnd(m, n - 1)) % n;
+	return (uint8_t)v;
+}
+
+/* ---- operand values, by kind ----------------------------------------------- */
+
+static const uint8_t off_bytes[] = {0, 0, 0, 1, 0xff, 0x10, 0xf0, 0x7f,
+				    0x80, 0x08};
+static const uint16_t len_values[] = {0, 3, 7, 15, 63, 255, 511, 1023,
+				      4095, 4094};
+
+/* A value of kind for the operand at b (width bytes of the kind); small
+ * and boundary values most of the time, any bytes sometimes. */
+static void gen_operand(struct vmf_mutator *m, unsigned kind, uint8_t *b)
+{
+	const struct vmf_kind_desc *d = &vmf_kinds[kind];
+	unsigned r = rnd(m, 20);
+
+	switch (kind) {
+	case K_SIZE:
+		if (r < 10) {
+			b[0] = 0; /* pages */
+			b[1] = (uint8_t)(r < 6 ? 1 + rnd(m, 4) : r < 9 ?
+					 1 + rnd(m, 16) : rnd(m, 256));
+		} else if (r < 12) {
+			b[0] = 8; /* 16 * v pages */
+			b[1] = (uint8_t)(1 + rnd(m, 16));
+		} else if (r < 14) {
+			b[0] = 2; /* bytes */
+			b[1] = (uint8_t)rnd(m, 256);
+		} else if (r < 15) {
+			b[0] = (uint8_t)(3 + rnd(m, 2)); /* pages -/+ 1 */
+			b[1] = (uint8_t)rnd(m, 8);
+		} else if (r < 17) {
+			b[0] = (uint8_t)(5 + rnd(m, 2)); /* window, totalram */
+			b[1] = (uint8_t)(rnd(m, 5) - 2);
+		} else if (r < 18) {
+			b[0] = (uint8_t)(9 + rnd(m, 3)); /* wraps, huge */
+			b[1] = (uint8_t)rnd(m, 256);
+		} else {
+			b[0] = (uint8_t)rnd(m, 256);
+			b[1] = (uint8_t)rnd(m, 256);
+		}
+		return;
+	case K_OFF:
+		b[0] = (uint8_t)(r < 12 ? rnd(m, 4) : r < 16 ? rnd(m, 16) :
+				 rnd(m, 256));
+		b[1] = r & 1 ? off_bytes[rnd(m, sizeof(off_bytes))] :
+			       (uint8_t)(r < 10 ? 0 : rnd(m, 256));
+		return;
+	case K_LEN: {
+		unsigned v = r < 16 ? len_values[rnd(m, 10)] : rnd(m, 4096);
+
+		b[0] = (uint8_t)v;
+		b[1] = (uint8_t)(v >> 8);
+		return;
+	}
+	case K_ALIGN:
+		b[0] = (uint8_t)(r < 6 ? rnd(m, 13) : r < 12 ? 0x40 + rnd(m, 6) :
+				 r < 15 ? 0xc0 + rnd(m, 16) : rnd(m, 256));
+		return;
+	case K_START:
+	case K_END: /* stored ^ 0x40: small bytes are near win_end */
+	case K_ADDR:
+		b[0] = (uint8_t)(r < 8 ? rnd(m, 8) : r < 14 ? 0x40 + rnd(m, 8) :
+				 rnd(m, 256));
+		return;
+	case K_H:
+		b[0] = (uint8_t)rnd(m, 4);
+		return;
+	case K_CPU:
+		b[0] = (uint8_t)rnd(m, 8);
+		return;
+	case K_N:
+		b[0] = (uint8_t)(r < 14 ? rnd(m, 8) : rnd(m, 256));
+		return;
+	case K_COUNT:
+		b[0] = (uint8_t)(r < 14 ? rnd(m, 8) : rnd(m, 64));
+		return;
+	default:
+		break;
+	}
+	if (d->cls == CL_NAME)
+		b[0] = (uint8_t)rnd(m, d->nr_names);
+	else if (d->cls == CL_BITS)
+		b[0] = r < 6 ? 0 : (uint8_t)(b[0] ^ (1u << rnd(m, d->nr_names)));
+	else
+		b[0] = (uint8_t)rnd(m, 256);
+}
+
+/* The operand's meaning changed (raw operands compare as bytes). */
+static bool operand_changed(unsigned kind, const uint8_t *a, const uint8_t *b)
+{
+	struct vmf_sym sa, sb;
+
+	vmf_sym_decode(kind, a, &sa);
+	vmf_sym_decode(kind, b, &sb);
+	return !vmf_sym_equal(&sa, &sb);
+}
+
+/* Every operand of c fresh, handles aimed at the handles live before it. */
+static void gen_cmd(struct vmf_mutator *m, struct vmf_cmd *c, enum vmf_op op,
+		    unsigned live, unsigned freed)
+{
+	const struct vmf_op_desc *d = &vmf_ops[op];
+	size_t off = 0;
+
+	memset(c, 0, sizeof(*c));
+	c->op = op;
+	c->opcode = d->canon;
+	for (unsigned i = 0; i < d->nr; i++) {
+		gen_operand(m, d->kind[i], c->operand + off);
+		off += vmf_kinds[d->kind[i]].width;
+	}
+	for (unsigned i = 0; i < d->nr; i++)
+		if (d->kind[i] == K_H) {
+			size_t at = operand_off(op, i);
+
+			c->operand[at] = pick_handle(
+				m, handle_is_freed(c) ? freed : live, 0xff);
+		}
+}
+
+/* ---- command edits ------------------------------------------------------------ */
+
+/* Ops to insert, common ones more than once (as the opcode table does). */
+static const uint8_t insert_ops[] = {
+	OP_VMALLOC, OP_VMALLOC, OP_VMALLOC, OP_VZALLOC, OP_VMALLOC_NODE,
+	OP_VZALLOC_NODE, OP_VMALLOC_32, OP_VMALLOC_USER, OP_VMALLOC_EXEC,
+	OP___VMALLOC, OP_VMALLOC_NODE_RANGE, OP_VMALLOC_NODE_RANGE,
+	OP_GET_VM_AREA, OP_GET_VM_AREA_NODE, OP_VMAP, OP_VMAP,
+	OP_VFREE, OP_VFREE, OP_VFREE, OP_VFREE_ATOMIC, OP_VFREE_IRQ,
+	OP_VUNMAP, OP_VUNMAP, OP_REMOVE_VM_AREA, OP_FREE_VM_AREA,
+	OP_RUN_DEFERRED, OP_SET_CPU, OP_PURGE, OP_PURGE, OP_UNMAP_ALIASES,
+	OP_WRITE, OP_WRITE, OP_READ, OP_READ, OP_ACCESS, OP_READ_FREED,
+	OP_VMALLOC_TO_PAGE, OP_VREAD, OP_VREAD, OP_FAULT, OP_FRAGMENT,
+	OP_BAD, OP_BAD, OP_CHECK, OP_CHECK, OP_EARLY_ADD, OP_EARLY_REGISTER,
+};
+
+/* Room for k commands at pos (k <= room). */
+static void open_gap(struct vmf_program *p, size_t pos, size_t k)
+{
+	memmove(&p->cmds[pos + k], &p->cmds[pos],
+		(p->nr_cmds - pos) * sizeof(p->cmds[0]));
+	p->nr_cmds += k;
+}
+
+static void close_gap(struct vmf_program *p, size_t pos, size_t k)
+{
+	memmove(&p->cmds[pos], &p->cmds[pos + k],
+		(p->nr_cmds - pos - k) * sizeof(p->cmds[0]));
+	p->nr_cmds -= k;
+}
+
+static bool mut_insert(struct vmf_mutator *m, struct vmf_program *p)
+{
+	uint8_t live[VMF_MAX_CMDS + 1], freed[VMF_MAX_CMDS + 1];
+	size_t pos;
+
+	if (p->nr_cmds >= VMF_MAX_CMDS)
+		return false;
+	estimate_handles(p, live, freed);
+	/* Appending extends what the program already built. */
+	pos = rnd(m, 3) == 0 ? p->nr_cmds : rnd(m, (unsigned)p->nr_cmds + 1);
+	open_gap(p, pos, 1);
+	gen_cmd(m, &p->cmds[pos],
+		(enum vmf_op)insert_ops[rnd(m, sizeof(insert_ops))], live[pos],
+		freed[pos]);
+	return true;
+}
+
+static bool mut_delete(struct vmf_mutator *m, struct vmf_program *p)
+{
+	unsigned n = (unsigned)p->nr_cmds, k;
+
+	if (!n)
+		return false;
+	k = rnd(m, 4) == 0 ? 1 + rnd(m, min_u(4, n)) : 1;
+	close_gap(p, rnd(m, n - k + 1), k);
+	return true;
+}
+
+static bool mut_duplicate(struct vmf_mutator *m, struct vmf_program *p)
+{
+	struct vmf_cmd run[4];
+	unsigned n = (unsigned)p->nr_cmds, k, src, dst;
+
+	if (!n || n >= VMF_MAX_CMDS)
+		return false;
+	k = rnd(m, 3) == 0 ? 1 + rnd(m, min_u(4, n)) : 1;
+	k = min_u(k, VMF_MAX_CMDS - n);
+	src = rnd(m, n - k + 1);
+	memcpy(run, &p->cmds[src], k * sizeof(run[0]));
+	/* Right after the original half of the time: "do it again". */
+	dst = rnd(m, 2) ? src + k : rnd(m, n + 1);
+	open_gap(p, dst, k);
+	memcpy(&p->cmds[dst], run, k * sizeof(run[0]));
+	return true;
+}
+
+static bool mut_swap(struct vmf_mutator *m, struct vmf_program *p)
+{
+	unsigned n = (unsigned)p->nr_cmds, i, j;
+	struct vmf_cmd t;
+
+	if (n < 2)
+		return false;
+	i = rnd(m, n);
+	if (rnd(m, 2)) {
+		j = i + 1 < n ? i + 1 : i - 1;
+	} else {
+		j = rnd(m, n - 1);
+		j += j >= i;
+	}
+	t = p->cmds[i];
+	p->cmds[i] = p->cmds[j];
+	p->cmds[j] = t;
+	return true;
+}
+
+/* Another op whose operands start with the same kind (vfree ->
+ * vunmap, read -> vread, vmalloc -> vzalloc ...), or OP_NOP. */
+static enum vmf_op sibling_op(struct vmf_mutator *m, enum vmf_op op)
+{
+	unsigned start = rnd(m, OP_NR);
+
+	for (unsigned k = 0; k < OP_NR; k++) {
+		unsigned o = (start + k) % OP_NR;
+
+		if (o != OP_NOP && o != (unsigned)op && vmf_ops[o].nr &&
+		    vmf_ops[op].nr && vmf_ops[o].kind[0] == vmf_ops[op].kind[0])
+			return (enum vmf_op)o;
+	}
+	return OP_NOP;
+}
+
+static bool mut_reparam(struct vmf_mutator *m, struct vmf_program *p)
+{
+	for (unsigned tries = 0; tries < 8 && p->nr_cmds; tries++) {
+		struct vmf_cmd *c = &p->cmds[rnd(m, (unsigned)p->nr_cmds)];
+		const struct vmf_op_desc *d = &vmf_ops[c->op];
+		unsigned i;
+		size_t off;
+		uint8_t old[2];
+
+		if (!d->nr)
+			continue;
+		if (rnd(m, 5) == 0) {
+			/* Same operands, a related op; the operands after
+			 * the first are drawn afresh where the kinds differ. */
+			enum vmf_op op = sibling_op(m, c->op);
+			const struct vmf_op_desc *e = &vmf_ops[op];
+
+			if (op == OP_NOP)
+				continue;
+			off = 0;
+			for (i = 0; i < e->nr; i++) {
+				if (i >= d->nr || e->kind[i] != d->kind[i] ||
+				    operand_off(c->op, i) != off)
+					gen_operand(m, e->kind[i],
+						    c->operand + off);
+				off += vmf_kinds[e->kind[i]].width;
+			}
+			memset(c->operand + off, 0,
+			       VMF_CMD_OPERAND_BYTES - off);
+			c->op = op;
+			c->opcode = e->canon;
+			return true;
+		}
+		i = rnd(m, d->nr);
+		if (d->kind[i] == K_H)
+			continue; /* mut_retarget's job */
+		off = operand_off(c->op, i);
+		memcpy(old, c->operand + off, vmf_kinds[d->kind[i]].width);
+		for (unsigned k = 0; k < 4; k++) {
+			gen_operand(m, d->kind[i], c->operand + off);
+			if (operand_changed(d->kind[i], old, c->operand + off))
+				return true;
+		}
+	}
+	return false;
+}
+
+static bool mut_retarget(struct vmf_mutator *m, struct vmf_program *p)
+{
+	uint8_t live[VMF_MAX_CMDS + 1], freed[VMF_MAX_CMDS + 1];
+	unsigned n = (unsigned)p->nr_cmds;
+
+	if (!n)
+		return false;
+	estimate_handles(p, live, freed);
+	for (unsigned tries = 0; tries < 16; tries++) {
+		unsigned ci = rnd(m, n);
+		struct vmf_cmd *c = &p->cmds[ci];
+		const struct vmf_op_desc *d = &vmf_ops[c->op];
+		unsigned have = handle_is_freed(c) ? freed[ci] : live[ci];
+
+		/* With one handle or none every value means the same. */
+		if (have < 2)
+			continue;
+		for (unsigned i = 0; i < d->nr; i++)
+			if (d->kind[i] == K_H) {
+				uint8_t *h = c->operand + operand_off(c->op, i);
+
+				*h = pick_handle(m, have, *h);
+				return true;
+			}
+	}
+	return false;
+}
+
+static bool mut_header(struct vmf_mutator *m, struct vmf_program *p)
+{
+	for (unsigned tries = 0; tries < 4; tries++) {
+		unsigned f = rnd(m, HF_NR), n = vmf_hfield_nr(f), cur;
+
+		if (n < 2)
+			continue; /* the policy byte: one value in v1 */
+		cur = vmf_hfield_index(f, p->header[f]);
+		p->header[f] = (uint8_t)((cur + 1 + rnd(m, n - 1)) % n);
+		return true;
+	}
+	return false;
+}
+
+/* A run of b's commands into a at a random place, replacing a few of a's;
+ * with must_mix, a keeps one command of its own at least. The run's handles
+ * are re-aimed at a's live handles half of the time. */
+static bool splice(struct vmf_mutator *m, struct vmf_program *a,
+		   const struct vmf_program *b, bool must_mix)
+{
+	uint8_t live[VMF_MAX_CMDS + 1], freed[VMF_MAX_CMDS + 1];
+	unsigned na = (unsigned)a->nr_cmds, nb = (unsigned)b->nr_cmds;
+	unsigned pos, drop, room, j, k;
+
+	if (!nb)
+		return false;
+	j = rnd(m, nb);
+	k = 1 + rnd(m, min_u(nb - j, SPLICE_MAX_RUN));
+	pos = rnd(m, na + 1);
+	if (na == VMF_MAX_CMDS && pos == na)
+		pos--; /* a full program: the run replaces some of it */
+	drop = rnd(m, min_u(4, na - pos) + 1);
+	if (must_mix && na && drop == na)
+		drop--;
+	room = VMF_MAX_CMDS - (na - drop);
+	if (k > room) {
+		unsigned more = min_u(k - room, na - pos - drop);
+
+		drop += more;
+		room += more;
+		k = min_u(k, room);
+	}
+	if (!k)
+		return false;
+	if (rnd(m, 4) == 0)
+		memcpy(a->header, b->header, sizeof(a->header));
+	close_gap(a, pos, drop);
+	open_gap(a, pos, k);
+	memcpy(&a->cmds[pos], &b->cmds[j], k * sizeof(b->cmds[0]));
+	if (rnd(m, 2)) {
+		estimate_handles(a, live, freed);
+		for (unsigned i = pos; i < pos + k; i++) {
+			struct vmf_cmd *c = &a->cmds[i];
+			const struct vmf_op_desc *d = &vmf_ops[c->op];
+
+			for (unsigned o = 0; o < d->nr; o++)
+				if (d->kind[o] == K_H) {
+					uint8_t *h = c->operand +
+						     operand_off(c->op, o);
+
+					*h = pick_handle(m, handle_is_freed(c) ?
+						freed[i] : live[i], *h);
+				}
+		}
+	}
+	return true;
+}
+
+/* ---- bytes ---------------------------------------------------------------------- */
+
+static const uint8_t interesting[] = {0, 1, 2, 0x7f, 0x80, 0xff, 0x40, 0x10};
+
+/* A few havoc steps when no engine mutator is given (the AFL++ library:
+ * afl-fuzz runs its own havoc stage besides). */
+static size_t own_havoc(struct vmf_mutator *m, uint8_t *d, size_t size,
+			size_t max)
+{
+	unsigned steps = 1 + rnd(m, 4);
+
+	for (unsigned s = 0; s < steps; s++) {
+		unsigned r = rnd(m, 5);
+
+		if (r == 3 && size < max) { /* insert a byte */
+			size_t at = rnd(m, (unsigned)size + 1);
+
+			memmove(d + at + 1, d + at, size - at);
+			d[at] = (uint8_t)rnd(m, 256);
+			size++;
+			continue;
+		}
+		if (!size)
+			continue;
+		size_t at = rnd(m, (unsigned)size);
+
+		if (r == 0)
+			d[at] ^= (uint8_t)(1u << rnd(m, 8));
+		else if (r == 1)
+			d[at] = (uint8_t)rnd(m, 256);
+		else if (r == 2)
+			d[at] = interesting[rnd(m, sizeof(interesting))];
+		else if (r == 4) { /* delete a byte */
+			memmove(d + at, d + at + 1, size - at - 1);
+			size--;
+		}
+	}
+	return size;
+}
+
+/* The encoded program through the byte mutator, decoded again. */
+static bool mut_bytes(struct vmf_mutator *m, struct vmf_program *p,
+		      size_t max_size)
+{
+	size_t cap = max_size < m->buf_cap ? max_size : m->buf_cap;
+	size_t len = vmf_encode(p, m->buf, cap);
+
+	if (m->bytes)
+		len = m->bytes(m->bytes_ctx, m->buf, len, cap);
+	else
+		len = own_havoc(m, m->buf, len, cap);
+	vmf_decode(m->buf, len < cap ? len : cap, p);
+	return true;
+}
+
+/* ---- entry points ------------------------------------------------------------- */
+
+struct vmf_mutator *vmf_mutator_new(vmf_bytes_fn bytes, void *bytes_ctx)
+{
+	struct vmf_mutator *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	m->buf_cap = vmf_encoded_max() + 64;
+	m->buf = malloc(2 * m->buf_cap); /* output, then the original */
+	if (!m->buf) {
+		free(m);
+		return NULL;
+	}
+	m->bytes = bytes;
+	m->bytes_ctx = bytes_ctx;
+	/* Half: measured best of 20/40/50 (docs/fuzzing.md, "The
+	 * structure-aware mutator"); libFuzzer's own mutations keep what they
+	 * are good at (dictionary words, byte values no table lists). */
+	m->bytes_percent = 50;
+	return m;
+}
+
+void vmf_mutator_free(struct vmf_mutator *m)
+{
+	if (!m)
+		return;
+	free(m->buf);
+	free(m);
+}
+
+const char *vmf_mut_kind_name(enum vmf_mut_kind k)
+{
+	static const char names[MUT_NR][12] = {
+		"insert", "delete", "duplicate", "swap", "reparam",
+		"retarget", "header", "splice", "bytes",
+	};
+
+	return (unsigned)k < MUT_NR ? names[k] : "?";
+}
+
+/* Weights of the structural kinds (out of their sum). */
+static const uint8_t kind_weight[MUT_BYTES] = {
+	[MUT_INSERT] = 15, [MUT_DELETE] = 15, [MUT_DUPLICATE] = 8,
+	[MUT_SWAP] = 8, [MUT_REPARAM] = 22, [MUT_RETARGET] = 12,
+	[MUT_HEADER] = 5, [MUT_SPLICE] = 13,
+};
+
+static enum vmf_mut_kind pick_kind(struct vmf_mutator *m, bool can_splice)
+{
+	unsigned total = 0, r;
+
+	if (rnd(m, 100) < m->bytes_percent)
+		return MUT_BYTES;
+	for (unsigned k = 0; k < MUT_BYTES; k++)
+		total += (k == MUT_SPLICE && !can_splice) ? 0 : kind_weight[k];
+	r = rnd(m, total);
+	for (unsigned k = 0; k < MUT_BYTES; k++) {
+		unsigned w = (k == MUT_SPLICE && !can_splice) ? 0 : kind_weight[k];
+
+		if (r < w)
+			return (enum vmf_mut_kind)k;
+		r -= w;
+	}
+	return MUT_REPARAM;
+}
+
+static bool apply(struct vmf_mutator *m, enum vmf_mut_kind k,
+		  struct vmf_program *p, size_t max_size)
+{
+	switch (k) {
+	case MUT_INSERT: return mut_insert(m, p);
+	case MUT_DELETE: return mut_delete(m, p);
+	case MUT_DUPLICATE: return mut_duplicate(m, p);
+	case MUT_SWAP: return mut_swap(m, p);
+	case MUT_REPARAM: return mut_reparam(m, p);
+	case MUT_RETARGET: return mut_retarget(m, p);
+	case MUT_HEADER: return mut_header(m, p);
+	case MUT_SPLICE: return splice(m, p, &m->other, false);
+	case MUT_BYTES: return mut_bytes(m, p, max_size);
+	case MUT_NR: break;
+	}
+	return false;
+}
+
+size_t vmf_mutate(struct vmf_mutator *m, uint8_t *data, size_t size,
+		  size_t max_size, const uint8_t *other, size_t other_size,
+		  uint64_t seed)
+{
+	size_t cap = max_size < m->buf_cap ? max_size : m->buf_cap;
+	uint8_t *orig = m->buf + m->buf_cap;
+	size_t orig_len, len = 0;
+
+	m->rng = seed;
+	if (max_size < VMF_HEADER_BYTES) {
+		/* No whole header fits: nothing structural to do. */
+		size_t n = size < max_size ? size : max_size;
+
+		m->done[MUT_BYTES]++;
+		return m->bytes ? m->bytes(m->bytes_ctx, data, n, max_size) :
+				  own_havoc(m, data, n, max_size);
+	}
+	vmf_decode(data, size, &m->prog);
+	orig_len = vmf_encode(&m->prog, orig, cap);
+	if (other)
+		vmf_decode(other, other_size, &m->other);
+	for (unsigned attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+		enum vmf_mut_kind k =
+			pick_kind(m, other && m->other.nr_cmds);
+
+		vmf_decode(orig, orig_len, &m->prog);
+		if (!apply(m, k, &m->prog, cap))
+			continue;
+		len = vmf_encode(&m->prog, m->buf, cap);
+		if (len != orig_len || memcmp(m->buf, orig, len)) {
+			m->done[k]++;
+			memcpy(data, m->buf, len);
+			return len;
+		}
+	}
+	memcpy(data, orig, orig_len);
+	return orig_len;
+}
+
+size_t vmf_crossover(struct vmf_mutator *m, const uint8_t *d1, size_t s1,
+		     const uint8_t *d2, size_t s2, uint8_t *out,
+		     size_t max_out, uint64_t seed)
+{
+	size_t cap = max_out < m->buf_cap ? max_out : m->buf_cap;
+
+	m->rng = seed;
+	vmf_decode(d1, s1, &m->prog);
+	vmf_decode(d2, s2, &m->other);
+	if (splice(m, &m->prog, &m->other, true))
+		m->done[MUT_SPLICE]++;
+	if (cap < VMF_HEADER_BYTES)
+		return 0;
+	return vmf_encode(&m->prog, out, cap);
+}
