@@ -23,6 +23,7 @@
 #include <vmfuzz/vmalloc.h>
 
 #include "vmfuzz.h"
+#include "vmfuzz_gen.h"
 
 #define PROGRESS_EVERY 500   /* inputs between progress lines */
 #define QUIET_ABOVE 200      /* more inputs than this: only failures */
@@ -43,6 +44,9 @@ static void usage(FILE *out)
 	      "                                (or after command IDX)\n"
 	      "  ptdump FILE [-n IDX]          kernel page tables after the input\n"
 	      "  triage DIR...                 group failing inputs by signature\n"
+	      "  prog2c FILE -o REPRO.c        a standalone C reproducer\n"
+	      "  kmod FILE -o DIR              a kernel module replaying the calls\n"
+	      "  map FILE -o MAP.svg|.html [-n IDX]  the vmalloc window as a picture\n"
 	      "\n"
 	      "Inputs: binary programs, or text programs (*.txt, docs/format.md).\n"
 	      "Exit: 0 all passed, 1 an input failed, 2 usage or I/O error.\n",
@@ -612,6 +616,12 @@ int main(int argc, char **argv)
 		return cmd_dump(argc, argv, true);
 	if (strcmp(cmd, "triage") == 0)
 		return cmd_triage(argc, argv);
+	if (strcmp(cmd, "prog2c") == 0)
+		return vmft_cmd_prog2c(argc, argv);
+	if (strcmp(cmd, "kmod") == 0)
+		return vmft_cmd_kmod(argc, argv);
+	if (strcmp(cmd, "map") == 0)
+		return vmft_cmd_map(argc, argv);
 	fprintf(stderr, "vmfuzz: unknown command '%s'\n\n", cmd);
 	usage(stderr);
 	return 2;
