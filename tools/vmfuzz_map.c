@@ -465,7 +465,7 @@ static int draw(FILE *f, const struct map_ctx *c, const struct vmf_program *prog
 		   "<text x=\"4\" y=\"16\" font-size=\"13\">vmalloc window "
 		   "[0x%" PRIx64 ", 0x%" PRIx64 "): addresses as win+offset; "
 		   "piecewise log scale (every area edge is a break)</text>\n",
-		LABEL_W + PLOT_W + 70, h, prog->cfg.vmalloc_start,
+		LABEL_W + PLOT_W + 110, h, prog->cfg.vmalloc_start,
 		prog->cfg.vmalloc_end);
 	legend(f);
 	for (size_t i = first; i <= last; i++) {
