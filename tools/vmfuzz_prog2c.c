@@ -567,7 +567,26 @@ static void emit_other(struct gen *g, size_t i, enum vmf_op op,
 		emit_bad(g, i, a);
 		break;
 	default:
+		fprintf(f, "\t/* unsupported command %s: left as a comment */\n",
+			vmf_op_name(op));
+		fprintf(stderr, "prog2c: #%zu: unsupported command %s: left as "
+				"a comment\n", i, vmf_op_name(op));
 		break;
+	}
+}
+
+static bool is_free(enum vmf_op op)
+{
+	switch (op) {
+	case OP_VFREE:
+	case OP_VFREE_ATOMIC:
+	case OP_VFREE_IRQ:
+	case OP_VUNMAP:
+	case OP_REMOVE_VM_AREA:
+	case OP_FREE_VM_AREA:
+		return true;
+	default:
+		return false;
 	}
 }
 
@@ -654,7 +673,7 @@ static void emit_cmd(struct gen *g, size_t i)
 		emit_alloc(g, i, op, &a);
 	else if (op == OP_VMAP)
 		emit_vmap(g, i, &a);
-	else if (op >= OP_VFREE && op <= OP_FREE_VM_AREA)
+	else if (is_free(op))
 		emit_free(g, i, op, &a);
 	else if (op != OP_NOP)
 		emit_other(g, i, op, &a);
