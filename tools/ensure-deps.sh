@@ -5,9 +5,15 @@ set -euo pipefail
 want=("cmake:cmake" "ninja:ninja-build" "gcc:gcc" "clang:clang" "nm:binutils"
       "python3:python3")
 files=()
+# Optional: a test that needs one of these says SKIP when it is missing,
+# so a failed install is not an error. "glob:package".
+optional=()
 case "${1:-test}" in
 # test: the libFuzzer smoke runs and the OSS-Fuzz build check (zip).
-test) want+=("zip:zip" "unzip:unzip"); files+=("asan:libclang-rt-14-dev" "fuzzer:libclang-rt-14-dev") ;;
+test) want+=("zip:zip" "unzip:unzip"); files+=("asan:libclang-rt-14-dev" "fuzzer:libclang-rt-14-dev")
+      # test_kmod: Debian's kernel headers; test_map: an SVG renderer.
+      optional+=("/usr/src/linux-headers-*-amd64/Makefile:linux-headers-amd64"
+		 "/usr/bin/rsvg-convert:librsvg2-bin") ;;
 # bench: bench/fuzz_speed.sh builds the fuzz presets; bc for figures;
 # AFL++ for the minimiser comparison and the AFL++ speed (skipped if absent).
 bench) want+=("bc:bc"); files+=("asan:libclang-rt-14-dev" "fuzzer:libclang-rt-14-dev") ;;
@@ -34,6 +40,23 @@ for spec in "${files[@]}"; do
 		missing+=("${spec##*:}")
 	fi
 done
+opt_missing=()
+for spec in "${optional[@]}"; do
+	compgen -G "${spec%%:*}" >/dev/null || opt_missing+=("${spec##*:}")
+done
+if [ ${#opt_missing[@]} -gt 0 ]; then
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+		echo "ensure-deps: installing ${opt_missing[*]} (optional)"
+		{ DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+		  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends "${opt_missing[@]}" >/dev/null; } ||
+			echo "ensure-deps: could not install ${opt_missing[*]}:" \
+			     "the tests that need them will say SKIP" >&2
+	else
+		echo "ensure-deps: optional ${opt_missing[*]} missing (tests" \
+		     "that need them say SKIP): sudo apt-get install ${opt_missing[*]}" >&2
+	fi
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)

@@ -26,6 +26,7 @@
 #include <vmfuzz/vmalloc.h>
 
 #include "vmfuzz.h"
+#include "vmfuzz_gen.h"
 
 #define PROGRESS_EVERY 500   /* inputs between progress lines */
 #define QUIET_ABOVE 200      /* more inputs than this: only failures */
@@ -48,6 +49,9 @@ static void usage(FILE *out)
 	      "  triage [--minimize] DIR...    group failing inputs by root cause\n"
 	      "  plot STATS -o FILE.svg        coverage and exec/s of a job over time\n"
 	      "  --version                     tool and input format version\n"
+	      "  prog2c FILE -o REPRO.c        a standalone C reproducer\n"
+	      "  kmod FILE -o DIR              a kernel module replaying the calls\n"
+	      "  map FILE -o MAP.svg|.html [-n IDX]  the vmalloc window as a picture\n"
 	      "\n"
 	      "Every command: -h/--help. Commands that run inputs: --target\n"
 	      "main|buddy|mmu|rbtree (default: from the path, else main).\n"
@@ -672,7 +676,8 @@ static bool is_cmd(const char *cmd, const char *name)
 int main(int argc, char **argv)
 {
 	static const char *const cmds[] = {"replay", "decode", "encode",
-		"minimize", "vmallocinfo", "ptdump", "triage", "plot", NULL};
+		"minimize", "vmallocinfo", "ptdump", "triage", "plot", "prog2c",
+		"kmod", "map", NULL};
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 	bool known = false;
 
@@ -722,5 +727,11 @@ int main(int argc, char **argv)
 		return cmd_dump(argc, argv, true);
 	if (is_cmd(cmd, "triage"))
 		return vmft_cmd_triage(argc, argv);
+	if (is_cmd(cmd, "prog2c"))
+		return vmft_cmd_prog2c(argc, argv);
+	if (is_cmd(cmd, "kmod"))
+		return vmft_cmd_kmod(argc, argv);
+	if (is_cmd(cmd, "map"))
+		return vmft_cmd_map(argc, argv);
 	return vmft_cmd_plot(argc, argv);
 }

@@ -363,6 +363,20 @@ static const struct help helps[] = {
 	 "Draw coverage and exec/s over time as an SVG. STATS: the JSON-lines\n"
 	 "stats file of a job (build/fuzz-work/ENGINE-TARGET/stats.jsonl) or\n"
 	 "AFL++'s plot_data.\n"},
+	{"prog2c",
+	 "usage: vmfuzz prog2c FILE -o REPRO.c\n"
+	 "Write a standalone C program that makes the machine of FILE's header\n"
+	 "and calls the public API command by command, printing each result;\n"
+	 "for a failing input, the shadow's expected value becomes a check\n"
+	 "(docs/fuzzing.md, \"From a crash to the kernel\").\n"},
+	{"kmod",
+	 "usage: vmfuzz kmod FILE -o DIR\n"
+	 "Write a Linux kernel module (Kbuild + one C file) that replays FILE's\n"
+	 "allocator calls on a real kernel (4.19 and 6.1 APIs); never loaded here.\n"},
+	{"map",
+	 "usage: vmfuzz map FILE -o MAP.svg|MAP.html [-n INDEX]\n"
+	 "Draw the vmalloc window, one row per command (or the state at command\n"
+	 "INDEX): areas by kind, guard pages, lazy areas, flushes, the failure.\n"},
 	{NULL, NULL},
 };
 

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# vmfuzz map: the picture of every saved crash (crashes/main) and of a few
+# corpus programs, in full, at one command (-n) and as HTML. Each SVG
+# must parse as XML (python3 xml.dom.minidom) and render to a valid,
+# non-empty PNG (rsvg-convert from librsvg2-bin, or ImageMagick's
+# convert); bad options and indexes must be refused with status 2.
+# Without a renderer: the XML checks run and a SKIP line says what was
+# not rendered.
+#
+# Usage: test_map.sh VMFUZZ SRCDIR WORKDIR
+set -uo pipefail
+vmfuzz=$1 src=$2 work=$3
+SAMPLE=${MAP_SAMPLE:-6}
+rm -rf "$work" && mkdir -p "$work" || exit 2
+
+render=
+if command -v rsvg-convert >/dev/null 2>&1; then
+	render=rsvg
+elif command -v convert >/dev/null 2>&1; then
+	render=convert
+else
+	echo "SKIP rendering: neither rsvg-convert (librsvg2-bin) nor convert" \
+	     "(imagemagick) is installed; the SVGs are only parsed"
+fi
+
+fails=0 n=0
+fail() { echo "FAIL $*"; fails=$((fails + 1)); }
+
+# A PNG: the signature, an IHDR with a non-zero size, more than a header.
+png_ok() {
+	python3 - "$1" <<'PY'
+import struct, sys
+b = open(sys.argv[1], 'rb').read()
+ok = len(b) > 100 and b[:8] == b'\x89PNG\r\n\x1a\n' and b[12:16] == b'IHDR'
+w, h = struct.unpack('>II', b[16:24]) if ok else (0, 0)
+print(f"{w}x{h}, {len(b)} bytes")
+sys.exit(0 if ok and w > 0 and h > 0 else 1)
+PY
+}
+
+check_svg() { # FILE.svg LABEL
+	local svg=$1 png=${1%.svg}.png
+	python3 -c 'import sys, xml.dom.minidom as m; d = m.parse(sys.argv[1]); assert d.documentElement.tagName == "svg"; assert d.getElementsByTagName("rect")' "$svg" \
+		|| { fail "$2: not an SVG document"; return; }
+	[ -n "$render" ] || return 0
+	if [ "$render" = rsvg ]; then
+		rsvg-convert "$svg" -o "$png" 2>"$png.err"
+	else
+		convert "$svg" "$png" 2>"$png.err"
+	fi || { fail "$2: $render failed: $(head -3 "$png.err")"; return; }
+	info=$(png_ok "$png") || { fail "$2: not a valid PNG"; return; }
+	echo "ok   $2 ($info)"
+}
+
+inputs=()
+for f in "$src"/crashes/main/*; do
+	[ -f "$f" ] || continue
+	case "$f" in *.txt) [ -f "${f%.txt}.bin" ] && continue ;; esac
+	inputs+=("$f")
+done
+mapfile -t corpus < <(ls "$src"/corpus/main/*.txt | sort)
+step=$(( ${#corpus[@]} / SAMPLE )); [ "$step" -ge 1 ] || step=1
+for ((k = 0; k < ${#corpus[@]}; k += step)); do inputs+=("${corpus[k]}"); done
+
+for f in "${inputs[@]}"; do
+	name=$(basename "$f"); name=${name%.*}
+	# Commands that run (a program may stop early: the page budget).
+	cmds=$("$vmfuzz" replay -v "$f" | grep -c '^#[0-9]')
+	[ "$cmds" -gt 0 ] || continue
+	n=$((n + 1))
+	"$vmfuzz" map "$f" -o "$work/$name.svg" 2>"$work/$name.err" \
+		|| { fail "$f: map: $(cat "$work/$name.err")"; continue; }
+	check_svg "$work/$name.svg" "$f"
+	"$vmfuzz" map "$f" -n $((cmds - 1)) -o "$work/$name-last.svg" 2>"$work/$name.err" \
+		|| { fail "$f: map -n $((cmds - 1)): $(cat "$work/$name.err")"; continue; }
+	check_svg "$work/$name-last.svg" "$f -n $((cmds - 1))"
+	"$vmfuzz" map "$f" -o "$work/$name.html" 2>"$work/$name.err" &&
+		grep -q '<svg' "$work/$name.html" && grep -q '<pre>' "$work/$name.html" \
+		|| fail "$f: map -o .html"
+done
+
+# Refusals: status 2 and a message, never a crash.
+one=${inputs[0]}
+for args in "$one -o $work/x.svg -n 100000" "$one -o $work/x.svg -n -1" \
+	    "$one -o $work/x.svg -n 1x" "$one" "$work/no-such-file -o $work/x.svg" \
+	    "$one -o $work/x.svg --bogus" "$one -o $work/no-such-dir/x.svg"; do
+	# shellcheck disable=SC2086
+	"$vmfuzz" map $args >/dev/null 2>"$work/refuse.err"
+	rc=$?
+	if [ $rc -ne 2 ] || ! [ -s "$work/refuse.err" ]; then
+		fail "vmfuzz map $args: status $rc (want 2 and a message)"
+	fi
+done
+echo "map: $n programs, $fails failed"
+[ "$n" -gt 0 ] && [ "$fails" -eq 0 ]

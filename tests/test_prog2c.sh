@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# prog2c end to end: every saved crash (crashes/main) and a sample of the
+# main corpus become C reproducers (vmfuzz prog2c); each must compile
+# with -Wall -Werror against the library, run clean (exit 0, no sanitizer
+# report) and print the interpreter's trace: the lines of
+# `vmfuzz replay -v` for the same program, read checksums aside (the
+# reproducer's data= covers every byte, the trace's sum= only the bytes
+# the shadow knows).
+#
+# Usage: test_prog2c.sh VMFUZZ LIBVMFUZZ.a SRCDIR WORKDIR CC [CFLAGS...]
+set -uo pipefail
+vmfuzz=$1 lib=$2 src=$3 work=$4 cc=$5
+shift 5
+cflags=("$@")
+SAMPLE=${PROG2C_SAMPLE:-12}   # corpus programs (spread over the corpus)
+
+rm -rf "$work" && mkdir -p "$work" || exit 2
+inputs=()
+for f in "$src"/crashes/main/*; do
+	[ -f "$f" ] || continue
+	case "$f" in
+	*.txt) [ -f "${f%.txt}.bin" ] && continue ;; # the view of a .bin
+	esac
+	inputs+=("$f")
+done
+mapfile -t corpus < <(ls "$src"/corpus/main/*.txt | sort)
+step=$(( ${#corpus[@]} / SAMPLE )); [ "$step" -ge 1 ] || step=1
+for ((k = 0; k < ${#corpus[@]}; k += step)); do inputs+=("${corpus[k]}"); done
+
+trace_of() { # the result lines, checksums of reads dropped
+	grep -E '^(#[0-9]+ |# page budget)' | sed -E 's/ (sum|data)=[^ ]*//g'
+}
+
+fails=0 n=0
+for f in "${inputs[@]}"; do
+	n=$((n + 1))
+	name=$(basename "$f"); name=${name%.*}
+	c=$work/$name.c exe=$work/$name
+	if ! "$vmfuzz" prog2c "$f" -o "$c" 2>"$work/$name.gen"; then
+		echo "FAIL $f: prog2c: $(cat "$work/$name.gen")"; fails=$((fails + 1)); continue
+	fi
+	if ! "$cc" "${cflags[@]}" -Wall -Werror -I"$src/include" "$c" "$lib" \
+	     -o "$exe" 2>"$work/$name.cc"; then
+		echo "FAIL $f: does not compile:"; head -20 "$work/$name.cc"
+		fails=$((fails + 1)); continue
+	fi
+	timeout 120 "$exe" >"$work/$name.out" 2>"$work/$name.err"
+	rc=$?
+	if [ $rc -ne 0 ] || grep -q 'Sanitizer\|runtime error' "$work/$name.err"; then
+		echo "FAIL $f: the reproducer exited $rc:"
+		tail -5 "$work/$name.out"; head -20 "$work/$name.err"
+		fails=$((fails + 1)); continue
+	fi
+	"$vmfuzz" replay -v "$f" | trace_of >"$work/$name.want"
+	trace_of <"$work/$name.out" >"$work/$name.got"
+	if ! diff -u "$work/$name.want" "$work/$name.got" >"$work/$name.diff"; then
+		echo "FAIL $f: the reproducer's results differ from the trace:"
+		head -20 "$work/$name.diff"
+		fails=$((fails + 1)); continue
+	fi
+	echo "ok   $f ($(wc -l <"$work/$name.got") commands)"
+done
+echo "prog2c: $n programs, $fails failed"
+[ "$n" -gt 0 ] && [ "$fails" -eq 0 ]

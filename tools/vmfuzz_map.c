@@ -1,0 +1,601 @@
+/* vmfuzz map FILE -o map.svg|map.html [-n INDEX]: the vmalloc window as a
+ * picture, one row per command (the state after it), or the state after
+ * command INDEX alone.
+ *
+ * The state comes from the machine through the public API only, read by
+ * a hook the interpreter calls before every command (harness/interp_hook.h):
+ * the busy areas (vmalloc_for_each_area), the free_vmap_cache position and
+ * hole size (vmalloc_observe) and the TLB flushes the command made (the
+ * flush ring, tlb_flush_get). The horizontal scale is piecewise: every
+ * area edge is a break point and each piece between two gets a width that
+ * grows with the log of its size, so a one-page area stays visible beside
+ * a 2^47-byte hole. The HTML form puts the text program beside the
+ * picture; hovering over an area shows its vm_struct (an SVG <title>). */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vmfuzz/mmu.h>
+#include <vmfuzz/vmalloc.h>
+
+#include "interp_hook.h"
+#include "report.h"
+#include "vmfuzz_gen.h"
+
+#define USAGE "map FILE -o MAP.svg|MAP.html [-n INDEX]"
+
+#define LABEL_W 330.0  /* left column: the command */
+#define PLOT_W 900.0
+#define ROW_H 18.0
+#define TOP 46.0
+#define MAX_FLUSH 8    /* flushes drawn per command */
+
+struct area {
+	vaddr_t start, end;
+	unsigned long va_flags;     /* VM_LAZY_FREE, VM_DEFERRED, ... */
+	bool has_vm;
+	unsigned long vm_flags;
+	uint64_t vm_size;
+	unsigned nr_pages, nr_mapped;
+	const char *caller;
+	vaddr_t array_of;
+};
+
+struct flush {
+	enum tlb_flush_kind kind;
+	vaddr_t start, end;
+};
+
+/* The machine after one command. */
+struct snap {
+	struct area *areas;
+	size_t nr, cap;
+	struct vmalloc_obs obs;
+	struct flush fl[MAX_FLUSH];
+	size_t nr_fl, fl_more;
+	bool taken;
+};
+
+struct map_ctx {
+	struct snap *snaps;   /* one per command */
+	size_t n;
+	size_t started;       /* commands the run started */
+	uint64_t flush_seq;   /* flush events seen so far */
+	bool oom;
+};
+
+static int take_area(void *arg, const struct vmap_area *va)
+{
+	struct snap *s = arg;
+	struct area *a;
+
+	if (s->nr == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		struct area *na = realloc(s->areas, cap * sizeof(*na));
+
+		if (!na)
+			return 1;
+		s->areas = na;
+		s->cap = cap;
+	}
+	a = &s->areas[s->nr++];
+	memset(a, 0, sizeof(*a));
+	a->start = va->va_start;
+	a->end = va->va_end;
+	a->va_flags = va->flags;
+	if (va->vm) {
+		a->has_vm = true;
+		a->vm_flags = va->vm->flags;
+		a->vm_size = va->vm->size;
+		a->nr_pages = va->vm->nr_pages;
+		a->nr_mapped = va->vm->nr_mapped;
+		a->caller = va->vm->caller;
+		a->array_of = va->vm->array_of;
+	}
+	return 0;
+}
+
+static void snapshot(struct map_ctx *c, struct vmf_machine *m, size_t idx)
+{
+	struct snap *s = &c->snaps[idx];
+	const struct tlb_stats *ts = tlb_stats(m);
+
+	s->nr = 0;
+	s->taken = true;
+	if (vmalloc_for_each_area(m, take_area, s))
+		c->oom = true;
+	vmalloc_observe(m, &s->obs);
+	s->nr_fl = s->fl_more = 0;
+	for (uint64_t q = c->flush_seq + 1; q <= ts->flush_seq; q++) {
+		const struct tlb_flush_event *ev = tlb_flush_get(m, q);
+
+		if (!ev || s->nr_fl == MAX_FLUSH) {
+			s->fl_more++;
+			continue;
+		}
+		s->fl[s->nr_fl].kind = ev->kind;
+		s->fl[s->nr_fl].start = ev->start;
+		s->fl[s->nr_fl].end = ev->end;
+		s->nr_fl++;
+	}
+	c->flush_seq = ts->flush_seq;
+}
+
+/* Called before command idx: the machine is as command idx - 1 left it. */
+static void hook(void *arg, struct vmf_machine *m, size_t idx)
+{
+	struct map_ctx *c = arg;
+
+	c->started = idx + 1;
+	if (idx == 0) {
+		c->flush_seq = tlb_stats(m)->flush_seq;
+		return;
+	}
+	snapshot(c, m, idx - 1);
+}
+
+/* ---- the scale ---------------------------------------------------------- */
+
+struct scale {
+	vaddr_t *pt;   /* break points, sorted, unique */
+	double *x;     /* their x */
+	size_t n;
+};
+
+/* log2(1 + x), piecewise linear between powers of two (no libm). */
+static double log2_1p(double x)
+{
+	double v = 1.0 + x, b = 0;
+
+	while (v >= 2.0) {
+		v /= 2.0;
+		b += 1.0;
+	}
+	return b + (v - 1.0);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Break points: every area edge and flush edge in the rows drawn, the
+ * region padded by a little on each side. */
+static int build_scale(const struct map_ctx *c, size_t first, size_t last,
+		       const struct vmf_config *cfg, struct scale *sc)
+{
+	size_t cap = 4, n = 0;
+	vaddr_t ws = cfg->vmalloc_start, we = cfg->vmalloc_end;
+	uint64_t ps = 1ull << cfg->page_shift;
+	vaddr_t lo = we, hi = ws;
+	double total = 0;
+
+	for (size_t i = first; i <= last; i++)
+		cap += 2 * c->snaps[i].nr + 2 * c->snaps[i].nr_fl + 1;
+	sc->pt = malloc(cap * sizeof(*sc->pt));
+	sc->x = malloc(cap * sizeof(*sc->x));
+	if (!sc->pt || !sc->x)
+		return -1;
+	for (size_t i = first; i <= last; i++) {
+		const struct snap *s = &c->snaps[i];
+
+		for (size_t k = 0; k < s->nr; k++) {
+			sc->pt[n++] = s->areas[k].start;
+			sc->pt[n++] = s->areas[k].end;
+			if (s->areas[k].start < lo)
+				lo = s->areas[k].start;
+			if (s->areas[k].end > hi)
+				hi = s->areas[k].end;
+		}
+		for (size_t k = 0; k < s->nr_fl; k++) {
+			if (s->fl[k].kind != TLB_FLUSH_RANGE)
+				continue;
+			sc->pt[n++] = s->fl[k].start;
+			sc->pt[n++] = s->fl[k].end;
+		}
+	}
+	if (lo >= hi) { /* nothing busy: the window's first pages */
+		lo = ws;
+		hi = ws + 16 * ps < we && ws + 16 * ps > ws ? ws + 16 * ps : we;
+	}
+	/* Zoom: the used region and a margin of a quarter of it (at least
+	 * four pages), inside the window. */
+	{
+		uint64_t pad = (hi - lo) / 4 > 4 * ps ? (hi - lo) / 4 : 4 * ps;
+
+		lo = lo - ws > pad ? lo - pad : ws;
+		hi = we - hi > pad ? hi + pad : we;
+	}
+	sc->pt[n++] = lo;
+	sc->pt[n++] = hi;
+	qsort(sc->pt, n, sizeof(*sc->pt), cmp_u64);
+	{
+		size_t u = 0;
+
+		for (size_t k = 0; k < n; k++)
+			if (sc->pt[k] >= lo && sc->pt[k] <= hi &&
+			    (!u || sc->pt[u - 1] != sc->pt[k]))
+				sc->pt[u++] = sc->pt[k];
+		n = u;
+	}
+	sc->n = n;
+	/* Piece widths: 1 + log2(pages), so sizes stay ordered. */
+	sc->x[0] = 0;
+	for (size_t k = 1; k < n; k++) {
+		double pages = (double)(sc->pt[k] - sc->pt[k - 1]) / (double)ps;
+
+		total += 1.0 + log2_1p(pages);
+		sc->x[k] = total;
+	}
+	for (size_t k = 0; k < n; k++)
+		sc->x[k] = LABEL_W + (total > 0 ? sc->x[k] / total * PLOT_W : 0);
+	return 0;
+}
+
+static double x_of(const struct scale *sc, vaddr_t a)
+{
+	size_t lo = 0, hi = sc->n - 1;
+
+	if (a <= sc->pt[0])
+		return sc->x[0];
+	if (a >= sc->pt[hi])
+		return sc->x[hi];
+	while (hi - lo > 1) {
+		size_t mid = (lo + hi) / 2;
+
+		if (sc->pt[mid] <= a)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return sc->x[lo] + (sc->x[hi] - sc->x[lo]) *
+				   ((double)(a - sc->pt[lo]) /
+				    (double)(sc->pt[hi] - sc->pt[lo]));
+}
+
+/* ---- drawing ------------------------------------------------------------ */
+
+static void put_xml(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '&': fputs("&amp;", f); break;
+		case '"': fputs("&quot;", f); break;
+		default:
+			if ((unsigned char)*s >= 0x20 || *s == '\n')
+				fputc(*s, f);
+		}
+	}
+}
+
+/* An area's kind: its fill colour and its name in the legend. */
+static const char *area_kind(const struct area *a, const char **color)
+{
+	if (a->va_flags & VM_LAZY_FREE) {
+		*color = "#e08080";
+		return "lazy (awaiting purge)";
+	}
+	if (a->va_flags & VM_DEFERRED) {
+		*color = "#b080d0";
+		return "deferred free";
+	}
+	if (!a->has_vm) {
+		*color = "#c0c0c0";
+		return "vmap_area only";
+	}
+	if (a->array_of) {
+		*color = "#80c0e0";
+		return "page array of another area";
+	}
+	if (a->vm_flags & VM_ALLOC) {
+		*color = "#4a7fd0";
+		return "vmalloc";
+	}
+	if (a->vm_flags & VM_MAP) {
+		*color = "#50b060";
+		return "vmap";
+	}
+	if (a->vm_flags & VM_IOREMAP) {
+		*color = "#e0a030";
+		return "ioremap";
+	}
+	*color = "#909090";
+	return "other (get_vm_area, early)";
+}
+
+static void legend(FILE *f)
+{
+	static const struct area samples[] = {
+		{.has_vm = true, .vm_flags = VM_ALLOC},
+		{.has_vm = true, .vm_flags = VM_MAP},
+		{.has_vm = true, .vm_flags = VM_IOREMAP},
+		{.has_vm = true},
+		{.has_vm = true, .array_of = 1},
+		{.va_flags = VM_LAZY_FREE},
+		{.va_flags = VM_DEFERRED},
+		{0},
+	};
+	double x = 10;
+
+	for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
+		const char *color, *name = area_kind(&samples[i], &color);
+
+		fprintf(f, "<rect x=\"%.1f\" y=\"26\" width=\"12\" height=\"10\" "
+			   "fill=\"%s\"/><text x=\"%.1f\" y=\"35\">%s</text>\n",
+			x, color, x + 15, name);
+		x += 24 + 6.8 * (double)strlen(name);
+	}
+	fprintf(f, "<rect x=\"%.1f\" y=\"26\" width=\"12\" height=\"10\" "
+		   "fill=\"#303030\"/><text x=\"%.1f\" y=\"35\">guard page</text>\n"
+		   "<path d=\"M%.1f 26 l5 10 l-10 0 z\" fill=\"#000\"/><text x=\"%.1f\" "
+		   "y=\"35\">free_vmap_cache</text>\n"
+		   "<line x1=\"%.1f\" y1=\"31\" x2=\"%.1f\" y2=\"31\" stroke=\"#d00000\" "
+		   "stroke-width=\"3\"/><text x=\"%.1f\" y=\"35\">TLB flush</text>\n",
+		x, x + 15, x + 95, x + 103, x + 205, x + 225, x + 230);
+}
+
+static void draw_area(FILE *f, const struct scale *sc, const struct area *a,
+		      uint64_t ps, const struct vmf_config *cfg, double y)
+{
+	const char *color, *kind = area_kind(a, &color);
+	double x0 = x_of(sc, a->start), x1 = x_of(sc, a->end);
+	bool guard = a->has_vm && !(a->vm_flags & VM_NO_GUARD) &&
+		     a->end - a->start >= ps;
+
+	if (x1 - x0 < 1.5)
+		x1 = x0 + 1.5;
+	fprintf(f, "<g><title>[win+0x%" PRIx64 ", win+0x%" PRIx64 ") %s\n",
+		a->start - cfg->vmalloc_start, a->end - cfg->vmalloc_start, kind);
+	if (a->has_vm) {
+		fprintf(f, "vm_struct: addr=win+0x%" PRIx64 " size=0x%" PRIx64
+			   " flags=0x%lx nr_pages=%u nr_mapped=%u caller=",
+			a->start - cfg->vmalloc_start, a->vm_size, a->vm_flags,
+			a->nr_pages, a->nr_mapped);
+		put_xml(f, a->caller ? a->caller : "?");
+		if (a->array_of)
+			fprintf(f, " array_of=win+0x%" PRIx64,
+				a->array_of - cfg->vmalloc_start);
+	} else {
+		fputs("no vm_struct", f);
+	}
+	fprintf(f, "</title><rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" "
+		   "height=\"%.1f\" fill=\"%s\" stroke=\"#ffffff\" "
+		   "stroke-width=\"0.5\"/>",
+		x0, y + 2, x1 - x0, ROW_H - 6, color);
+	if (guard) {
+		double g0 = x_of(sc, a->end - ps);
+
+		if (x1 - g0 < 1.5)
+			g0 = x1 - 1.5 > x0 ? x1 - 1.5 : x0;
+		fprintf(f, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" "
+			   "height=\"%.1f\" fill=\"#303030\"/>",
+			g0, y + 2, x1 - g0, ROW_H - 6);
+	}
+	fputs("</g>\n", f);
+}
+
+static void draw_row(FILE *f, const struct scale *sc, const struct snap *s,
+		     const char *label, const struct vmf_config *cfg, double y,
+		     bool failed)
+{
+	uint64_t ps = 1ull << cfg->page_shift;
+
+	fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+		   "fill=\"%s\"/>\n",
+		LABEL_W, y + 1, PLOT_W, ROW_H - 2, failed ? "#ffe0e0" : "#f4f4f4");
+	fprintf(f, "<text x=\"4\" y=\"%.1f\"%s>", y + ROW_H - 5,
+		failed ? " fill=\"#c00000\" font-weight=\"bold\"" : "");
+	put_xml(f, label);
+	fputs("</text>\n", f);
+	for (size_t k = 0; k < s->nr; k++)
+		draw_area(f, sc, &s->areas[k], ps, cfg, y);
+	if (s->obs.cache_set) {
+		/* The cached area: the next search starts after it. */
+		vaddr_t at = s->obs.cache_va_start;
+
+		for (size_t k = 0; k < s->nr; k++)
+			if (s->areas[k].start == s->obs.cache_va_start)
+				at = s->areas[k].end;
+		fprintf(f, "<g><title>free_vmap_cache: the area at win+0x%" PRIx64
+			   ", cached_hole_size=0x%" PRIx64 " cached_vstart=win+0x%"
+			   PRIx64 "</title><path d=\"M%.2f %.1f l4 6 l-8 0 z\" "
+			   "fill=\"#000\"/></g>\n",
+			s->obs.cache_va_start - cfg->vmalloc_start,
+			s->obs.cached_hole_size,
+			s->obs.cached_vstart - cfg->vmalloc_start, x_of(sc, at),
+			y + ROW_H - 7);
+	}
+	for (size_t k = 0; k < s->nr_fl; k++) {
+		const struct flush *fl = &s->fl[k];
+		double x0 = fl->kind == TLB_FLUSH_ALL ? LABEL_W : x_of(sc, fl->start);
+		double x1 = fl->kind == TLB_FLUSH_ALL ? LABEL_W + PLOT_W
+						      : x_of(sc, fl->end);
+
+		if (x1 - x0 < 1.5)
+			x1 = x0 + 1.5;
+		fprintf(f, "<g><title>TLB flush %s [win+0x%" PRIx64 ", win+0x%"
+			   PRIx64 ")</title><line x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" "
+			   "y2=\"%.1f\" stroke=\"#d00000\" stroke-width=\"2\"%s/></g>\n",
+			fl->kind == TLB_FLUSH_ALL ? "all" : "range",
+			fl->start - cfg->vmalloc_start, fl->end - cfg->vmalloc_start,
+			x0, y + ROW_H - 2.5, x1, y + ROW_H - 2.5,
+			fl->kind == TLB_FLUSH_ALL ? " stroke-dasharray=\"6,3\"" : "");
+	}
+}
+
+static void axis(FILE *f, const struct scale *sc, const struct vmf_config *cfg,
+		 double y)
+{
+	double last = -1e9;
+
+	for (size_t k = 0; k < sc->n; k++) {
+		if (sc->x[k] - last < 60 && k + 1 != sc->n)
+			continue;
+		fprintf(f, "<line x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\" "
+			   "stroke=\"#888\"/><text x=\"%.2f\" y=\"%.1f\" "
+			   "font-size=\"9\" transform=\"rotate(30 %.2f %.1f)\">+0x%"
+			   PRIx64 "</text>\n",
+			sc->x[k], TOP - 4, sc->x[k], y, sc->x[k], y + 10, sc->x[k],
+			y + 10, sc->pt[k] - cfg->vmalloc_start);
+		last = sc->x[k];
+	}
+}
+
+/* The picture: rows [first, last] of the snapshots. */
+static int draw(FILE *f, const struct map_ctx *c, const struct vmf_program *prog,
+		size_t first, size_t last, const struct vmf_failure *fail)
+{
+	struct scale sc = {0};
+	size_t rows = last - first + 1;
+	double h = TOP + (double)rows * ROW_H + 70;
+	char text[160], label[200], detail[512];
+
+	if (build_scale(c, first, last, &prog->cfg, &sc)) {
+		free(sc.pt);
+		free(sc.x);
+		return -1;
+	}
+	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" "
+		   "height=\"%.0f\" font-family=\"monospace\" font-size=\"11\">\n"
+		   "<rect width=\"100%%\" height=\"100%%\" fill=\"#ffffff\"/>\n"
+		   "<text x=\"4\" y=\"16\" font-size=\"13\">vmalloc window "
+		   "[0x%" PRIx64 ", 0x%" PRIx64 "): addresses as win+offset; "
+		   "piecewise log scale (every area edge is a break)</text>\n",
+		LABEL_W + PLOT_W + 110, h, prog->cfg.vmalloc_start,
+		prog->cfg.vmalloc_end);
+	legend(f);
+	for (size_t i = first; i <= last; i++) {
+		bool failed = fail->failed && fail->cmd_index == i;
+
+		vmf_cmd_text(&prog->cmds[i], text, sizeof(text));
+		snprintf(label, sizeof(label), "#%zu %.44s%s", i, text,
+			 strlen(text) > 44 ? "..." : "");
+		draw_row(f, &sc, &c->snaps[i], label, &prog->cfg,
+			 TOP + (double)(i - first) * ROW_H, failed);
+	}
+	axis(f, &sc, &prog->cfg, TOP + (double)rows * ROW_H);
+	if (fail->failed) {
+		vmft_report_detail(fail, detail, sizeof(detail));
+		fprintf(f, "<text x=\"4\" y=\"%.1f\" fill=\"#c00000\">oracle: "
+			   "command #%zu: ", h - 12, fail->cmd_index);
+		put_xml(f, fail->signature);
+		fputs(": ", f);
+		put_xml(f, detail);
+		fputs("</text>\n", f);
+	}
+	fputs("</svg>\n", f);
+	free(sc.pt);
+	free(sc.x);
+	return 0;
+}
+
+static void html_page(FILE *f, const struct vmf_program *prog,
+		      const struct vmf_failure *fail)
+{
+	FILE *t = tmpfile();
+	char line[512];
+
+	fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+	      "<title>vmfuzz map</title>\n<style>body{display:flex;gap:16px;"
+	      "font-family:monospace}pre{font-size:11px;min-width:30em}"
+	      "</style></head><body>\n<pre>", f);
+	if (t) {
+		vmf_program_print(prog, t);
+		rewind(t);
+		while (fgets(line, sizeof(line), t))
+			put_xml(f, line);
+		fclose(t);
+	}
+	if (fail->failed) {
+		fputs("\n", f);
+		put_xml(f, fail->report);
+	}
+	fputs("</pre>\n<div>\n", f);
+}
+
+int vmft_cmd_map(int argc, char **argv)
+{
+	struct vmft_gen_args ga;
+	struct vmft_input in;
+	struct vmf_failure *fail = NULL;
+	struct vmf_runner *r = NULL;
+	struct map_ctx c = {0};
+	size_t first = 0, last;
+	bool html;
+	FILE *f;
+	int rc = 2;
+
+	if ((rc = vmft_gen_parse(argc, argv, "map", USAGE, true, &ga)))
+		return rc;
+	rc = 2;
+	html = vmft_has_suffix(ga.out, ".html");
+	if (vmft_input_load(ga.file, &in))
+		return 2;
+	if (!in.prog->nr_cmds) {
+		fprintf(stderr, "vmfuzz map: %s has no commands: nothing to draw\n",
+			ga.file);
+		goto out;
+	}
+	if (ga.index >= 0 && (size_t)ga.index >= in.prog->nr_cmds) {
+		fprintf(stderr, "vmfuzz map: -n %ld: %s has %zu commands "
+				"(0..%zu)\n",
+			ga.index, ga.file, in.prog->nr_cmds, in.prog->nr_cmds - 1);
+		goto out;
+	}
+	fail = calloc(1, sizeof(*fail));
+	c.n = in.prog->nr_cmds;
+	c.snaps = calloc(c.n, sizeof(*c.snaps));
+	r = vmf_runner_new();
+	if (!fail || !c.snaps || !r) {
+		fprintf(stderr, "vmfuzz map: out of memory\n");
+		goto out;
+	}
+	vmf_run_program_hooked(r, in.prog, NULL, fail, hook, &c);
+	/* The last command that ran: its state is the machine's now.
+	 * Commands after it never ran (a failure or the page budget). */
+	if (!c.started) {
+		fprintf(stderr, "vmfuzz map: the run stopped before the first "
+				"command: %s\n", fail->signature);
+		goto out;
+	}
+	last = c.started - 1;
+	snapshot(&c, vmf_runner_machine(r), last);
+	if (c.oom) {
+		fprintf(stderr, "vmfuzz map: out of memory\n");
+		goto out;
+	}
+	if (ga.index >= 0) {
+		if ((size_t)ga.index > last) {
+			fprintf(stderr, "vmfuzz map: -n %ld: the run stopped at "
+					"command #%zu\n",
+				ga.index, last);
+			goto out;
+		}
+		first = last = (size_t)ga.index;
+	}
+	if (fail->failed)
+		fprintf(stderr, "map: the oracle disagreed at command #%zu: %s\n",
+			fail->cmd_index, fail->signature);
+	f = vmft_gen_open("map", ga.out);
+	if (!f)
+		goto out;
+	if (html)
+		html_page(f, in.prog, fail);
+	rc = draw(f, &c, in.prog, first, last, fail) ? 2 : 0;
+	if (html)
+		fputs("</div></body></html>\n", f);
+	if (vmft_gen_close("map", ga.out, f))
+		rc = 2;
+out:
+	for (size_t i = 0; c.snaps && i < c.n; i++)
+		free(c.snaps[i].areas);
+	free(c.snaps);
+	free(fail);
+	vmf_runner_free(r);
+	vmft_input_free(&in);
+	return rc;
+}
