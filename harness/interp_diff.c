@@ -137,9 +137,13 @@ size_t diff_parse_trace(const char *trace, struct diff_cmd *cmds, size_t max)
 
 				c->seen = true;
 				diff_op(c, end, arrow);
+				/* kmalloc and pgtable: the layouts make
+				 * different numbers of calls there. */
 				c->fault_kmalloc =
-					!strncmp(end, " fault site=kmalloc ", 20) &&
-					strncmp(end + 20, "mode=off", 8);
+					(!strncmp(end, " fault site=kmalloc ", 20) &&
+					 strncmp(end + 20, "mode=off", 8)) ||
+					(!strncmp(end, " fault site=pgtable ", 20) &&
+					 strncmp(end + 20, "mode=off", 8));
 				for (q = arrow + 3; q < p + len;) {
 					size_t tl;
 
@@ -170,6 +174,14 @@ static bool failed_alloc(const struct diff_cmd *c)
 	return strstr(c->res, "addr=fail") != NULL;
 }
 
+/* The bytes of a read the shadow could predict: the n of "sum=X/n". */
+static long known_bytes(const struct diff_cmd *c)
+{
+	const char *p = strchr(c->data, '/');
+
+	return p ? strtol(p + 1, NULL, 10) : -1;
+}
+
 static bool out_of_memory(const struct diff_cmd *c)
 {
 	return strstr(c->warn, "page_alloc_fail") ||
@@ -185,13 +197,21 @@ static bool layout_access(const struct diff_cmd *c)
 {
 	static const char *const ops[] = {"read", "write", "access", "vread"};
 
-	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
-		if (!strcmp(c->op, ops[i]))
-			return strstr(c->res, "fault=") || strstr(c->res, "stale");
+	if (strstr(c->res, "fault=") || strstr(c->res, "stale")) {
+		for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+			if (!strcmp(c->op, ops[i]))
+				return true;
+	}
 	/* vmalloc_to_page at an offset past the area: a page of whatever
 	 * area the layout put there, or none. */
 	if (!strcmp(c->op, "vmalloc_to_page"))
 		return strstr(c->res, "none") != NULL;
+	/* access prints the fault kind alone; vread returns 0 for an
+	 * address the layout put outside the window. */
+	if (!strcmp(c->op, "access"))
+		return strcmp(c->res, "ok") != 0;
+	if (!strcmp(c->op, "vread"))
+		return strstr(c->res, "ret=0") != NULL;
 	return false;
 }
 
@@ -229,11 +249,14 @@ int diff_compare(const struct diff_cmd *a, size_t na, unsigned ga,
 			continue;
 		*idx = i;
 		if (fault) {
-			*known = "kmalloc fault injection: the policies make "
-				 "different numbers of kmalloc-site calls";
+			*known = "kmalloc or pgtable fault injection: the "
+				 "policies make different numbers of calls "
+				 "there";
 			return 0;
 		}
 		if (failed_alloc(&a[i]) != failed_alloc(&b[i])) {
+			const struct diff_cmd *fc = failed_alloc(&a[i]) ? &a[i]
+							   : &b[i];
 			unsigned g = failed_alloc(&a[i]) ? ga : gb;
 
 			if (g & VMF_PLACE_MAY_OVERFLOW_WITH_SPACE) {
@@ -242,6 +265,29 @@ int diff_compare(const struct diff_cmd *a, size_t na, unsigned ga,
 					 "fits";
 				return 0;
 			}
+			/* The failing run's shadow already judged the
+			 * overflow by the policy's declaration (no fitting
+			 * hole, or a report) and its page and page-table
+			 * accounting: what is left is that each policy's
+			 * earlier placements fragment the window and cost
+			 * page-table pages differently. */
+			if (strstr(fc->warn, "vmap_alloc_failed")) {
+				*known = "fragmentation: the policies' earlier "
+					 "placements leave different holes";
+				return 0;
+			}
+		}
+		if (failed_alloc(&a[i]) && failed_alloc(&b[i]) &&
+		    (!strstr(a[i].warn, "vmap_alloc_failed") !=
+		     !strstr(b[i].warn, "vmap_alloc_failed"))) {
+			*known = "both failed, one for want of a hole (its "
+				 "layout), the other for want of memory";
+			return 0;
+		}
+		if (!strcmp(f, "data") && known_bytes(&a[i]) != known_bytes(&b[i])) {
+			*known = "a read past an area's end reads what the "
+				 "layout put there";
+			return 0;
 		}
 		if (stale_address(&a[i])) {
 			*known = "a freed handle's address is reused or not "
@@ -255,7 +301,8 @@ int diff_compare(const struct diff_cmd *a, size_t na, unsigned ga,
 		}
 		if ((i ? a[i - 1].pt != b[i - 1].pt : false) ||
 		    a[i].pt != b[i].pt) {
-			if (out_of_memory(&a[i]) || out_of_memory(&b[i])) {
+			if (out_of_memory(&a[i]) || out_of_memory(&b[i]) ||
+			    failed_alloc(&a[i]) || failed_alloc(&b[i])) {
 				*known = "page tables: different addresses "
 					 "cost different page-table pages, and "
 					 "memory ran out in one run";

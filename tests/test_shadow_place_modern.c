@@ -481,7 +481,7 @@ static void tracking_follows_the_library(void)
 {
 	struct fx *x = layout_a();
 	struct sh_place_ops ops;
-	struct sh_tracking T;
+	struct sh_tracking T = {0};
 	vaddr_t a = 0;
 
 	sh_place_tracking_ops(&ops);
