@@ -71,7 +71,11 @@ echo "vmfuzz: the shadow model disagrees with the library" >&2
 echo "SIGNATURE: cache/purge" >&2
 exit 1
 EOF
-chmod +x "$scratch/build/fuzz_main" "$scratch/build/fuzz_main_replay"
+# The libFuzzer job runs the structure-aware mutator's binary by default
+# (VMF_MUTATOR=structure): the same stand-in under its name.
+cp "$scratch/build/fuzz_main" "$scratch/build/fuzz_main_sm"
+chmod +x "$scratch/build/fuzz_main" "$scratch/build/fuzz_main_sm" \
+	"$scratch/build/fuzz_main_replay"
 printf 'seed' >"$scratch/build/corpus/main/seed"
 work=$scratch/w-lf
 rc=0
