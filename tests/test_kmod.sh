@@ -36,6 +36,18 @@ for f in "${inputs[@]}"; do
 	n=$((n + 1))
 	name=$(basename "$f"); name=${name%.*}
 	dir=$work/$name
+	# A policy=all program runs several machines: the generator refuses
+	# it with a clear message (exit 2), which is what is checked here.
+	"$vmfuzz" decode "$f" >"$work/$name.hdr" 2>/dev/null || true
+	if grep -q '^machine .*policy=all' "$work/$name.hdr"; then
+		if "$vmfuzz" kmod "$f" -o "$work/$name.all" 2>"$work/$name.all.err" ||
+		   ! grep -q 'policy=all runs the program once per' "$work/$name.all.err"; then
+			echo "FAIL $f: policy=all not refused clearly"; fails=$((fails + 1))
+		else
+			echo "ok   $f (policy=all refused: one machine per output)"
+		fi
+		continue
+	fi
 	if ! "$vmfuzz" kmod "$f" -o "$dir" 2>"$work/$name.gen"; then
 		echo "FAIL $f: kmod: $(cat "$work/$name.gen")"; fails=$((fails + 1)); continue
 	fi

@@ -64,6 +64,18 @@ for ((k = 0; k < ${#corpus[@]}; k += step)); do inputs+=("${corpus[k]}"); done
 
 for f in "${inputs[@]}"; do
 	name=$(basename "$f"); name=${name%.*}
+	# A policy=all program runs several machines: the generator refuses
+	# it with a clear message (exit 2), which is what is checked here.
+	"$vmfuzz" decode "$f" >"$work/$name.hdr" 2>/dev/null || true
+	if grep -q '^machine .*policy=all' "$work/$name.hdr"; then
+		if "$vmfuzz" map "$f" -o "$work/$name.all.svg" 2>"$work/$name.all.err" ||
+		   ! grep -q 'policy=all runs the program once per' "$work/$name.all.err"; then
+			echo "FAIL $f: policy=all not refused clearly"; fails=$((fails + 1))
+		else
+			echo "ok   $f (policy=all refused: one machine per output)"
+		fi
+		continue
+	fi
 	# Commands that run (a program may stop early: the page budget).
 	cmds=$("$vmfuzz" replay -v "$f" | grep -c '^#[0-9]')
 	[ "$cmds" -gt 0 ] || continue

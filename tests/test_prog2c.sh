@@ -36,6 +36,18 @@ for f in "${inputs[@]}"; do
 	n=$((n + 1))
 	name=$(basename "$f"); name=${name%.*}
 	c=$work/$name.c exe=$work/$name
+	# A policy=all program runs several machines: the generator refuses
+	# it with a clear message (exit 2), which is what is checked here.
+	"$vmfuzz" decode "$f" >"$work/$name.hdr" 2>/dev/null || true
+	if grep -q '^machine .*policy=all' "$work/$name.hdr"; then
+		if "$vmfuzz" prog2c "$f" -o "$work/$name.all.c" 2>"$work/$name.all.err" ||
+		   ! grep -q 'policy=all runs the program once per' "$work/$name.all.err"; then
+			echo "FAIL $f: policy=all not refused clearly"; fails=$((fails + 1))
+		else
+			echo "ok   $f (policy=all refused: one machine per output)"
+		fi
+		continue
+	fi
 	if ! "$vmfuzz" prog2c "$f" -o "$c" 2>"$work/$name.gen"; then
 		echo "FAIL $f: prog2c: $(cat "$work/$name.gen")"; fails=$((fails + 1)); continue
 	fi

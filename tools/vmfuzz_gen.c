@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd_table.h"
 #include "vmfuzz_gen.h"
 
 int vmft_gen_parse(int argc, char **argv, const char *tool, const char *usage,
@@ -82,6 +83,20 @@ int vmft_gen_close(const char *tool, const char *path, FILE *f)
 		return 2;
 	}
 	return 0;
+}
+
+int vmft_gen_one_policy(const char *tool, const char *file,
+			const struct vmf_program *prog)
+{
+	if (vmf_header_policy(prog->header) != VMF_POLICY_ALL)
+		return 0;
+	fprintf(stderr,
+		"vmfuzz %s: %s: policy=all runs the program once per placement "
+		"policy; a %s output is for one machine: set the header's "
+		"policy= to legacy, modern or nextfit (vmfuzz decode, edit, "
+		"vmfuzz encode)\n",
+		tool, file, tool);
+	return 2;
 }
 
 int vmft_gen_run(const struct vmf_program *prog, struct vmf_failure *fail)

@@ -28,6 +28,10 @@ int vmft_gen_close(const char *tool, const char *path, FILE *f);
 
 /* Run the program once on the library and the shadow; *fail says where
  * (and whether) the oracle disagreed. 0, or 2 when no runner can be made. */
+/* 2 with a clear message for a policy=all program (the differential
+ * mode: several machines), else 0. */
+int vmft_gen_one_policy(const char *tool, const char *file,
+			const struct vmf_program *prog);
 int vmft_gen_run(const struct vmf_program *prog, struct vmf_failure *fail);
 
 /* The "details:" line of a report (without the prefix), in buf. */

@@ -274,6 +274,10 @@ int vmft_cmd_kmod(int argc, char **argv)
 	}
 	if (vmft_input_load(ga.file, &in))
 		return 2;
+	if (vmft_gen_one_policy("kmod", ga.file, in.prog)) {
+		vmft_input_free(&in);
+		return 2;
+	}
 	if (mkdir(ga.out, 0777) && !vmft_is_dir(ga.out)) {
 		fprintf(stderr, "vmfuzz kmod: cannot make directory %s\n", ga.out);
 		vmft_input_free(&in);

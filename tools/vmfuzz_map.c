@@ -535,6 +535,10 @@ int vmft_cmd_map(int argc, char **argv)
 	html = vmft_has_suffix(ga.out, ".html");
 	if (vmft_input_load(ga.file, &in))
 		return 2;
+	if (vmft_gen_one_policy("map", ga.file, in.prog)) {
+		vmft_input_free(&in);
+		return 2;
+	}
 	if (!in.prog->nr_cmds) {
 		fprintf(stderr, "vmfuzz map: %s has no commands: nothing to draw\n",
 			ga.file);

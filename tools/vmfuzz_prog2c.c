@@ -776,6 +776,10 @@ int vmft_cmd_prog2c(int argc, char **argv)
 		return rc;
 	if (vmft_input_load(ga.file, &in))
 		return 2;
+	if (vmft_gen_one_policy("prog2c", ga.file, in.prog)) {
+		vmft_input_free(&in);
+		return 2;
+	}
 	fail = calloc(1, sizeof(*fail));
 	if (!fail || vmft_gen_run(in.prog, fail)) {
 		free(fail);
