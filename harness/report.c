@@ -83,6 +83,9 @@ void vmf_report_build(struct vmf_failure *fail,
 	}
 	if (state && *state)
 		put(fail, &at, "%s", state);
+	/* Where to go from a saved reproducer (docs/fuzzing.md). */
+	put(fail, &at, "next steps: vmfuzz prog2c|kmod|map <input> (a C "
+		       "reproducer, a kernel module, the picture)\n");
 	/* The signature line always fits: leave room for it. */
 	{
 		size_t need = strlen(sig_tail) + strlen(fail->signature) + 2;

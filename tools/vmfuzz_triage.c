@@ -412,6 +412,12 @@ static void print_group(struct triage *t, const struct tgroup *g, size_t nr)
 			vmft_input_free(&in);
 		}
 	}
+	/* From here to the kernel (docs/fuzzing.md, "From a crash to the
+	 * kernel"): main-target inputs only. */
+	if (!t->bin && g->smallest)
+		printf("      next: vmfuzz prog2c %s -o repro.c | vmfuzz kmod %s "
+		       "-o repro-kmod | vmfuzz map %s -o map.svg\n",
+		       g->smallest, g->smallest, g->smallest);
 }
 
 static void add_path(struct triage *t, const char *arg)
