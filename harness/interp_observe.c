@@ -49,6 +49,8 @@ static void obs_counters(void *ctx, struct sh_counters *c)
 	memcpy(c->nr_deferred, vo.nr_deferred, sizeof(c->nr_deferred));
 	c->nr_leaked_pages = vo.nr_leaked_pages;
 	c->initialized = vo.initialized;
+	c->nr_vmap_blocks = vo.nr_vmap_blocks;
+	memcpy(c->vb_queue_len, vo.vb_queue_len, sizeof(c->vb_queue_len));
 }
 
 static bool obs_warn_get(void *ctx, uint64_t seq, enum vmf_warn_kind *kind,

@@ -40,6 +40,8 @@ enum vmf_kind {
 	K_EL,
 	K_BAD,
 	K_COUNT,
+	K_RAMCOUNT, /* vm_map_ram's count: 1 + (b & 127) */
+	K_DCOUNT,   /* raw byte */
 	K_NR,
 };
 
@@ -111,6 +113,17 @@ enum vmf_hfield {
 	HF_POLICY,
 	HF_NR,
 };
+
+/* vbfix (struct vmf_config.vb_flush_full) shares the policy byte: bits
+ * 6..5 == 0b10. No committed input had that pattern when it was
+ * introduced, so every committed trace kept its meaning. The canonical
+ * byte is policy index | VMF_VBFIX_BYTE. */
+#define VMF_VBFIX_MASK 0x60u
+#define VMF_VBFIX_BYTE 0x40u
+static inline bool vmf_header_vbfix(uint8_t policy_byte)
+{
+	return (policy_byte & VMF_VBFIX_MASK) == VMF_VBFIX_BYTE;
+}
 
 /* Header byte i holds field i. */
 unsigned vmf_hfield_nr(unsigned field);                 /* values */
