@@ -14,27 +14,34 @@
 
 #define RUN 64 /* pages looked up at once */
 
-/* Pages [from, from + nr) of the area at base must be mapped (or not). */
-static int check_run(struct vmf_machine *m, vaddr_t base, unsigned long from,
-		     unsigned long nr, bool mapped, const char *what,
-		     char *why, size_t why_len)
+/* Each page of the block mapped exactly when want[i] says, RUN pages per
+ * walk. */
+static int check_mapped(struct vmf_machine *m, vaddr_t base,
+			const struct vmap_block *vb, const bool *want,
+			unsigned long bits, char *why, size_t why_len)
 {
 	struct mmu_leaf leaf[RUN];
 
-	for (unsigned long i = 0; i < nr; i += RUN) {
-		size_t n = nr - i < RUN ? (size_t)(nr - i) : RUN;
-		vaddr_t a = base + ((uint64_t)(from + i) << m->page_shift);
+	for (unsigned long i = 0; i < bits; i += RUN) {
+		size_t n = bits - i < RUN ? (size_t)(bits - i) : RUN;
+		vaddr_t a = base + ((uint64_t)i << m->page_shift);
 
 		if (!mmu_lookup_range(m, a, n, leaf))
 			FAIL("vmap block 0x%016llx: page %lu cannot be looked up",
-			     (unsigned long long)base, from + i);
-		for (size_t k = 0; k < n; k++)
-			if (leaf[k].mapped != mapped)
-				FAIL("vmap block 0x%016llx: %s page %lu (0x%016llx) "
-				     "is %smapped", (unsigned long long)base, what,
-				     from + i + k,
-				     (unsigned long long)(a + (k << m->page_shift)),
-				     mapped ? "not " : "");
+			     (unsigned long long)base, i);
+		for (size_t k = 0; k < n; k++) {
+			uint8_t st = vb->map[i + k];
+
+			if (leaf[k].mapped == want[i + k])
+				continue;
+			FAIL("vmap block 0x%016llx: %s page %lu (0x%016llx) is "
+			     "%smapped", (unsigned long long)base,
+			     st == VB_PAGE_FREE ? "free" :
+			     st == VB_PAGE_DIRTY ? "dirty" :
+			     want[i + k] ? "carved" : "carved-unused",
+			     i + k, (unsigned long long)(a + (k << m->page_shift)),
+			     want[i + k] ? "not " : "");
+		}
 	}
 	return 0;
 }
@@ -44,6 +51,7 @@ static int check_block(struct vmf_machine *m, struct vmap_block *vb,
 {
 	unsigned long bits = vmap_bbmap_bits(m), free = 0, dirty = 0;
 	uint64_t bs = vmap_block_size(m);
+	bool want[VMAP_BBMAP_BITS_MAX] = {false};
 	struct vmap_area *va = vb->va;
 	vaddr_t base;
 
@@ -62,8 +70,6 @@ static int check_block(struct vmf_machine *m, struct vmap_block *vb,
 
 		if (st == VB_PAGE_FREE) {
 			free++;
-			if (check_run(m, base, i, 1, false, "free", why, why_len))
-				return -1;
 			i++;
 		} else if (st == VB_PAGE_DIRTY) {
 			dirty++;
@@ -72,8 +78,6 @@ static int check_block(struct vmf_machine *m, struct vmap_block *vb,
 				     "the dirty range [%lu, %lu)",
 				     (unsigned long long)base, i, vb->dirty_min,
 				     vb->dirty_max);
-			if (check_run(m, base, i, 1, false, "dirty", why, why_len))
-				return -1;
 			i++;
 		} else if (st == VB_PAGE_TAIL || st > VMAP_MAX_ALLOC) {
 			FAIL("vmap block 0x%016llx: page %lu: a carve's tail "
@@ -92,14 +96,14 @@ static int check_block(struct vmf_machine *m, struct vmap_block *vb,
 					FAIL("vmap block 0x%016llx: carve at page %lu "
 					     "of %lu pages is cut at %lu",
 					     (unsigned long long)base, i, n, i + k);
-			if (check_run(m, base, i, st, true, "carved", why,
-				      why_len) ||
-			    check_run(m, base, i + st, n - st, false,
-				      "carved-unused", why, why_len))
-				return -1;
+			for (unsigned long k = 0; k < st; k++)
+				want[i + k] = true;
 			i += n;
 		}
 	}
+	/* bits <= VMAP_BBMAP_BITS_MAX: vmap_bbmap_bits clamps it. */
+	if (check_mapped(m, base, vb, want, bits, why, why_len))
+		return -1;
 	if (free != vb->free)
 		FAIL("vmap block 0x%016llx: free = %lu, recount %lu",
 		     (unsigned long long)base, vb->free, free);
