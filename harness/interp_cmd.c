@@ -16,8 +16,9 @@ static uint64_t mapped_limit(const struct vmf_runner *r,
 			     const struct vmf_handle *h)
 {
 	uint64_t ps = r->m->page_size;
-	uint64_t sz = h->kind == HK_VMAP ? (uint64_t)h->size * ps
-					 : vmf_page_align(r->m, h->size);
+	uint64_t sz = h->kind == HK_VMAP || h->kind == HK_VMRAM ?
+			      (uint64_t)h->size * ps :
+			      vmf_page_align(r->m, h->size);
 
 	return sz + (h->guard ? ps : 0);
 }
@@ -119,16 +120,51 @@ static int do_alloc(struct vmf_runner *r, enum vmf_op op,
 	return 0;
 }
 
+/* Take count pages for the handle (vmap, vm_map_ram); 1: not all could
+ * be had (given back, said in the trace), -1: the shadow disagreed. */
+static int take_pages(struct vmf_runner *r, struct page **pages, pfn_t *pfns,
+		      unsigned count)
+{
+	unsigned got;
+	int err = 0;
+
+	for (got = 0; got < count; got++) {
+		pages[got] = harness_page(r, OWNER_VMAP, SH_OWN_VMAP, &err);
+		if (err)
+			return -1;
+		if (!pages[got])
+			break;
+		pfns[got] = page_to_pfn(r->m, pages[got]);
+	}
+	if (got == count)
+		return 0;
+	interp_res(r, " no pages (%u of %u)", got, count);
+	for (unsigned i = 0; i < got; i++)
+		if (harness_free(r, pages[i]))
+			return -1;
+	return 1;
+}
+
+/* The handle takes pages[0, count) into a free vmap_pages slot. */
+static void handle_own_pages(struct vmf_runner *r, struct vmf_handle *h,
+			     struct page *const *pages, unsigned count)
+{
+	h->nr_pages = count;
+	h->slot = 0;
+	while (r->vmap_slots >> h->slot & 1) /* a live handle frees one */
+		h->slot++;
+	r->vmap_slots |= 1ull << h->slot;
+	memcpy(r->vmap_pages[h->slot], pages, count * sizeof(pages[0]));
+}
+
 static int do_vmap(struct vmf_runner *r, const struct vmf_args *a)
 {
-	struct vmf_machine *m = r->m;
 	struct page *pages[VMF_MAX_VMAP_PAGES];
 	pfn_t pfns[VMF_MAX_VMAP_PAGES];
-	unsigned count = a->count, got = 0;
+	unsigned count = a->count;
 	struct sh_alloc_req q;
-	struct vmf_handle *h;
 	vaddr_t addr;
-	int err = 0;
+	int ret;
 
 	if (handle_table_full(r)) {
 		interp_res(r, " table full");
@@ -136,22 +172,10 @@ static int do_vmap(struct vmf_runner *r, const struct vmf_args *a)
 	}
 	if (count > VMF_MAX_VMAP_PAGES)
 		count = VMF_MAX_VMAP_PAGES;
-	for (got = 0; got < count; got++) {
-		pages[got] = harness_page(r, OWNER_VMAP, SH_OWN_VMAP, &err);
-		if (err)
-			return -1;
-		if (!pages[got])
-			break;
-		pfns[got] = page_to_pfn(m, pages[got]);
-	}
-	if (got < count) {
-		interp_res(r, " no pages (%u of %u)", got, count);
-		for (unsigned i = 0; i < got; i++)
-			if (harness_free(r, pages[i]))
-				return -1;
-		return 0;
-	}
-	addr = vmap(m, pages, count, a->vm_flags, a->prot);
+	ret = take_pages(r, pages, pfns, count);
+	if (ret)
+		return ret < 0 ? -1 : 0;
+	addr = vmap(r->m, pages, count, a->vm_flags, a->prot);
 	interp_res_addr(r, "addr", addr);
 	memset(&q, 0, sizeof(q));
 	q.entry = SH_E_VMAP;
@@ -167,13 +191,69 @@ static int do_vmap(struct vmf_runner *r, const struct vmf_args *a)
 				return -1;
 		return 0;
 	}
-	h = handle_add_live(r, HK_VMAP, addr, count, !(a->vm_flags & VM_NO_GUARD));
-	h->nr_pages = count;
-	h->slot = 0;
-	while (r->vmap_slots >> h->slot & 1) /* a live handle frees one */
-		h->slot++;
-	r->vmap_slots |= 1ull << h->slot;
-	memcpy(r->vmap_pages[h->slot], pages, count * sizeof(pages[0]));
+	handle_own_pages(r, handle_add_live(r, HK_VMAP, addr, count,
+					    !(a->vm_flags & VM_NO_GUARD)),
+			 pages, count);
+	return 0;
+}
+
+static int do_vm_map_ram(struct vmf_runner *r, const struct vmf_args *a)
+{
+	struct page *pages[VMF_MAX_VM_MAP_RAM_PAGES];
+	pfn_t pfns[VMF_MAX_VM_MAP_RAM_PAGES];
+	unsigned count = a->count;
+	vaddr_t addr;
+	int ret;
+
+	if (handle_table_full(r)) {
+		interp_res(r, " table full");
+		return 0;
+	}
+	if (count > VMF_MAX_VM_MAP_RAM_PAGES)
+		count = VMF_MAX_VM_MAP_RAM_PAGES;
+	ret = take_pages(r, pages, pfns, count);
+	if (ret)
+		return ret < 0 ? -1 : 0;
+	addr = vm_map_ram(r->m, pages, count, a->node, a->prot);
+	interp_res_addr(r, "addr", addr);
+	if (shadow_vm_map_ram(r->sh, count, a->node, a->prot, pfns, addr,
+			      &r->sfail))
+		return -1;
+	if (!addr) {
+		for (unsigned i = 0; i < count; i++)
+			if (harness_free(r, pages[i]))
+				return -1;
+		return 0;
+	}
+	handle_own_pages(r, handle_add_live(r, HK_VMRAM, addr, count, false),
+			 pages, count);
+	return 0;
+}
+
+static int do_vm_unmap_ram(struct vmf_runner *r, const struct vmf_args *a)
+{
+	struct vmf_handle *h = handle_pick_kind(r, a->handle, HK_VMRAM);
+	unsigned count;
+	long ret;
+
+	if (!h) {
+		interp_res(r, " no handle");
+		return 0;
+	}
+	/* dcount 0: the count mapped; else a wrong one, 0 included. */
+	count = (unsigned)((h->size + a->dcount) & 0xff);
+	ret = vm_unmap_ram(r->m, h->addr, count);
+	interp_res(r, " count=%u ret=%ld", count, ret);
+	if (shadow_vm_unmap_ram(r->sh, h->addr, count, ret, &r->sfail))
+		return -1;
+	if (ret)
+		return 0;
+	/* The pages go back to the buddy now; a stale TLB entry may still
+	 * reach them until vm_unmap_aliases (what the oracle checks). */
+	for (unsigned i = 0; i < h->nr_pages; i++)
+		if (harness_free(r, r->vmap_pages[h->slot][i]))
+			return -1;
+	handle_retire(r, h);
 	return 0;
 }
 
@@ -806,6 +886,10 @@ int interp_exec_cmd(struct vmf_runner *r, enum vmf_op op,
 		return do_bad(r, a);
 	case OP_CHECK:
 		return do_check(r, idx);
+	case OP_VM_MAP_RAM:
+		return do_vm_map_ram(r, a);
+	case OP_VM_UNMAP_RAM:
+		return do_vm_unmap_ram(r, a);
 	case OP_NR:
 		break;
 	}

@@ -9,7 +9,8 @@
  *   interp_observe.c  the observer: the shadow's only view of the machine.
  *
  * Invariants: live[0, nr_live) are the live handles in allocation order;
- * a vmap handle owns vmap_pages[slot] and its bit in vmap_slots; freed[]
+ * a vmap or vm_map_ram handle owns vmap_pages[slot] and its bit in
+ * vmap_slots; freed[]
  * is a ring of the last VMF_FREED_RING retired handles. */
 #ifndef VMFUZZ_HARNESS_INTERP_INTERNAL_H
 #define VMFUZZ_HARNESS_INTERP_INTERNAL_H
@@ -41,6 +42,7 @@ enum hkind {
 	HK_VMAP,        /* vmap: vunmap, pages owned by the handle */
 	HK_VMAREA,      /* get_vm_area: free_vm_area / remove_vm_area */
 	HK_EARLY,       /* early area */
+	HK_VMRAM,       /* vm_map_ram: vm_unmap_ram, pages owned by the handle */
 };
 
 struct vmf_handle {
@@ -62,7 +64,8 @@ struct vmf_runner {
 	bool inited;
 
 	struct vmf_handle live[VMF_MAX_HANDLES];
-	struct page *vmap_pages[VMF_MAX_HANDLES][VMF_MAX_VMAP_PAGES];
+	/* vmap's and vm_map_ram's pages (vm_map_ram takes up to 128). */
+	struct page *vmap_pages[VMF_MAX_HANDLES][VMF_MAX_VM_MAP_RAM_PAGES];
 	uint64_t vmap_slots;  /* bit per vmap_pages slot in use */
 	size_t nr_live;
 	struct vmf_handle freed[VMF_FREED_RING];

@@ -53,6 +53,8 @@ static void obs_counters(void *ctx, struct sh_counters *c)
 	c->free_nr = vo.free_nr;
 	c->free_max = vo.free_max;
 	memcpy(c->ne_preload, vo.ne_preload, sizeof(c->ne_preload));
+	c->nr_vmap_blocks = vo.nr_vmap_blocks;
+	memcpy(c->vb_queue_len, vo.vb_queue_len, sizeof(c->vb_queue_len));
 }
 
 static bool obs_warn_get(void *ctx, uint64_t seq, enum vmf_warn_kind *kind,
@@ -167,7 +169,12 @@ void interp_area_obs(struct vmf_machine *m, const struct vmap_area *va,
 	o->end = va->va_end;
 	o->state = interp_area_state(va);
 	o->has_vm = vm != NULL;
-	o->va_flags = va->flags;
+	/* The kernel's flags only: VMAP_RAM and VMAP_BLOCK are the model's
+	 * marks, and its VM_LAZY_FREE on a freed area that never had a
+	 * vm_struct is its purge-list mark (4.19 sets none there). */
+	o->va_flags = va->flags & ~(VMAP_RAM | VMAP_BLOCK);
+	if (va->flags & (VMAP_RAM | VMAP_BLOCK))
+		o->va_flags &= ~VM_LAZY_FREE;
 	if (!vm)
 		return;
 	o->vm_addr = vm->addr;

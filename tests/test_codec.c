@@ -313,8 +313,18 @@ static void test_header_canonical_text(void)
 			h[f] = (uint8_t)b;
 			vmf_decode(h, sizeof(h), p);
 			CHECK_EQ(vmf_encode(p, out, sizeof(out)), 8);
-			CHECK_EQ(out[f], vmf_hfield_byte(
-						 f, vmf_hfield_index(f, (uint8_t)b)));
+			/* The policy byte also carries vbfix (bits 6..5 ==
+			 * 0b10): the policy's byte | 0x40. */
+			if (f == HF_POLICY && vmf_header_vbfix((uint8_t)b)) {
+				CHECK_EQ(out[f], vmf_hfield_byte(f, vmf_hfield_index(
+						 f, (uint8_t)b)) | VMF_VBFIX_BYTE);
+				CHECK(p->cfg.vb_flush_full);
+			} else {
+				CHECK_EQ(out[f], vmf_hfield_byte(
+							 f, vmf_hfield_index(f, (uint8_t)b)));
+				if (f == HF_POLICY)
+					CHECK(!p->cfg.vb_flush_full);
+			}
 			CHECK(vmf_hfield_index(f, out[f]) < vmf_hfield_nr(f));
 			CHECK_EQ(vmf_hfield_index(f, out[f]),
 				 vmf_hfield_index(f, (uint8_t)b));
@@ -344,8 +354,11 @@ static void test_opcode_table(void)
 		CHECK(op < OP_NR);
 		if (op < OP_NR)
 			count[op]++;
-		/* Reserved for later versions: NOP, no operands. */
-		if (b == 0 || b >= 0xc0)
+		/* Reserved for later versions: NOP, no operands (but the two
+		 * vmap-block opcodes). */
+		if (b == 0xc1 || b == 0xc2)
+			CHECK_EQ(op, b == 0xc1 ? OP_VM_MAP_RAM : OP_VM_UNMAP_RAM);
+		else if (b == 0 || b >= 0xc0)
 			CHECK_EQ(op, OP_NOP);
 		else
 			CHECK(op != OP_NOP);
@@ -415,7 +428,8 @@ static void test_opcode_ranges(void)
 		  "79-7c set_cpu 7d-81 purge 82-85 unmap_aliases 86-8d write "
 		  "8e-94 read 95-9b access 9c-a0 read_freed "
 		  "a1-a4 vmalloc_to_page a5-a9 vread aa-af fault "
-		  "b0-b3 fragment b4-bb bad bc-bf check c0-ff nop");
+		  "b0-b3 fragment b4-bb bad bc-bf check c0-c0 nop "
+		  "c1-c1 vm_map_ram c2-c2 vm_unmap_ram c3-ff nop");
 }
 
 /* Every opcode byte decodes, and takes exactly its op's operand bytes. */
@@ -741,7 +755,8 @@ static void roundtrip(const uint8_t *x, size_t n, struct vmf_program *p1,
 		CHECK_EQ(p1->cmds[i].opcode, p2->cmds[i].opcode);
 		CHECK(!memcmp(p1->cmds[i].operand, p2->cmds[i].operand,
 			      VMF_CMD_OPERAND_BYTES));
-		CHECK(p2->cmds[i].opcode < 0xc0);
+		CHECK(p2->cmds[i].opcode < 0xc0 ||
+		      p2->cmds[i].opcode == 0xc1 || p2->cmds[i].opcode == 0xc2);
 	}
 	/* Text. */
 	vmf_decode(x, n, p1);
@@ -831,7 +846,10 @@ static void test_every_op(void)
 			vmf_cmd_resolve(&p1->cmds[0], &p1->cfg, &a);
 			CHECK(a.cpu < p1->cfg.nr_cpus);
 			CHECK(a.len >= 1 && a.len <= VMF_MAX_ACCESS);
-			CHECK(a.count >= 1 && a.count <= VMF_MAX_VMAP_PAGES);
+			CHECK(a.count >= 1 &&
+			      a.count <= (op == OP_VM_MAP_RAM ?
+						  VMF_MAX_VM_MAP_RAM_PAGES :
+						  VMF_MAX_VMAP_PAGES));
 			CHECK(a.bad < BAD_NR);
 			CHECK(a.site < FAULT_SITE_NR);
 			CHECK(a.mode <= FAULT_ALWAYS);

@@ -16,11 +16,15 @@
 #include <vmfuzz/config.h>
 #include <vmfuzz/types.h>
 
-#define VMF_FORMAT_VERSION 2 /* 2: policy=modern|nextfit|all */
+#define VMF_FORMAT_VERSION 2 /* 2: policy=modern|nextfit|all, vm_map_ram,
+				 vm_unmap_ram, vbfix */
 #define VMF_MAX_CMDS 256     /* commands per input */
 #define VMF_MAX_ACCESS 4096  /* bytes per read/write/vread command */
 #define VMF_MAX_HANDLES 64   /* live objects the interpreter tracks */
 #define VMF_MAX_VMAP_PAGES 64
+/* vm_map_ram's count operand: above VMAP_MAX_ALLOC (64) too, so that the
+ * plain-area path is reachable. */
+#define VMF_MAX_VM_MAP_RAM_PAGES 128
 /* Page allocations (data and page-table pages) a program may cause: once
  * a command brings the count to this, the rest of the program is not run.
  * Part of a program's meaning, like VMF_MAX_CMDS: it bounds the work of
@@ -68,6 +72,9 @@ enum vmf_op {
 	OP_FRAGMENT,           /* take count pages, give back every other */
 	OP_BAD,                /* a deliberately bad call (enum vmf_bad) */
 	OP_CHECK,              /* full consistency check */
+	/* vmap blocks (format v2, opcodes taken from the reserved space) */
+	OP_VM_MAP_RAM,         /* count fresh pages, node, prot */
+	OP_VM_UNMAP_RAM,       /* handle, count delta (0 = the right count) */
 	OP_NR,
 };
 
@@ -96,7 +103,8 @@ enum vmf_bad {
  * field holds the value an all-zero operand would give: size 0, align 1,
  * start/end = the vmalloc window, gfp GFP_KERNEL, prot PAGE_KERNEL,
  * vm_flags 0, node NUMA_NO_NODE, handle 0, offset 0, len 1, pattern 0,
- * cpu 0, site/mode/n 0, access ACC_READ, el 1, bad 0, count 1. */
+ * cpu 0, site/mode/n 0, access ACC_READ, el 1, bad 0, count 1,
+ * dcount 0. */
 struct vmf_args {
 	uint64_t size;
 	uint64_t align;
@@ -119,7 +127,10 @@ struct vmf_args {
 	uint64_t n;
 	unsigned access, el;    /* enum mmu_access, 0/1 */
 	unsigned bad;           /* enum vmf_bad */
-	unsigned count;         /* pages (vmap, fragment), 1..64 */
+	unsigned count;         /* pages (vmap, fragment), 1..64;
+				   vm_map_ram 1..128 */
+	unsigned dcount;        /* vm_unmap_ram: the count passed is
+				   (count mapped + dcount) mod 256 */
 };
 
 /* Bits no caller may pass: the "invalid bit" operands set them. */

@@ -16,7 +16,9 @@
 /* ---- opcodes ----
  * Common ops own several bytes so random bytes hit them more often.
  * 0x00 and 0xc0..0xff are NOP: 0xc0..0xff are reserved for commands of
- * later format versions, and the encoder never writes them. */
+ * later format versions, and the encoder never writes them; except 0xc1
+ * (vm_map_ram) and 0xc2 (vm_unmap_ram), taken from that space because no
+ * committed input used them as opcodes. */
 const uint8_t vmf_opcode_op[256] = {
 	/* 0x00 */ OP_NOP, OP_EARLY_ADD, OP_EARLY_ADD, OP_EARLY_ADD,
 	/* 0x04 */ OP_EARLY_REGISTER, OP_EARLY_REGISTER, OP_EARLY_REGISTER,
@@ -78,7 +80,8 @@ const uint8_t vmf_opcode_op[256] = {
 	/* 0xb5 */ OP_BAD, OP_BAD, OP_BAD,
 	/* 0xb8 */ OP_BAD, OP_BAD, OP_BAD, OP_BAD, OP_CHECK, OP_CHECK,
 	/* 0xbe */ OP_CHECK, OP_CHECK,
-	/* 0xc0 */ OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP,
+	/* 0xc0 */ OP_NOP, OP_VM_MAP_RAM, OP_VM_UNMAP_RAM, OP_NOP, OP_NOP,
+	/* 0xc5 */ OP_NOP, OP_NOP, OP_NOP,
 	/* 0xc8 */ OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP,
 	/* 0xd0 */ OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP,
 	/* 0xd8 */ OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP,
@@ -132,6 +135,9 @@ const struct vmf_op_desc vmf_ops[OP_NR] = {
 	[OP_FRAGMENT] = {"fragment", 1, 1, 0xb0, {K_COUNT}},
 	[OP_BAD] = {"bad", 3, 4, 0xb4, {K_BAD, K_H, K_OFF}},
 	[OP_CHECK] = {"check", 0, 0, 0xbc, {0}},
+	[OP_VM_MAP_RAM] = {"vm_map_ram", 3, 3, 0xc1,
+			   {K_RAMCOUNT, K_NODE, K_PROT}},
+	[OP_VM_UNMAP_RAM] = {"vm_unmap_ram", 2, 2, 0xc2, {K_H, K_DCOUNT}},
 };
 
 const struct vmf_kind_desc vmf_kinds[K_NR] = {
@@ -156,6 +162,8 @@ const struct vmf_kind_desc vmf_kinds[K_NR] = {
 	[K_EL] = {"el", 1, CL_NAME, 2},
 	[K_BAD] = {"kind", 1, CL_NAME, BAD_NR},
 	[K_COUNT] = {"count", 1, CL_UINT, 0},
+	[K_RAMCOUNT] = {"count", 1, CL_UINT, 0},
+	[K_DCOUNT] = {"dcount", 1, CL_UINT, 0},
 };
 
 const char vmf_base_names[BASE_NR][12] = {
@@ -501,6 +509,7 @@ void vmf_sym_decode(unsigned kind, const uint8_t *b, struct vmf_sym *s)
 	case K_LEN: s->bytes = 1 + ((b[0] | (unsigned)b[1] << 8) & 0xfff);
 		break;
 	case K_COUNT: s->bytes = 1 + (b[0] & 63u); break;
+	case K_RAMCOUNT: s->bytes = 1 + (b[0] & 127u); break;
 	case K_NODE:
 	case K_PROT: s->bytes = b[0] & 7u; break;
 	case K_GFP: s->bytes = b[0] & 0x3fu; break;
@@ -559,6 +568,10 @@ int vmf_sym_encode(unsigned kind, const struct vmf_sym *s, uint8_t *b)
 		if (s->bytes < 1)
 			return -1;
 		return put_byte(b, s->bytes - 1, VMF_MAX_VMAP_PAGES);
+	case K_RAMCOUNT:
+		if (s->bytes < 1)
+			return -1;
+		return put_byte(b, s->bytes - 1, VMF_MAX_VM_MAP_RAM_PAGES);
 	case K_NODE:
 	case K_PROT: return put_byte(b, s->bytes, 8);
 	case K_GFP: return put_byte(b, s->bytes, 0x40);
@@ -604,6 +617,7 @@ static inline void operand_resolve(unsigned kind, const uint8_t *b,
 	case K_PAT: a->pattern = b[0]; return;
 	case K_CPU: a->cpu = cfg->nr_cpus ? b[0] % cfg->nr_cpus : 0; return;
 	case K_N: a->n = b[0]; return;
+	case K_DCOUNT: a->dcount = b[0]; return;
 	case K_NODE: a->node = node_values[b[0] & 7]; return;
 	case K_PROT: a->prot = prot_values[b[0] & 7]; return;
 	case K_GFP:
@@ -630,7 +644,8 @@ static inline void operand_resolve(unsigned kind, const uint8_t *b,
 	case K_END: a->end = vmf_sym_eval(&s, cfg); break;
 	case K_OFF: a->offset = vmf_sym_eval(&s, cfg); break;
 	case K_LEN: a->len = s.bytes; break;
-	case K_COUNT: a->count = (unsigned)s.bytes; break;
+	case K_COUNT:
+	case K_RAMCOUNT: a->count = (unsigned)s.bytes; break;
 	case K_SITE: a->site = (unsigned)s.bytes; break;
 	case K_MODE: a->mode = (unsigned)s.bytes; break;
 	case K_ACC: a->access = (unsigned)s.bytes; break;
@@ -666,6 +681,7 @@ void vmf_cmd_resolve(const struct vmf_cmd *cmd, const struct vmf_config *cfg,
 	a->el = 1;
 	a->bad = 0;
 	a->count = 1;
+	a->dcount = 0;
 	if ((unsigned)cmd->op >= OP_NR)
 		return;
 	d = &vmf_ops[cmd->op];
@@ -751,7 +767,8 @@ static const struct hval hvals[HF_NR][32] = {
 		{4096, 0, "4096"},
 	},
 	/* Bytes 0x00-0x7f are legacy (every v1 input keeps its meaning);
-	 * 0x80 + k picks value 1 + k % 3 (see vmf_hfield_index). The names
+	 * a byte with bit 7 set picks value 1 + (its bits 4..0) % 3 (see
+	 * vmf_hfield_index; bits 6..5 are vbfix's). The names
 	 * are the registry's (include/vmfuzz/placement.h; test_codec checks
 	 * they agree), "all" the differential mode. */
 	[HF_POLICY] = {{VMF_POLICY_LEGACY, 0, "legacy"},
@@ -768,7 +785,8 @@ unsigned vmf_hfield_nr(unsigned field)
 unsigned vmf_hfield_index(unsigned field, uint8_t b)
 {
 	if (field == HF_POLICY)
-		return b < 0x80 ? 0 : 1 + (b - 0x80u) % (VMF_POLICY_NR);
+		/* Bits 6..5 are vbfix's (vmf_header_vbfix). */
+		return b < 0x80 ? 0 : 1 + (b & 0x1fu) % (VMF_POLICY_NR);
 	return b % vmf_hfield_nr(field);
 }
 
@@ -839,5 +857,6 @@ void vmf_header_config(const uint8_t h[VMF_HEADER_BYTES],
 	cfg->lazy_max_pages = raw.lazy_max_pages;
 	cfg->tlb_entries = raw.tlb_entries;
 	cfg->policy = raw.policy;
+	cfg->vb_flush_full = vmf_header_vbfix(h[HF_POLICY]);
 	vmf_config_resolve(cfg);
 }

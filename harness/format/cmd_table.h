@@ -40,6 +40,8 @@ enum vmf_kind {
 	K_EL,
 	K_BAD,
 	K_COUNT,
+	K_RAMCOUNT, /* vm_map_ram's count: 1 + (b & 127) */
+	K_DCOUNT,   /* raw byte */
 	K_NR,
 };
 
@@ -128,6 +130,17 @@ struct vmf_header_raw {
 };
 void vmf_header_raw(const uint8_t header[VMF_HEADER_BYTES],
 		    struct vmf_header_raw *raw);
+/* vbfix (struct vmf_config.vb_flush_full) shares the policy byte: bits
+ * 6..5 == 0b10. No committed input had that pattern when it was
+ * introduced, so every committed trace kept its meaning. The canonical
+ * byte is the policy's byte | VMF_VBFIX_BYTE (the policy reads bit 7 and
+ * bits 4..0 only: vmf_hfield_index). */
+#define VMF_VBFIX_MASK 0x60u
+#define VMF_VBFIX_BYTE 0x40u
+static inline bool vmf_header_vbfix(uint8_t policy_byte)
+{
+	return (policy_byte & VMF_VBFIX_MASK) == VMF_VBFIX_BYTE;
+}
 
 /* Header byte i holds field i. */
 unsigned vmf_hfield_nr(unsigned field);                 /* values */

@@ -106,8 +106,12 @@ static size_t canon_cmd(const struct vmf_cmd *c, uint8_t *opcode,
 
 static void canon_header(const uint8_t *in, uint8_t *out)
 {
+	bool vbfix = vmf_header_vbfix(in[HF_POLICY]);
+
 	for (unsigned i = 0; i < VMF_HEADER_BYTES; i++)
 		out[i] = vmf_hfield_byte(i, vmf_hfield_index(i, in[i]));
+	if (vbfix)
+		out[HF_POLICY] |= VMF_VBFIX_BYTE;
 }
 
 void vmf_program_canonicalize(struct vmf_program *prog)

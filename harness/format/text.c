@@ -135,6 +135,9 @@ void vmf_header_print(const struct vmf_program *prog, FILE *out)
 		else
 			fprintf(out, " %s=%s", vmf_hfield_keys[f], v);
 	}
+	/* Only when set: headers without it print as before. */
+	if (vmf_header_vbfix(prog->header[HF_POLICY]))
+		fputs(" vbfix=1", out);
 }
 
 void vmf_program_print(const struct vmf_program *prog, FILE *out)
@@ -244,7 +247,7 @@ static int parse_expr(const char *text, struct vmf_sym *s, char *why,
  * switch over string pointers: compilers turn those into a writable
  * pointer table). */
 enum { HINT_BYTE, HINT_SIZE, HINT_ALIGN, HINT_ADDR, HINT_OFF, HINT_LEN,
-       HINT_COUNT, HINT_NR };
+       HINT_COUNT, HINT_RAMCOUNT, HINT_NR };
 
 static const char hints[HINT_NR][280] = {
 	[HINT_BYTE] = "0..255",
@@ -263,12 +266,14 @@ static const char hints[HINT_NR][280] = {
 	[HINT_OFF] = "offsets are Np+B with N 0..255 and B -0x80..0x7f",
 	[HINT_LEN] = "1..4096",
 	[HINT_COUNT] = "1..64",
+	[HINT_RAMCOUNT] = "1..128",
 };
 
 static const uint8_t hint_of[K_NR] = {
 	[K_SIZE] = HINT_SIZE, [K_ALIGN] = HINT_ALIGN, [K_START] = HINT_ADDR,
 	[K_END] = HINT_ADDR, [K_ADDR] = HINT_ADDR, [K_OFF] = HINT_OFF,
 	[K_LEN] = HINT_LEN, [K_COUNT] = HINT_COUNT,
+	[K_RAMCOUNT] = HINT_RAMCOUNT,
 };
 
 static int parse_names(unsigned kind, const char *text, struct vmf_sym *s,
@@ -388,7 +393,7 @@ static int parse_header(char **tok, int nt, uint8_t *h, char *why,
 			size_t why_len)
 {
 	unsigned seen = 0, granule = 0, va = 0;
-	bool lay_given = false;
+	bool lay_given = false, vbfix = false, vbfix_seen = false;
 
 	memset(h, 0, VMF_HEADER_BYTES);
 	for (int t = 1; t < nt; t++) {
@@ -437,13 +442,27 @@ static int parse_header(char **tok, int nt, uint8_t *h, char *why,
 			}
 			continue;
 		}
+		if (!strcmp(tok[t], "vbfix")) {
+			if (vbfix_seen) {
+				say(why, why_len, "machine: vbfix given twice");
+				return -1;
+			}
+			vbfix_seen = true;
+			if (strcmp(val, "0") && strcmp(val, "1")) {
+				say(why, why_len, "machine: vbfix '%s' is not 0 "
+				    "or 1", val);
+				return -1;
+			}
+			vbfix = val[0] == '1';
+			continue;
+		}
 		for (f = 1; f < HF_NR; f++)
 			if (!strcmp(tok[t], vmf_hfield_keys[f]))
 				break;
 		if (f == HF_NR) {
 			say(why, why_len, "machine: unknown field '%s' "
 			    "(fields: granule, va, window, ram, nodes, cpus, "
-			    "lazy, tlb, policy)", tok[t]);
+			    "lazy, tlb, policy, vbfix)", tok[t]);
 			return -1;
 		}
 		if (seen & (1u << f)) {
@@ -490,6 +509,8 @@ static int parse_header(char **tok, int nt, uint8_t *h, char *why,
 		}
 		h[HF_LAYOUT] = (uint8_t)i;
 	}
+	if (vbfix)
+		h[HF_POLICY] |= VMF_VBFIX_BYTE;
 	return 0;
 }
 

@@ -287,6 +287,16 @@ int shadow_harness_page_alloc(struct shadow *sh, enum sh_owner owner,
 int shadow_harness_page_free(struct shadow *sh, pfn_t pfn,
 			     struct sh_fail *f);
 
+/* vm_map_ram(count pages, node, prot) with the pages the harness handed over
+ * (pfns[count]); observed: the returned address (0 = failure). */
+int shadow_vm_map_ram(struct shadow *sh, unsigned count, int node, uint64_t prot,
+                      const pfn_t *pfns, vaddr_t observed, struct sh_fail *f);
+/* vm_unmap_ram(addr, count); observed: its return (0 or negative). */
+int shadow_vm_unmap_ram(struct shadow *sh, vaddr_t addr, unsigned count,
+                        long observed, struct sh_fail *f);
+/* Stale TLB hits so far that are 4.19's known full-block behaviour (vbfix=0). */
+uint64_t shadow_known_stale_hits(const struct shadow *sh);
+
 /* ---- data through the MMU ---------------------------------------------------
  * One call per page-sized piece of an access (the interpreter splits an
  * access at page boundaries and stops after the first fault). */

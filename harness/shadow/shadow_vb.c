@@ -371,8 +371,8 @@ static void free_plain(struct shadow *sh, struct sh_area *a)
 	sh_lazy_free(sh, a);
 }
 
-static vaddr_t model_map_ram(struct shadow *sh, unsigned count, uint64_t prot,
-			     const pfn_t *pfns)
+static vaddr_t model_map_ram(struct shadow *sh, unsigned count, int node,
+			     uint64_t prot, const pfn_t *pfns)
 {
 	uint64_t win = (sh->vm_end - sh->vm_start) >> sh->page_shift;
 	vaddr_t addr;
@@ -400,7 +400,14 @@ static vaddr_t model_map_ram(struct shadow *sh, unsigned count, uint64_t prot,
 		sh_add_pending(sh, SH_P_NEW_CARVE, addr, 0);
 		return addr;
 	}
-	/* A plain area: no vm_struct, no guard page. */
+	/* A plain area: no vm_struct, no guard page. 4.19 passes node to
+	 * alloc_vmap_area, whose hardened argument checks refuse a node the
+	 * machine does not have (the block path uses numa_node_id()). */
+	if (node != NUMA_NO_NODE &&
+	    (node < 0 || (unsigned)node >= sh->phys.nr_nodes)) {
+		sh_expect_warn_kind(sh, WARN_VMALLOC_BAD_ARG);
+		return 0;
+	}
 	if (sh_alloc_vmap_area(sh, (uint64_t)count << sh->page_shift,
 			       sh->page_size, sh->vm_start, sh->vm_end,
 			       GFP_KERNEL, &addr))
@@ -428,8 +435,7 @@ int shadow_vm_map_ram(struct shadow *sh, unsigned count, int node,
 {
 	vaddr_t want;
 
-	(void)node; /* 4.19: only where the metadata comes from */
-	want = model_map_ram(sh, count, prot, pfns);
+	want = model_map_ram(sh, count, node, prot, pfns);
 	if (want != observed)
 		return sh_fail(f, "address",
 			       "vm_map_ram(%u pages): expected %s%llx, the "
@@ -452,16 +458,16 @@ static bool unmap_ram_refused(struct shadow *sh, vaddr_t addr, unsigned count)
 
 		/* No block (BUG_ON(!vb)); an address that starts no live
 		 * carve (free pages, inside a carve, already dirty); a count
-		 * of another order than the carve's (vb_free would dirty the
-		 * wrong number of pages), or shorter than the carve (vb_free
-		 * would leave its last pages mapped for good). A longer count
-		 * of the same order is 4.19's: it unmaps pages of the carve
-		 * that were never mapped. */
+		 * that does not match the carve's (the issue's hardened
+		 * case: 4.19 would dirty another order's pages, or leave the
+		 * carve's last pages mapped for good; a longer count of the
+		 * same order would be harmless in 4.19, but it still names a
+		 * mapping that does not exist, and the lead's decision is to
+		 * refuse every mismatch, as the library does). */
 		if (!vb_lookup(sh, addr))
 			return true;
 		c = carve_find(sh, addr);
-		return !c || order_of(count) != order_of((unsigned)c->nr_pages) ||
-		       count < c->nr_pages;
+		return !c || count != c->nr_pages;
 	}
 	{
 		struct sh_area *a = sh_busy_containing(&sh->busy, addr);

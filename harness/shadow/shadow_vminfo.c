@@ -48,7 +48,12 @@ static void predict(const struct sh_area *a, struct vm_exp *e)
 	memset(e, 0, sizeof(*e));
 	switch (a->state) {
 	case SH_LAZY:
-		e->va_flags = SH_VA_LAZY_FREE;
+		/* 4.19 sets VM_LAZY_FREE only in remove_vm_area: an area
+		 * that never had a vm_struct (a vmap block, a plain
+		 * vm_map_ram area) is freed by free_vmap_area_noflush with
+		 * no flag at all, and s_show prints it "vm_map_ram". */
+		if (a->kind != SHK_VBLOCK && a->kind != SHK_VMRAM)
+			e->va_flags = SH_VA_LAZY_FREE;
 		return;
 	case SH_DEFERRED:
 		e->va_flags = SH_VA_VM_AREA | SH_VA_DEFERRED;

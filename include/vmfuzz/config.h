@@ -32,8 +32,10 @@ struct vmf_config {
 					 above this; 0 = 1024 (arm64 4.19
 					 MAX_TLBI_OPS) */
 	unsigned policy;        /* enum vmf_policy (include/vmfuzz/placement.h) */
-	bool vb_flush_full;     /* vm_unmap_aliases also flushes full vmap
-				   blocks (the 6.5 rule); false = 4.19 */
+	/* _vm_unmap_aliases also flushes the dirty range of full vmap
+	 * blocks (on no free queue): the 6.5 fix "mm/vmalloc: prevent stale
+	 * TLBs in fully utilized blocks". false = Linux 4.19's rule. */
+	bool vb_flush_full;
 };
 
 #define VMF_MAX_NODES 4

@@ -32,6 +32,12 @@
 #define VM_LAZY_FREE 0x02ul
 #define VM_VM_AREA 0x04ul
 #define VM_DEFERRED 0x100ul /* ours: on a per-CPU deferred-free list */
+/* Ours (6.3+ has the like, VMAP_RAM / VMAP_BLOCK): the area came from
+ * vm_map_ram, as a plain area above VMAP_MAX_ALLOC pages (VMAP_RAM) or as
+ * a vmap block (VMAP_BLOCK). 4.19 keeps no such mark; vmallocinfo and
+ * vread ignore them. */
+#define VMAP_RAM 0x200ul
+#define VMAP_BLOCK 0x400ul
 
 struct list_link {
 	struct list_link *next, *prev;
@@ -101,6 +107,10 @@ struct vmalloc_obs {
 	uint64_t free_nr;          /* modern: free vmap_areas in the tree */
 	uint64_t free_max;         /* modern: the root's subtree_max_size */
 	bool ne_preload[VMF_MAX_CPUS]; /* modern: ne_fit_preload_node set */
+	/* vmap blocks (vm_map_ram): in the block index, and on each CPU's
+	 * free queue. */
+	uint64_t nr_vmap_blocks;
+	uint64_t vb_queue_len[VMF_MAX_CPUS];
 };
 
 /* ---- boot ---- */
@@ -181,8 +191,31 @@ int vmalloc_run_deferred(struct vmf_machine *m, unsigned cpu);
 vaddr_t vmap(struct vmf_machine *m, struct page *const *pages,
 	     unsigned int count, unsigned long flags, pgprot_t prot);
 
+/* ---- vm_map_ram (mm/vmalloc.c 4.19, "Per cpu kva allocator") ----
+ * Up to VMAP_MAX_ALLOC pages come from the current CPU's vmap blocks,
+ * more from a plain area (no vm_struct, no guard page). Returns the
+ * address, 0 on failure; the pages stay the caller's. Refused with one
+ * warning and no state change: count 0 or above the window's pages
+ * (WARN_VMALLOC_BAD_SIZE), pages NULL or not this machine's, before
+ * vmalloc_init, in interrupt context (WARN_VMALLOC_BAD_ARG). */
+vaddr_t vm_map_ram(struct vmf_machine *m, struct page *const *pages,
+		   unsigned int count, int node, pgprot_t prot);
+/* Unmap what vm_map_ram(count) returned at addr: 0, or -VMF_EINVAL with
+ * one WARN_VMALLOC_BAD_ARG and no state change for an address that is
+ * 0, outside the window, unaligned, in no block/area, not the start of a
+ * live mapping (free or dirty pages of a block, a block interior, an area
+ * already freed), or a count other than the one mapped. */
+int vm_unmap_ram(struct vmf_machine *m, vaddr_t addr, unsigned int count);
+/* The block geometry of this machine (mm/vmalloc.c 4.19 macros). */
+unsigned long vmap_bbmap_bits(const struct vmf_machine *m);
+uint64_t vmap_block_size(const struct vmf_machine *m);
+#define VMAP_MAX_ALLOC 64u /* BITS_PER_LONG */
+
 /* ---- lazy purge ---- */
 void purge_vmap_area_lazy(struct vmf_machine *m); /* explicit purge */
+/* _vm_unmap_aliases(ULONG_MAX, 0, 0): the dirty ranges of the vmap
+ * blocks on every CPU's queue (and of full blocks with vb_flush_full),
+ * the fragmented blocks purged, the lazy purge, one flush. */
 void vm_unmap_aliases(struct vmf_machine *m);
 
 /* ---- lookups and reads ---- */

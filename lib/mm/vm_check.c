@@ -20,7 +20,11 @@
  *     the VM_DEFERRED areas, nr_deferred of them per CPU;
  *  6. the placement policy's own invariants (legacy: the cache is NULL or
  *     an area of the tree);
- *  7. pages: OWNER_VMALLOC pages == the live areas' nr_pages (deferred
+ *  7. vmap blocks and vm_map_ram areas (vmap_block_check.c): counts
+ *     against a recount, queue membership, no overlap, carved live pages
+ *     mapped, dirty and free pages not; a plain vm_map_ram area mapped
+ *     whole;
+ *  8. pages: OWNER_VMALLOC pages == the live areas' nr_pages (deferred
  *     areas are live until their work runs) + the pages remove_vm_area
  *     handed to callers (leaked_pages), OWNER_PGTABLE pages ==
  *     mmu_pgtable_pages(), and page_alloc_check() passes. */
@@ -217,6 +221,9 @@ static int check_busy(struct vmf_machine *m, struct check_totals *t,
 			return -1;
 		if (state == VM_LAZY_FREE && check_lazy(m, va, t, why, why_len))
 			return -1;
+		if (!state && (va->flags & (VMAP_RAM | VMAP_BLOCK)) &&
+		    vmap_ram_area_check(m, va, why, why_len))
+			return -1;
 		prev = va;
 	}
 	if (count != vs->nr_busy)
@@ -341,6 +348,8 @@ int vm_check(struct vmf_machine *m, char *why, size_t why_len)
 		return -1;
 	if (m->vm->place_priv && m->vm->place->check &&
 	    m->vm->place->check(m, m->vm->place_priv, why, why_len))
+		return -1;
+	if (vmap_blocks_check(m, why, why_len))
 		return -1;
 	return check_pages(m, &t, why, why_len);
 }

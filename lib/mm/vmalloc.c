@@ -465,8 +465,11 @@ static void vmalloc_state_clear(struct vmf_machine *m)
 	vs->root = RB_ROOT;
 	vlist_init(&vs->busy);
 	vlist_init(&vs->purge);
-	for (unsigned i = 0; i < VMF_MAX_CPUS; i++)
+	for (unsigned i = 0; i < VMF_MAX_CPUS; i++) {
 		vlist_init(&vs->deferred[i]);
+		vlist_init(&vs->vbq[i]);
+	}
+	vs->vb_root = RB_ROOT;
 	/* vmf_config_check() admits registered ids only. */
 	vs->place = vmf_placement_get(m->cfg.policy);
 	if (!vs->place)

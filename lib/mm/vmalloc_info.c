@@ -107,7 +107,8 @@ long vread(struct vmf_machine *m, void *buf, vaddr_t addr, uint64_t count)
 		if (va->va_start >= addr + len)
 			break;
 		/* Only live areas are read; lazily freed ones, bare
-		 * vmap_areas and holes read as zeros. */
+		 * vmap_areas (vmap blocks and vm_map_ram areas among them:
+		 * 4.19 vread skips !VM_VM_AREA) and holes read as zeros. */
 		if (!(va->flags & VM_VM_AREA) || !va->vm)
 			continue;
 		vm = va->vm;
@@ -147,6 +148,18 @@ static void show_numa_info(struct vmf_machine *m, FILE *out,
 			fprintf(out, " N%u=%u", n, counters[n]);
 }
 
+/* 4.19 s_show: an area without VM_VM_AREA is "unpurged vm_area" if
+ * VM_LAZY_FREE, else "vm_map_ram". 4.19 sets VM_LAZY_FREE only in
+ * remove_vm_area; the model also marks vm_map_ram areas and vmap blocks
+ * freed lazily (VMAP_RAM / VMAP_BLOCK), which 4.19 shows as "vm_map_ram"
+ * until the purge. */
+static const char *lazy_name(const struct vmap_area *va)
+{
+	if ((va->flags & VM_LAZY_FREE) && !(va->flags & (VMAP_RAM | VMAP_BLOCK)))
+		return "unpurged vm_area";
+	return "vm_map_ram";
+}
+
 void vmallocinfo(struct vmf_machine *m, FILE *out)
 {
 	struct list_link *l;
@@ -162,8 +175,7 @@ void vmallocinfo(struct vmf_machine *m, FILE *out)
 				(unsigned long long)va->va_start,
 				(unsigned long long)va->va_end,
 				(long long)(va->va_end - va->va_start),
-				(va->flags & VM_LAZY_FREE) ? "unpurged vm_area"
-							    : "vm_map_ram");
+				lazy_name(va));
 			continue;
 		}
 		v = va->vm;
@@ -246,6 +258,9 @@ void vmalloc_observe(const struct vmf_machine *m, struct vmalloc_obs *obs)
 		obs->ne_preload[i] = false;
 	if (vs->place_priv && vs->place->observe)
 		vs->place->observe(m, vs->place_priv, obs);
+	obs->nr_vmap_blocks = vs->nr_vmap_blocks;
+	for (unsigned i = 0; i < VMF_MAX_CPUS; i++)
+		obs->vb_queue_len[i] = vs->vbq_len[i];
 }
 
 int vmalloc_for_each_area(struct vmf_machine *m,

@@ -8,7 +8,9 @@
  *                    arguments, metadata, overflow -> purge -> retry),
  *                    __free_vmap_area, the legacy placement policy, the
  *                    machine lifecycle hooks;
- *   vmalloc_purge.c  lazy freeing, purge, vm_unmap_aliases;
+ *   vmalloc_purge.c  lazy freeing, purge;
+ *   vmap_block.c     vmap blocks: vm_map_ram, vm_unmap_ram,
+ *                    vm_unmap_aliases, their vm_check part;
  *   vmalloc_area.c   vm_struct level: get_vm_area, vmalloc family, vfree
  *                    family, deferred frees, vmap, early areas;
  *   vmalloc_pages.c  page arrays (host or nested), their cursor, map_vm_area;
@@ -74,6 +76,34 @@ struct vmap_legacy_state {
 	uint64_t cached_align;
 };
 
+/* ---- vmap blocks (mm/vmalloc.c 4.19, "Per cpu kva allocator") ----------
+ * VMAP_BBMAP_BITS_MAX bounds the pages of a block whatever the machine. */
+#define VMAP_BBMAP_BITS_MAX 1024u
+#define VMAP_BBMAP_BITS_MIN (VMAP_MAX_ALLOC * 2)
+
+/* vmap_block.map[i], ours (4.19 keeps only the counts): page i is free
+ * (never carved), dirty (carved and unmapped), inside a live carve, or
+ * the first page of a live carve holding the count mapped (1..64). */
+#define VB_PAGE_FREE 0
+#define VB_PAGE_DIRTY 0xff
+#define VB_PAGE_TAIL 0xfe
+
+struct vmap_block {
+	struct vmap_area *va;
+	unsigned long free, dirty;
+	unsigned long dirty_min, dirty_max; /* dirty range, in pages */
+	struct list_link free_list; /* on vbq[cpu] while queued */
+	struct list_link purge;     /* purge_fragmented_blocks' local list */
+	struct rb_node rb_node;     /* the block index, by addr_to_vb_idx */
+	unsigned cpu;               /* the queue it went on (6.10's vb->cpu) */
+	bool queued;
+	uint8_t map[VMAP_BBMAP_BITS_MAX];
+};
+
+#define vb_of_free(l) container_of(l, struct vmap_block, free_list)
+#define vb_of_purge(l) container_of(l, struct vmap_block, purge)
+#define vb_of_rb(n) rb_entry(n, struct vmap_block, rb_node)
+
 struct vmalloc_state {
 	const struct vmf_placement *place;
 	void *place_priv; /* NULL before vmalloc_init() */
@@ -109,12 +139,22 @@ struct vmalloc_state {
 	uint64_t nr_purges;
 	uint64_t nr_purge_calls;
 	uint64_t nr_overflow_purges;
+	/* vmap_purge_lock held (purge_vmap_area_lazy, _vm_unmap_aliases):
+	 * try_purge_vmap_area_lazy's trylock fails meanwhile. */
+	bool purge_lock_held;
 
 	/* Every placement alloc_vmap_area made, by sequence number (1, 2,
 	 * ...): the observation a checker needs to follow a policy it
 	 * cannot predict (vmalloc_placement_get). */
 	vaddr_t place_log[VMALLOC_PLACE_LOG];
 	uint64_t place_seq;
+
+	/* vmap blocks: the index (radix tree in the kernel) keyed by
+	 * addr_to_vb_idx, and each CPU's vmap_block_queue (oldest first). */
+	struct rb_root vb_root;
+	uint64_t nr_vmap_blocks;
+	struct list_link vbq[VMF_MAX_CPUS];
+	uint64_t vbq_len[VMF_MAX_CPUS];
 };
 
 /* ---- vmalloc.c ---- */
@@ -142,8 +182,20 @@ bool vmap_area_is_last(const struct vmf_machine *m,
 /* free_unmap_vmap_area's second half: count the pages, push va on the
  * purge list, purge past the threshold. The caller has unmapped it. */
 void free_vmap_area_noflush(struct vmf_machine *m, struct vmap_area *va);
-/* __purge_vmap_area_lazy(ULONG_MAX, 0): true if it found work. */
-bool __purge_vmap_area_lazy(struct vmf_machine *m);
+/* __purge_vmap_area_lazy(start, end): true if it found work (then one
+ * flush covers [start, end) and every lazy area). */
+bool __purge_vmap_area_lazy(struct vmf_machine *m, vaddr_t start,
+			    vaddr_t end);
+
+/* ---- vmap_block.c ---- */
+void purge_fragmented_blocks_allcpus(struct vmf_machine *m);
+/* The block whose index addr falls in, or NULL. */
+struct vmap_block *vmap_block_lookup(struct vmf_machine *m, vaddr_t addr);
+/* vm_check's part for blocks and vm_map_ram areas: 0 or -1 with why. */
+int vmap_blocks_check(struct vmf_machine *m, char *why, size_t why_len);
+/* A bare area from vm_map_ram (VMAP_RAM): its pages mapped, the rest not. */
+int vmap_ram_area_check(struct vmf_machine *m, struct vmap_area *va,
+			char *why, size_t why_len);
 
 /* ---- vmalloc_pages.c: page arrays ---- */
 /* struct page * on arm64: the size of one page-array entry. */

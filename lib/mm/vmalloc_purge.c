@@ -21,17 +21,19 @@ void free_vmap_area_noflush(struct vmf_machine *m, struct vmap_area *va)
 	/* llist_add: the newest goes first. */
 	vlist_add_after(&va->purge_list, &vs->purge);
 	vs->nr_lazy++;
-	/* try_purge_vmap_area_lazy(): the trylock always succeeds here (one
-	 * thread, and nothing below frees areas again). */
-	if (vs->vmap_lazy_nr > m->cfg.lazy_max_pages)
-		__purge_vmap_area_lazy(m);
+	/* try_purge_vmap_area_lazy(): mutex_trylock(&vmap_purge_lock) fails
+	 * while a purge holds it (a vmap block retired by
+	 * purge_fragmented_blocks under the lock is freed here), and then
+	 * nothing happens. */
+	if (vs->vmap_lazy_nr > m->cfg.lazy_max_pages && !vs->purge_lock_held)
+		__purge_vmap_area_lazy(m, ~0ull, 0);
 }
 
-bool __purge_vmap_area_lazy(struct vmf_machine *m)
+bool __purge_vmap_area_lazy(struct vmf_machine *m, vaddr_t start,
+			    vaddr_t end)
 {
 	struct vmalloc_state *vs = m->vm;
 	struct list_link list, *l;
-	vaddr_t start = ~0ull, end = 0;
 
 	vs->nr_purge_calls++;
 	if (vlist_empty(&vs->purge))
@@ -85,20 +87,16 @@ bool __purge_vmap_area_lazy(struct vmf_machine *m)
 	return true;
 }
 
+/* 4.19 purge_vmap_area_lazy(): the fragmented vmap blocks first (they
+ * join the purge list), then the purge. An overflow in alloc_vmap_area
+ * comes here too; the threshold purge of free_vmap_area_noflush does not
+ * (try_purge_vmap_area_lazy). */
 void purge_vmap_area_lazy(struct vmf_machine *m)
 {
-	/* purge_fragmented_blocks_allcpus() has no vmap blocks to look at
-	 * yet (vm_map_ram is not modelled). */
-	if (m->vm)
-		__purge_vmap_area_lazy(m);
-}
-
-void vm_unmap_aliases(struct vmf_machine *m)
-{
-	/* 4.19: nothing before vmalloc_init(); then the dirty ranges of the
-	 * vmap blocks (none yet) and a purge. Without blocks there is no
-	 * extra flush when the purge finds nothing. */
-	if (!m->vm || !m->vm->initialized)
+	if (!m->vm)
 		return;
-	__purge_vmap_area_lazy(m);
+	m->vm->purge_lock_held = true; /* mutex_lock(&vmap_purge_lock) */
+	purge_fragmented_blocks_allcpus(m);
+	__purge_vmap_area_lazy(m, ~0ull, 0);
+	m->vm->purge_lock_held = false;
 }
