@@ -276,7 +276,9 @@ int diff_compare(const struct diff_cmd *a, size_t na, unsigned ga,
 			 * accounting: what is left is that each policy's
 			 * earlier placements fragment the window and cost
 			 * page-table pages differently. */
-			if (strstr(fc->warn, "vmap_alloc_failed")) {
+			/* No warning at all: __GFP_NOWARN silenced it. */
+			if (strstr(fc->warn, "vmap_alloc_failed") ||
+			    !fc->warn[0]) {
 				*known = "fragmentation: the policies' earlier "
 					 "placements leave different holes";
 				return 0;
