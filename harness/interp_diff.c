@@ -283,8 +283,10 @@ int diff_compare(const struct diff_cmd *a, size_t na, unsigned ga,
 			 * the failing run's new table could not be had). */
 			if (strstr(fc->warn, "vmap_alloc_failed") ||
 			    out_of_memory(fc) || !fc->warn[0]) {
-				*known = "fragmentation: the policies' earlier "
-					 "placements leave different holes";
+				*known = "fragmentation or memory: the "
+					 "policies' earlier placements leave "
+					 "different holes and need different "
+					 "page-table pages";
 				return 0;
 			}
 		}
