@@ -116,6 +116,25 @@ enum mmu_fault mmu_check_access(uint64_t desc, uint64_t table_attrs,
 				enum mmu_access acc, int el);
 unsigned mmu_fsc(enum mmu_fault f, int level);
 
+/* Is pa a table page this MMU allocated (and still holds)? */
+bool pt_owned(struct vmf_machine *m, phys_addr_t pa);
+
+/* Walk cache (walk_cache.c). */
+int wc_init(struct vmf_machine *m);
+void wc_reset(struct mmu_state *s);
+void wc_free(struct mmu_state *s);
+/* The deepest valid entry whose region holds va, NULL if none. */
+struct walk_cache_entry *wc_find(struct mmu_state *s, vaddr_t va);
+/* Cache the table descriptor read at level for va's region. */
+void wc_fill(struct vmf_machine *m, vaddr_t va, int level,
+	     phys_addr_t table, uint64_t attrs);
+bool wc_entry_stale(struct vmf_machine *m, const struct walk_cache_entry *e);
+void wc_drop_all(struct mmu_state *s);
+/* Drop the entries whose region holds va (TLBI VAAE1IS). */
+void wc_drop_addr(struct mmu_state *s, vaddr_t va);
+/* A table page is being freed: a stale use if an entry points at it. */
+void wc_table_freed(struct vmf_machine *m, phys_addr_t table);
+
 /* TLB internals used by the map code and mmu_access. */
 int tlb_init(struct vmf_machine *m);
 void tlb_reset(struct mmu_state *s);

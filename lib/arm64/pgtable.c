@@ -162,8 +162,7 @@ static int pt_alloc_table(struct vmf_machine *m, phys_addr_t *pa)
 	return 0;
 }
 
-/* Is pa a table page this MMU allocated (and still holds)? */
-static bool pt_owned(struct vmf_machine *m, phys_addr_t pa)
+bool pt_owned(struct vmf_machine *m, phys_addr_t pa)
 {
 	const struct page *pg = pfn_to_page(m, pa >> m->mmu->page_shift);
 
@@ -177,6 +176,7 @@ static void pt_free_table(struct vmf_machine *m, phys_addr_t pa)
 
 	if (pa == s->ttbr1 || !pt_owned(m, pa))
 		return;
+	wc_table_freed(m, pa);
 	if (__free_pages(m, pfn_to_page(m, pa >> s->page_shift), 0) == 0)
 		s->pgtable_pages--;
 }
