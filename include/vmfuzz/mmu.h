@@ -242,6 +242,26 @@ long mmu_unmap_range(struct vmf_machine *m, vaddr_t va, uint64_t size);
  * (WARN_MMU_REMAP) if a block above is in the way; -VMF_ENOMEM. */
 int mmu_set_raw(struct vmf_machine *m, vaddr_t va, int level, uint64_t desc);
 
+/* ---- huge mappings (Linux 4.19 arch/arm64/mm/mmu.c, by address) ----
+ * "PMD" is level 2, "PUD" level 1 (4K pages only). */
+/* pud_alloc / pmd_alloc / pte_alloc_kernel: make the table that holds
+ * va's entry at level (1..3) exist. 0, -VMF_ENOMEM (FAULT_PGTABLE),
+ * -VMF_EBUSY (WARN_MMU_REMAP: a block above), -VMF_EINVAL. */
+int mmu_table_alloc(struct vmf_machine *m, vaddr_t va, int level);
+/* Write a block at addr (aligned, its table present) -> phys (aligned):
+ * 1; 0 when pgattr_change_is_safe refuses the change from the entry there
+ * (WARN_MMU_BBM, nothing written) or on bad arguments (WARN_MMU_BAD_ARG).
+ * No TLB maintenance. */
+int pmd_set_huge(struct vmf_machine *m, vaddr_t addr, phys_addr_t phys,
+		 pgprot_t prot);
+int pud_set_huge(struct vmf_machine *m, vaddr_t addr, phys_addr_t phys,
+		 pgprot_t prot);
+/* A table entry at addr's PMD (PUD): cleared, walk flushed
+ * (flush_tlb_kernel_pgtable(addr)), table page freed (for a PUD: each
+ * PMD entry's PTE table first). Always 1, as 4.19. */
+int pmd_free_pte_page(struct vmf_machine *m, vaddr_t addr);
+int pud_free_pmd_page(struct vmf_machine *m, vaddr_t addr);
+
 /* Leaf lookup without permission checks: descriptor, level, output
  * address. Returns false if there is no valid leaf. */
 bool mmu_lookup(struct vmf_machine *m, vaddr_t va, uint64_t *desc,
