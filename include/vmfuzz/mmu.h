@@ -55,6 +55,10 @@ typedef uint64_t pgprot_t;
 #define PAGE_KERNEL_RO 0x0060000000000783ull   /* ~WRITE, +RDONLY */
 #define PAGE_KERNEL_ROX 0x0040000000000783ull  /* RO and executable */
 #define PAGE_KERNEL_EXEC 0x0048000000000703ull /* ~PXN */
+/* ioremap's default: PROT_DEFAULT | PXN | UXN | WRITE | AttrIndx
+ * MT_DEVICE_nGnRE (4.19 pgtable-prot.h PROT_DEVICE_nGnRE, without the
+ * software PTE_DIRTY, as PAGE_KERNEL above). */
+#define PROT_DEVICE_nGnRE (0x0068000000000703ull | PTE_ATTRINDX(MT_DEVICE_nGnRE))
 /* The nG variants (KPTI on): | PTE_NG. */
 #define PAGE_KERNEL_NG (PAGE_KERNEL | PTE_NG)
 #define PAGE_KERNEL_RO_NG (PAGE_KERNEL_RO | PTE_NG)
