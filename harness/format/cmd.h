@@ -16,7 +16,8 @@
 #include <vmfuzz/config.h>
 #include <vmfuzz/types.h>
 
-#define VMF_FORMAT_VERSION 2 /* 2: policy=modern|nextfit|all */
+#define VMF_FORMAT_VERSION 3 /* 2: policy=modern|nextfit|all; 3: ioremap,
+				 iounmap, the header extension */
 #define VMF_MAX_CMDS 256     /* commands per input */
 #define VMF_MAX_ACCESS 4096  /* bytes per read/write/vread command */
 #define VMF_MAX_HANDLES 64   /* live objects the interpreter tracks */
@@ -68,6 +69,9 @@ enum vmf_op {
 	OP_FRAGMENT,           /* take count pages, give back every other */
 	OP_BAD,                /* a deliberately bad call (enum vmf_bad) */
 	OP_CHECK,              /* full consistency check */
+	/* format version 3: huge mappings (issue 15) */
+	OP_IOREMAP,            /* __ioremap(phys, size, prot) */
+	OP_IOUNMAP,            /* iounmap(handle) */
 	OP_NR,
 };
 
@@ -120,6 +124,8 @@ struct vmf_args {
 	unsigned access, el;    /* enum mmu_access, 0/1 */
 	unsigned bad;           /* enum vmf_bad */
 	unsigned count;         /* pages (vmap, fragment), 1..64 */
+	phys_addr_t phys;       /* ioremap: may be unaligned, RAM, above the
+				   PA size */
 };
 
 /* Bits no caller may pass: the "invalid bit" operands set them. */
@@ -128,6 +134,10 @@ struct vmf_args {
 
 #define VMF_HEADER_BYTES 8     /* fixed; shorter inputs are zero-padded */
 #define VMF_CMD_OPERAND_BYTES 12 /* room per command (v1 uses <= 9) */
+/* The header extension (format version 3): when the byte right after the
+ * header is this reserved opcode, it and the next byte are the extension
+ * byte (walk-cache size, huge vmalloc), not a command. */
+#define VMF_HEADER_EXT_OPCODE 0xc0
 
 struct vmf_cmd {
 	enum vmf_op op;
@@ -140,6 +150,8 @@ struct vmf_program {
 	struct vmf_config cfg;   /* from the header, resolved, valid by
 				    construction (vmf_config_check passes) */
 	uint8_t header[VMF_HEADER_BYTES]; /* raw header bytes (zero-padded) */
+	uint8_t ext;             /* the header extension byte as read; 0 when
+				    absent (the same meaning) */
 	size_t nr_cmds;
 	struct vmf_cmd cmds[VMF_MAX_CMDS];
 };
