@@ -175,6 +175,11 @@ static void test_block_over_old_table(void)
 	CHECK_EQ(r.pa, DEV + P);
 	CHECK_EQ(tlb_stats(m)->walk_stale, 0);
 	CHECK_EQ(check_vm(m), 0);
+	/* iounmap takes the block down at once; the table stays free. */
+	CHECK_EQ(iounmap(m, b), 0);
+	CHECK_EQ(level_at(m, b), -1);
+	CHECK_EQ(level_at(m, b + PMD_SZ - 1), -1);
+	CHECK_EQ(check_vm(m), 0);
 	vmf_machine_destroy(m);
 }
 

@@ -115,6 +115,8 @@ static int set_huge(struct vmf_machine *m, vaddr_t addr, phys_addr_t phys,
 	/* mk_sect_prot() and PMD_TYPE_SECT: the block form. */
 	new = phys | (prot & ~PTE_TABLE_BIT);
 #if defined(VMF_PLANT_BLOCK_OVER_LIVE_TABLE_NO_BBM)
+	/* PLANT BLOCK_OVER_LIVE_TABLE_NO_BBM: a live table entry is not
+	 * refused (and pmd_free_pte_page left it there). */
 	if (!desc_is_table(level, old))
 #endif
 	if (!pgattr_change_is_safe(old, new)) {
@@ -153,9 +155,13 @@ static void unlink_table(struct vmf_machine *m, const struct pt_path *p,
 {
 	pt_write(m, p->table, lvl_index(m->mmu, addr, level), 0);
 #if defined(VMF_PLANT_PGTABLE_FREED_BEFORE_FLUSH)
-	pt_free_table(m, table); /* the 2018 shape: freed, then flushed */
+	/* PLANT PGTABLE_FREED_BEFORE_FLUSH: the 2018 shape: freed while the
+	 * walk cache may still hold it, then flushed. */
+	pt_free_table(m, table);
 	flush_tlb_kernel_pgtable(m, addr);
 #elif defined(VMF_PLANT_PGTABLE_FREE_NO_FLUSH)
+	/* PLANT PGTABLE_FREE_NO_FLUSH: freed with no walk flush at all
+	 * (4.17's pmd_free_pte_page had no address to flush). */
 	pt_free_table(m, table);
 #else
 	flush_tlb_kernel_pgtable(m, addr);
@@ -176,6 +182,10 @@ int pmd_free_pte_page(struct vmf_machine *m, vaddr_t addr)
 	if (entry_at(m, addr, 2, &p, &old) != PT_OK || !(old & PTE_VALID) ||
 	    !desc_is_table(2, old) || (addr & ((1ull << lvl_shift(s, 2)) - 1)))
 		return 1;
+#if defined(VMF_PLANT_BLOCK_OVER_LIVE_TABLE_NO_BBM)
+	/* PLANT BLOCK_OVER_LIVE_TABLE_NO_BBM: the table is left linked. */
+	return 1;
+#endif
 	unlink_table(m, &p, addr, 2, desc_addr(s, old));
 	return 1;
 }

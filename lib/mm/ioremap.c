@@ -88,6 +88,8 @@ static int ioremap_pmd_range(struct vmf_machine *m, vaddr_t addr,
 		/* ioremap_pmd_enabled(): arch_ioremap_pmd_supported() is 1
 		 * on arm64. */
 #if defined(VMF_PLANT_PMD_BLOCK_MISALIGNED_PHYS)
+		/* PLANT PMD_BLOCK_MISALIGNED_PHYS: no phys alignment test; the
+		 * block maps the aligned-down frame. */
 		if (next - addr == size &&
 #else
 		if (next - addr == size && aligned(phys, size) &&
@@ -228,6 +230,36 @@ vaddr_t __ioremap(struct vmf_machine *m, phys_addr_t phys, uint64_t size,
 	return addr + offset;
 }
 
+#if defined(VMF_PLANT_IOUNMAP_LEAVES_BLOCK)
+/* PLANT IOUNMAP_LEAVES_BLOCK: the area is unmapped and freed, but its PMD
+ * blocks are put back (an unmap that walks only the PTE level). */
+static int iounmap_leaves_blocks(struct vmf_machine *m, vaddr_t addr)
+{
+	const struct vm_struct *vm = find_vm_area(m, addr);
+	uint64_t pmd = level_size(m, 2), n = 0;
+	vaddr_t va[16];
+	phys_addr_t pa[16];
+	uint64_t prot[16];
+	int ret;
+
+	for (vaddr_t a = vm ? (vm->addr + pmd - 1) & ~(pmd - 1) : 0;
+	     vm && a + pmd <= vm->addr + vm->size && n < 16; a += pmd) {
+		uint64_t desc;
+		int level;
+
+		if (mmu_lookup(m, a, &desc, &level, &pa[n]) && level == 2) {
+			va[n] = a;
+			/* The page form of the block's attributes. */
+			prot[n++] = (desc & ~0x0000fffffffff000ull) | PTE_TYPE_PAGE;
+		}
+	}
+	ret = vunmap(m, addr);
+	for (uint64_t i = 0; ret == 0 && i < n; i++)
+		pmd_set_huge(m, va[i], pa[i], prot[i]);
+	return ret;
+}
+#endif
+
 vaddr_t ioremap(struct vmf_machine *m, phys_addr_t phys, uint64_t size)
 {
 	return __ioremap(m, phys, size, PROT_DEVICE_nGnRE);
@@ -241,5 +273,9 @@ int iounmap(struct vmf_machine *m, vaddr_t addr)
 	/* ioremap_cache() may hand out a linear-map address: not ours. */
 	if (!is_vmalloc_addr(m, addr))
 		return 0;
+#if defined(VMF_PLANT_IOUNMAP_LEAVES_BLOCK)
+	return iounmap_leaves_blocks(m, addr);
+#else
 	return vunmap(m, addr);
+#endif
 }
