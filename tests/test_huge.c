@@ -186,5 +186,48 @@ static void test_pud(void)
 	vmf_machine_destroy(m);
 }
 
-TEST_MAIN(TEST(test_pmd_set_huge), TEST(test_block_over_table),
+static char *capture(struct vmf_machine *m,
+		     void (*fn)(struct vmf_machine *, FILE *))
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	fn(m, f);
+	fclose(f);
+	return buf;
+}
+
+/* ptdump and the raw dump show a block as the level it is at. */
+static void test_dumps(void)
+{
+	struct vmf_machine *m = mk(12, 48, 0);
+	CHECK(m != NULL);
+	if (!m)
+		return;
+	vaddr_t va = pmd_va(m, PMD_SZ);
+	char line[200], *got;
+
+	CHECK_EQ(mmu_table_alloc(m, va, 2), 0);
+	CHECK_EQ(pmd_set_huge(m, va, 0x80000000ull, PROT_DEVICE_nGnRE), 1);
+	got = capture(m, mmu_ptdump);
+	snprintf(line, sizeof(line), "0x%016llx-0x%016llx           2M PMD",
+		 (unsigned long long)va, (unsigned long long)(va + PMD_SZ));
+	CHECK(got && strstr(got, line) != NULL);
+	CHECK(got && strstr(got, "BLK UXN DEVICE/nGnRE") != NULL);
+	if (got && !strstr(got, line))
+		fprintf(stderr, "%s", got);
+	free(got);
+	got = capture(m, mmu_rawdump);
+	/* The block descriptor: output address | attributes, bit 1 clear. */
+	snprintf(line, sizeof(line), "0x%016llx",
+		 (unsigned long long)(0x80000000ull |
+				      (PROT_DEVICE_nGnRE & ~PTE_TABLE_BIT)));
+	CHECK(got && strstr(got, line) != NULL);
+	free(got);
+	vmf_machine_destroy(m);
+}
+
+TEST_MAIN(TEST(test_dumps), TEST(test_pmd_set_huge), TEST(test_block_over_table),
 	  TEST(test_pud))
