@@ -311,11 +311,19 @@ static int do_free_addr(struct vmf_runner *r, enum sh_free_entry e,
 	if (h && gone && addr == h->addr) {
 		/* vmap's pages come back to the harness once unmapped. */
 		if (h->kind == HK_VMAP && e == SH_F_VUNMAP)
-			for (unsigned i = 0; i < h->nr_pages; i++)
-				if (harness_free(r, r->vmap_pages[h->slot][i]))
-					return -1;
+			return interp_handle_gone(r, h);
 		handle_retire(r, h);
 	}
+	return 0;
+}
+
+int interp_handle_gone(struct vmf_runner *r, struct vmf_handle *h)
+{
+	if (h->kind == HK_VMAP)
+		for (unsigned i = 0; i < h->nr_pages; i++)
+			if (harness_free(r, r->vmap_pages[h->slot][i]))
+				return -1;
+	handle_retire(r, h);
 	return 0;
 }
 
@@ -378,6 +386,7 @@ static int do_copy(struct vmf_runner *r, vaddr_t va, size_t len, bool write,
 	size_t off = 0, total = 0, nk = 0;
 	struct mmu_result res1;
 	uint32_t sum = 2166136261u;
+	bool wstale = false;
 
 	memset(&res1, 0, sizeof(res1));
 	while (off < len) {
@@ -399,6 +408,7 @@ static int do_copy(struct vmf_runner *r, vaddr_t va, size_t len, bool write,
 		acc.res = res1;
 		acc.done = done;
 		acc.buf = r->buf + off;
+		wstale |= res1.walk_stale;
 		if (shadow_access(r->sh, &acc, &r->sfail))
 			return -1;
 		if (!write && r->trace) {
@@ -420,6 +430,8 @@ static int do_copy(struct vmf_runner *r, vaddr_t va, size_t len, bool write,
 		interp_res(r, " fault=%s/L%d", interp_fault_text(res1.fault), res1.level);
 	if (res1.tlb_stale)
 		interp_res(r, " stale");
+	if (wstale)
+		interp_res(r, " walk-stale");
 	if (!write)
 		interp_res(r, " sum=%08x/%zu", sum, nk);
 	return 0;
@@ -492,6 +504,8 @@ static int do_access(struct vmf_runner *r, const struct vmf_args *a)
 		interp_res(r, "/L%d", acc.res.level);
 	if (acc.res.tlb_stale)
 		interp_res(r, " stale");
+	if (acc.res.walk_stale)
+		interp_res(r, " walk-stale");
 	return shadow_access(r->sh, &acc, &r->sfail);
 }
 
@@ -890,6 +904,10 @@ int interp_exec_cmd(struct vmf_runner *r, enum vmf_op op,
 		return do_vm_map_ram(r, a);
 	case OP_VM_UNMAP_RAM:
 		return do_vm_unmap_ram(r, a);
+	case OP_IOREMAP:
+		return interp_do_ioremap(r, a);
+	case OP_IOUNMAP:
+		return interp_do_iounmap(r, a);
 	case OP_NR:
 		break;
 	}

@@ -6,6 +6,7 @@
  *   interp.c          the runner's life cycle, the run loop, the trace
  *                     and the handle table;
  *   interp_cmd.c      one function per command and the dispatch;
+ *   interp_cmd_huge.c the huge-mapping commands (ioremap, iounmap);
  *   interp_observe.c  the observer: the shadow's only view of the machine.
  *
  * Invariants: live[0, nr_live) are the live handles in allocation order;
@@ -43,6 +44,8 @@ enum hkind {
 	HK_VMAREA,      /* get_vm_area: free_vm_area / remove_vm_area */
 	HK_EARLY,       /* early area */
 	HK_VMRAM,       /* vm_map_ram: vm_unmap_ram, pages owned by the handle */
+	HK_IOREMAP,     /* ioremap: iounmap; addr is the area's start, size
+			   the bytes mapped (PAGE_ALIGN(size + offset)) */
 };
 
 struct vmf_handle {
@@ -128,6 +131,13 @@ int harness_free(struct vmf_runner *r, struct page *p);
  * says what disagreed. */
 int interp_exec_cmd(struct vmf_runner *r, enum vmf_op op,
 		    const struct vmf_args *a, size_t idx);
+
+/* ---- interp_cmd_huge.c: ioremap, iounmap (issue 15) ---- */
+int interp_do_ioremap(struct vmf_runner *r, const struct vmf_args *a);
+int interp_do_iounmap(struct vmf_runner *r, const struct vmf_args *a);
+/* The retirement do_free_addr does once a free succeeded: a vmap
+ * handle's pages back to the harness, the handle to the freed ring. */
+int interp_handle_gone(struct vmf_runner *r, struct vmf_handle *h);
 
 /* ---- interp_observe.c ---- */
 /* An area's state as the shadow names it. */

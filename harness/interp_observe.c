@@ -33,6 +33,8 @@ static void obs_counters(void *ctx, struct sh_counters *c)
 	c->tlb_hits = ts ? ts->hits : 0;
 	c->tlb_misses = ts ? ts->misses : 0;
 	c->tlb_fills = ts ? ts->fills : 0;
+	c->walk_stale_hits = ts ? ts->walk_stale : 0;
+	c->walk_cache_fills = ts ? ts->walk_fills : 0;
 	vmalloc_observe(m, &vo);
 	c->nr_busy = vo.nr_busy;
 	c->nr_lazy = vo.nr_lazy;

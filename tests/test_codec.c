@@ -354,10 +354,12 @@ static void test_opcode_table(void)
 		CHECK(op < OP_NR);
 		if (op < OP_NR)
 			count[op]++;
-		/* Reserved for later versions: NOP, no operands (but the two
-		 * vmap-block opcodes). */
+		/* Reserved for later versions: NOP, no operands, but the
+		 * bytes versions 2 and 3 took (docs/format.md). */
 		if (b == 0xc1 || b == 0xc2)
 			CHECK_EQ(op, b == 0xc1 ? OP_VM_MAP_RAM : OP_VM_UNMAP_RAM);
+		else if (b == 0xc4 || b == 0xc5 || b == 0xc6)
+			CHECK_EQ(op, b == 0xc6 ? OP_IOUNMAP : OP_IOREMAP);
 		else if (b == 0 || b >= 0xc0)
 			CHECK_EQ(op, OP_NOP);
 		else
@@ -398,7 +400,8 @@ static void test_opcode_table(void)
 		CHECK(strcmp(vmf_bad_name((enum vmf_bad)i), "?"));
 		CHECK(vmf_bad_name((enum vmf_bad)i)[0] != '\0');
 	}
-	CHECK_EQ(vmf_encoded_max(), VMF_HEADER_BYTES + VMF_MAX_CMDS * 10);
+	/* + 2: the header extension */
+	CHECK_EQ(vmf_encoded_max(), VMF_HEADER_BYTES + 2 + VMF_MAX_CMDS * 10);
 }
 
 /* The opcode ranges of docs/format.md, as a golden string. */
@@ -429,7 +432,8 @@ static void test_opcode_ranges(void)
 		  "8e-94 read 95-9b access 9c-a0 read_freed "
 		  "a1-a4 vmalloc_to_page a5-a9 vread aa-af fault "
 		  "b0-b3 fragment b4-bb bad bc-bf check c0-c0 nop "
-		  "c1-c1 vm_map_ram c2-c2 vm_unmap_ram c3-ff nop");
+		  "c1-c1 vm_map_ram c2-c2 vm_unmap_ram c3-c3 nop "
+		  "c4-c5 ioremap c6-c6 iounmap c7-ff nop");
 }
 
 /* Every opcode byte decodes, and takes exactly its op's operand bytes. */
@@ -442,6 +446,10 @@ static void test_every_opcode_byte(void)
 		unsigned op = vmf_opcode_op[b];
 		size_t len = vmf_ops[op].len;
 
+		/* 0xc0 right after the header is the extension, not a
+		 * command (test_header_ext). */
+		if (b == VMF_HEADER_EXT_OPCODE)
+			continue;
 		memset(in, 0x11, sizeof(in));
 		in[VMF_HEADER_BYTES] = (uint8_t)b;
 		/* Exactly one command, then one byte short of it. */
@@ -756,7 +764,11 @@ static void roundtrip(const uint8_t *x, size_t n, struct vmf_program *p1,
 		CHECK(!memcmp(p1->cmds[i].operand, p2->cmds[i].operand,
 			      VMF_CMD_OPERAND_BYTES));
 		CHECK(p2->cmds[i].opcode < 0xc0 ||
-		      p2->cmds[i].opcode == 0xc1 || p2->cmds[i].opcode == 0xc2);
+		CHECK(p2->cmds[i].opcode < 0xc0 ||
+		      p2->cmds[i].op == OP_VM_MAP_RAM ||
+		      p2->cmds[i].op == OP_VM_UNMAP_RAM ||
+		      p2->cmds[i].op == OP_IOREMAP ||
+		      p2->cmds[i].op == OP_IOUNMAP);
 	}
 	/* Text. */
 	vmf_decode(x, n, p1);
@@ -880,6 +892,10 @@ static void test_truncated(void)
 			size_t used = VMF_HEADER_BYTES, k = 0;
 
 			vmf_decode(x, n, p);
+			/* The header extension takes up to 2 bytes. */
+			if (n > VMF_HEADER_BYTES &&
+			    x[VMF_HEADER_BYTES] == VMF_HEADER_EXT_OPCODE)
+				used += n - VMF_HEADER_BYTES > 1 ? 2 : 1;
 			/* The commands that fit whole, then nothing. */
 			while (k < full->nr_cmds &&
 			       used + 1 + vmf_ops[full->cmds[k].op].len <= n) {
@@ -917,12 +933,16 @@ static void test_max_cmds(void)
 	CHECK_EQ(vmf_encode(p, e, max), 8 + VMF_MAX_CMDS);
 	CHECK_EQ(e[8], 0);
 	CHECK_EQ(e[8 + 255], 0);
-	/* The longest commands fill vmf_encoded_max() exactly. */
+	/* The longest commands, after a header extension, fill
+	 * vmf_encoded_max() exactly. */
 	for (int i = 0; i < 300; i++)
 		x[8 + i * 10] = 0x36; /* vmalloc_node_range */
 	vmf_decode(x, 8 + 300 * 10, p);
 	CHECK_EQ(p->nr_cmds, VMF_MAX_CMDS);
+	CHECK_EQ(vmf_encode(p, e, max), max - 2);
+	p->ext = 0x11;
 	CHECK_EQ(vmf_encode(p, e, max), max);
+	p->ext = 0;
 	/* Encoding stops before a command that does not fit. */
 	CHECK_EQ(vmf_encode(p, e, 7), 0);
 	CHECK_EQ(vmf_encode(p, e, 8), 8);
@@ -1352,6 +1372,116 @@ static void test_decode_speed(void)
 	free(p);
 }
 
+/* ---- format version 3: the header extension, ioremap's operands ---- */
+
+static void test_header_ext(void)
+{
+	struct vmf_program *p = prog_new(), *q = prog_new();
+	uint8_t in[] = {0, 0, 0, 0, 0, 0, 0, 0, 0xc0, 0x15, 0x07, 0x00, 0x01};
+	uint8_t out[64];
+	char err[200], *t;
+	size_t n;
+
+	/* No extension: the walk cache at its default, no huge vmalloc. */
+	vmf_decode(in, 8, p);
+	CHECK_EQ(p->ext, 0);
+	CHECK_EQ(p->cfg.walk_cache_entries, VMF_WCACHE_DEFAULT);
+	CHECK(!p->cfg.huge_vmalloc);
+	/* 0xc0 right after the header: the extension, then the commands. */
+	vmf_decode(in, sizeof(in), p);
+	CHECK_EQ(p->ext, 0x15);
+	CHECK_EQ(p->cfg.walk_cache_entries, 4);
+	CHECK(p->cfg.huge_vmalloc);
+	CHECK_EQ(p->nr_cmds, 1);
+	CHECK_EQ(p->cmds[0].op, OP_VMALLOC);
+	n = vmf_encode(p, out, sizeof(out));
+	CHECK_EQ(n, sizeof(in));
+	CHECK(!memcmp(in, out, n));
+	t = print_prog(p);
+	CHECK(strstr(t, "policy=legacy wcache=4 huge=1\n") != NULL);
+	CHECK_EQ(vmf_program_parse(t, q, err, sizeof(err)), 0);
+	CHECK(vmf_program_equal(p, q));
+	CHECK_EQ(q->cfg.walk_cache_entries, 4);
+	free(t);
+	/* Ignored bits and the default are written as no extension. */
+	in[9] = 0xe0;
+	vmf_decode(in, sizeof(in), p);
+	CHECK_EQ(p->cfg.walk_cache_entries, VMF_WCACHE_DEFAULT);
+	CHECK_EQ(vmf_encode(p, out, sizeof(out)), 11);
+	CHECK_EQ(out[8], 0x07);
+	t = print_prog(p);
+	CHECK(strstr(t, "wcache") == NULL && strstr(t, "huge") == NULL);
+	free(t);
+	/* wcache=0 turns it off. */
+	CHECK_EQ(vmf_program_parse("machine wcache=0\nvmalloc size=1p\n", p,
+				   err, sizeof(err)), 0);
+	CHECK_EQ(p->cfg.walk_cache_entries, 0);
+	CHECK_EQ(p->ext, 1);
+	/* The extension at the very end: byte missing, 0. */
+	vmf_decode(in, 9, p);
+	CHECK_EQ(p->ext, 0);
+	CHECK_EQ(p->nr_cmds, 0);
+	CHECK(vmf_program_parse("machine huge=2\n", p, err, sizeof(err)));
+	CHECK(strstr(err, "huge") != NULL);
+	CHECK(vmf_program_parse("machine wcache=5\n", p, err, sizeof(err)));
+	CHECK(vmf_program_parse("machine huge=1 huge=1\n", p, err,
+				sizeof(err)));
+	free(p);
+	free(q);
+}
+
+static void test_ioremap_operands(void)
+{
+	struct vmf_program *p = prog_new();
+	struct vmf_args a;
+	char err[200], *t;
+	const struct vmf_config *cfg = &p->cfg;
+
+	CHECK_EQ(vmf_program_parse(
+			 "ioremap phys=dev+0x20000000 size=0x200000 prot=ro\n"
+			 "ioremap phys=ram+3p+0x8 size=2p\n"
+			 "ioremap phys=pa_end-1p size=1p\n"
+			 "ioremap\n"
+			 "iounmap h=2\n",
+			 p, err, sizeof(err)), 0);
+	CHECK_EQ(p->nr_cmds, 5);
+	vmf_cmd_resolve(&p->cmds[0], cfg, &a);
+	CHECK_EQ(a.phys, (1ull << 32) + (1ull << 29));
+	CHECK_EQ(a.size, 0x200000);
+	CHECK_EQ(a.prot, PAGE_KERNEL_RO);
+	CHECK_EQ(p->cmds[0].opcode, 0xc1);
+	CHECK_EQ(p->cmds[0].operand[0], 0x41);
+	vmf_cmd_resolve(&p->cmds[1], cfg, &a);
+	CHECK_EQ(a.phys, cfg->phys_base + 3 * 4096 + 8);
+	vmf_cmd_resolve(&p->cmds[2], cfg, &a);
+	CHECK_EQ(a.phys, (1ull << cfg->pa_bits) - 4096);
+	vmf_cmd_resolve(&p->cmds[3], cfg, &a); /* all-zero: ram, size 0 */
+	CHECK_EQ(a.phys, cfg->phys_base);
+	CHECK_EQ(a.size, 0);
+	vmf_cmd_resolve(&p->cmds[4], cfg, &a);
+	CHECK_EQ(a.handle, 2);
+	CHECK_EQ(p->cmds[4].opcode, 0xc4);
+	t = print_prog(p);
+	CHECK(strstr(t, "ioremap phys=dev+0x20000000 size=0x200000 prot=ro") !=
+	      NULL);
+	CHECK(strstr(t, "phys=ram+3p+0x8") != NULL);
+	CHECK(strstr(t, "iounmap h=2") != NULL);
+	free(t);
+	/* Every phys byte means something and its canonical byte says the
+	 * same. */
+	for (unsigned b = 0; b < 256; b++) {
+		uint8_t in = (uint8_t)b, c;
+		struct vmf_sym s, s2;
+
+		vmf_sym_decode(K_PHYS, &in, &s);
+		CHECK_EQ(vmf_sym_encode(K_PHYS, &s, &c), 0);
+		vmf_sym_decode(K_PHYS, &c, &s2);
+		CHECK(vmf_sym_equal(&s, &s2));
+		CHECK(c <= b);
+	}
+	free(p);
+}
+
 TEST_MAIN(TEST(test_empty_input), TEST(test_header_every_byte),
 	  TEST(test_header_cross_product), TEST(test_header_values),
 	  TEST(test_header_canonical_text), TEST(test_opcode_table),
@@ -1362,4 +1492,5 @@ TEST_MAIN(TEST(test_empty_input), TEST(test_header_every_byte),
 	  TEST(test_truncated), TEST(test_max_cmds), TEST(test_parse_errors),
 	  TEST(test_parse_lenient), TEST(test_golden),
 	  TEST(test_one_byte_one_thing),
-	  TEST(test_decode_speed))
+	  TEST(test_decode_speed), TEST(test_header_ext),
+	  TEST(test_ioremap_operands))

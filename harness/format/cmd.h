@@ -16,8 +16,9 @@
 #include <vmfuzz/config.h>
 #include <vmfuzz/types.h>
 
-#define VMF_FORMAT_VERSION 2 /* 2: policy=modern|nextfit|all, vm_map_ram,
-				 vm_unmap_ram, vbfix */
+#define VMF_FORMAT_VERSION 3 /* 2: policy=modern|nextfit|all, vm_map_ram,
+				 vm_unmap_ram, vbfix; 3: ioremap, iounmap,
+				 the header extension */
 #define VMF_MAX_CMDS 256     /* commands per input */
 #define VMF_MAX_ACCESS 4096  /* bytes per read/write/vread command */
 #define VMF_MAX_HANDLES 64   /* live objects the interpreter tracks */
@@ -75,6 +76,9 @@ enum vmf_op {
 	/* vmap blocks (format v2, opcodes taken from the reserved space) */
 	OP_VM_MAP_RAM,         /* count fresh pages, node, prot */
 	OP_VM_UNMAP_RAM,       /* handle, count delta (0 = the right count) */
+	/* format version 3: huge mappings (issue 15) */
+	OP_IOREMAP,            /* __ioremap(phys, size, prot) */
+	OP_IOUNMAP,            /* iounmap(handle) */
 	OP_NR,
 };
 
@@ -131,6 +135,8 @@ struct vmf_args {
 				   vm_map_ram 1..128 */
 	unsigned dcount;        /* vm_unmap_ram: the count passed is
 				   (count mapped + dcount) mod 256 */
+	phys_addr_t phys;       /* ioremap: may be unaligned, RAM, above the
+				   PA size */
 };
 
 /* Bits no caller may pass: the "invalid bit" operands set them. */
@@ -139,6 +145,10 @@ struct vmf_args {
 
 #define VMF_HEADER_BYTES 8     /* fixed; shorter inputs are zero-padded */
 #define VMF_CMD_OPERAND_BYTES 12 /* room per command (v1 uses <= 9) */
+/* The header extension (format version 3): when the byte right after the
+ * header is this reserved opcode, it and the next byte are the extension
+ * byte (walk-cache size, huge vmalloc), not a command. */
+#define VMF_HEADER_EXT_OPCODE 0xc0
 
 struct vmf_cmd {
 	enum vmf_op op;
@@ -151,6 +161,8 @@ struct vmf_program {
 	struct vmf_config cfg;   /* from the header, resolved, valid by
 				    construction (vmf_config_check passes) */
 	uint8_t header[VMF_HEADER_BYTES]; /* raw header bytes (zero-padded) */
+	uint8_t ext;             /* the header extension byte as read; 0 when
+				    absent (the same meaning) */
 	size_t nr_cmds;
 	struct vmf_cmd cmds[VMF_MAX_CMDS];
 };

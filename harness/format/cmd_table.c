@@ -15,10 +15,12 @@
 
 /* ---- opcodes ----
  * Common ops own several bytes so random bytes hit them more often.
- * 0x00 and 0xc0..0xff are NOP: 0xc0..0xff are reserved for commands of
- * later format versions, and the encoder never writes them; except 0xc1
- * (vm_map_ram) and 0xc2 (vm_unmap_ram), taken from that space because no
- * committed input used them as opcodes. */
+ * 0x00 and the rest of 0xc0..0xff are NOP, reserved for commands of later
+ * format versions; the encoder never writes them. Each version took only
+ * bytes that no committed input used as an opcode, so every committed
+ * trace kept its meaning: version 2 0xc1 vm_map_ram, 0xc2 vm_unmap_ram;
+ * version 3 0xc4-0xc5 ioremap, 0xc6 iounmap. 0xc0 right after the header
+ * is the header extension (codec.c); elsewhere a NOP. */
 const uint8_t vmf_opcode_op[256] = {
 	/* 0x00 */ OP_NOP, OP_EARLY_ADD, OP_EARLY_ADD, OP_EARLY_ADD,
 	/* 0x04 */ OP_EARLY_REGISTER, OP_EARLY_REGISTER, OP_EARLY_REGISTER,
@@ -80,8 +82,8 @@ const uint8_t vmf_opcode_op[256] = {
 	/* 0xb5 */ OP_BAD, OP_BAD, OP_BAD,
 	/* 0xb8 */ OP_BAD, OP_BAD, OP_BAD, OP_BAD, OP_CHECK, OP_CHECK,
 	/* 0xbe */ OP_CHECK, OP_CHECK,
-	/* 0xc0 */ OP_NOP, OP_VM_MAP_RAM, OP_VM_UNMAP_RAM, OP_NOP, OP_NOP,
-	/* 0xc5 */ OP_NOP, OP_NOP, OP_NOP,
+	/* 0xc0 */ OP_NOP, OP_VM_MAP_RAM, OP_VM_UNMAP_RAM, OP_NOP, OP_IOREMAP,
+	/* 0xc5 */ OP_IOREMAP, OP_IOUNMAP, OP_NOP,
 	/* 0xc8 */ OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP,
 	/* 0xd0 */ OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP,
 	/* 0xd8 */ OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP,
@@ -138,6 +140,8 @@ const struct vmf_op_desc vmf_ops[OP_NR] = {
 	[OP_VM_MAP_RAM] = {"vm_map_ram", 3, 3, 0xc1,
 			   {K_RAMCOUNT, K_NODE, K_PROT}},
 	[OP_VM_UNMAP_RAM] = {"vm_unmap_ram", 2, 2, 0xc2, {K_H, K_DCOUNT}},
+	[OP_IOREMAP] = {"ioremap", 3, 4, 0xc4, {K_PHYS, K_SIZE, K_PROT}},
+	[OP_IOUNMAP] = {"iounmap", 1, 1, 0xc6, {K_H}},
 };
 
 const struct vmf_kind_desc vmf_kinds[K_NR] = {
@@ -164,6 +168,7 @@ const struct vmf_kind_desc vmf_kinds[K_NR] = {
 	[K_COUNT] = {"count", 1, CL_UINT, 0},
 	[K_RAMCOUNT] = {"count", 1, CL_UINT, 0},
 	[K_DCOUNT] = {"dcount", 1, CL_UINT, 0},
+	[K_PHYS] = {"phys", 1, CL_EXPR, 0},
 };
 
 const char vmf_base_names[BASE_NR][12] = {
@@ -172,6 +177,10 @@ const char vmf_base_names[BASE_NR][12] = {
 	[BASE_WIN_END] = "win_end",
 	[BASE_WINDOW] = "window",
 	[BASE_TOTALRAM] = "totalram",
+	[BASE_RAM] = "ram",
+	[BASE_RAM_END] = "ram_end",
+	[BASE_DEV] = "dev",
+	[BASE_PA_END] = "pa_end",
 };
 
 /* ---- names and values of the CL_NAME / CL_BITS kinds ----
@@ -495,6 +504,63 @@ static int addr_encode(const struct vmf_sym *s, uint8_t *b)
 	return -1;
 }
 
+/* ---- physical addresses (ioremap): 0x00-0x3f ram + b pages; 0x40-0x5f
+ * dev + (b & 31) * 512 MiB (aligned to every PMD and, for even b, PUD
+ * size); 0x60-0x7f dev + ((b >> 2) & 7) * 512 MiB + (1 + (b & 3)) pages
+ * (page aligned, block misaligned); 0x80-0x9f dev + ((b >> 3) & 3) *
+ * 512 MiB + 0x10 * (1 + (b & 7)) (inside a page); 0xa0-0xbf ram +
+ * (b & 31) pages + 8; 0xc0-0xff one of 8 odd addresses ---- */
+#define PHYS_STEP (1ull << 29)
+static const struct {
+	unsigned base;
+	uint64_t pages, bytes;
+} phys_odd[8] = {
+	{BASE_PA_END, (uint64_t)-1, 0}, /* the last page of the PA size */
+	{BASE_PA_END, 0, 0},            /* above it */
+	{BASE_NONE, 0, 0},              /* 0: below RAM, not RAM */
+	{BASE_RAM, (uint64_t)-1, 0},    /* the page below RAM */
+	{BASE_NONE, (uint64_t)-1, 0},   /* the top page: any size wraps */
+	{BASE_RAM_END, 0, 0},           /* just past RAM */
+	{BASE_RAM_END, (uint64_t)-1, 0}, /* the last RAM page */
+	{BASE_DEV, 0, (uint64_t)-1},    /* unaligned, just below dev */
+};
+
+static void phys_decode(uint8_t b, struct vmf_sym *s)
+{
+	if (b < 0x40)
+		sym_set(s, BASE_RAM, b, 0);
+	else if (b < 0x60)
+		sym_set(s, BASE_DEV, 0, (uint64_t)(b & 31) * PHYS_STEP);
+	else if (b < 0x80)
+		sym_set(s, BASE_DEV, 1 + (b & 3u),
+			(uint64_t)((b >> 2) & 7) * PHYS_STEP);
+	else if (b < 0xa0)
+		sym_set(s, BASE_DEV, 0,
+			(uint64_t)((b >> 3) & 3) * PHYS_STEP +
+				0x10u * (1 + (b & 7u)));
+	else if (b < 0xc0)
+		sym_set(s, BASE_RAM, b & 31u, 8);
+	else
+		sym_set(s, phys_odd[b & 7].base, phys_odd[b & 7].pages,
+			phys_odd[b & 7].bytes);
+}
+
+static int phys_encode(const struct vmf_sym *s, uint8_t *b)
+{
+	/* The first byte with this meaning (256 candidates, no closed
+	 * form worth its bugs). */
+	for (unsigned i = 0; i < 256; i++) {
+		struct vmf_sym t;
+
+		phys_decode((uint8_t)i, &t);
+		if (vmf_sym_equal(&t, s)) {
+			*b = (uint8_t)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 /* ---- every kind ---- */
 void vmf_sym_decode(unsigned kind, const uint8_t *b, struct vmf_sym *s)
 {
@@ -505,6 +571,7 @@ void vmf_sym_decode(unsigned kind, const uint8_t *b, struct vmf_sym *s)
 	case K_START:
 	case K_ADDR: addr_decode(b[0], s); break;
 	case K_END: addr_decode(b[0] ^ 0x40, s); break;
+	case K_PHYS: phys_decode(b[0], s); break;
 	case K_OFF: sym_set(s, BASE_NONE, b[0], sext8(b[1])); break;
 	case K_LEN: s->bytes = 1 + ((b[0] | (unsigned)b[1] << 8) & 0xfff);
 		break;
@@ -546,6 +613,7 @@ int vmf_sym_encode(unsigned kind, const struct vmf_sym *s, uint8_t *b)
 		if (ret == 0)
 			b[0] ^= 0x40;
 		return ret;
+	case K_PHYS: return phys_encode(s, b);
 	case K_OFF:
 		if (s->base != BASE_NONE || s->pages > 255 ||
 		    !fits_s8(s->bytes, &b[1]))
@@ -601,6 +669,10 @@ uint64_t vmf_sym_eval(const struct vmf_sym *s, const struct vmf_config *cfg)
 	case BASE_TOTALRAM: /* totalram pages << PAGE_SHIFT */
 		base = (cfg->phys_size >> cfg->page_shift) << cfg->page_shift;
 		break;
+	case BASE_RAM: base = cfg->phys_base; break;
+	case BASE_RAM_END: base = cfg->phys_base + cfg->phys_size; break;
+	case BASE_DEV: base = 1ull << 32; break;
+	case BASE_PA_END: base = 1ull << cfg->pa_bits; break;
 	default: break;
 	}
 	return base + (s->pages << cfg->page_shift) + s->bytes;
@@ -642,6 +714,7 @@ static inline void operand_resolve(unsigned kind, const uint8_t *b,
 	case K_START:
 	case K_ADDR: a->start = vmf_sym_eval(&s, cfg); break;
 	case K_END: a->end = vmf_sym_eval(&s, cfg); break;
+	case K_PHYS: a->phys = vmf_sym_eval(&s, cfg); break;
 	case K_OFF: a->offset = vmf_sym_eval(&s, cfg); break;
 	case K_LEN: a->len = s.bytes; break;
 	case K_COUNT:
@@ -682,6 +755,7 @@ void vmf_cmd_resolve(const struct vmf_cmd *cmd, const struct vmf_config *cfg,
 	a->bad = 0;
 	a->count = 1;
 	a->dcount = 0;
+	a->phys = cfg->phys_base;
 	if ((unsigned)cmd->op >= OP_NR)
 		return;
 	d = &vmf_ops[cmd->op];
@@ -833,6 +907,47 @@ void vmf_header_raw(const uint8_t h[VMF_HEADER_BYTES],
 	raw->policy = vmf_header_policy(h);
 	if (raw->policy >= VMF_POLICY_NR)
 		raw->policy = VMF_POLICY_LEGACY;
+	raw->walk_cache_entries = VMF_WCACHE_DEFAULT;
+	raw->huge_vmalloc = false;
+}
+
+/* ---- the header extension ---- */
+static const struct hval wcache_vals[VMF_WCACHE_NR] = {
+	{VMF_WCACHE_DEFAULT, 0, "16"}, {0, 0, "0"}, {1, 0, "1"}, {2, 0, "2"},
+	{3, 0, "3"}, {4, 0, "4"}, {6, 0, "6"}, {8, 0, "8"}, {12, 0, "12"},
+	{24, 0, "24"}, {32, 0, "32"}, {48, 0, "48"}, {64, 0, "64"},
+	{96, 0, "96"}, {128, 0, "128"}, {256, 0, "256"},
+};
+
+unsigned vmf_wcache_value(unsigned i)
+{
+	return wcache_vals[i % VMF_WCACHE_NR].a;
+}
+
+const char *vmf_wcache_text(unsigned i)
+{
+	return wcache_vals[i % VMF_WCACHE_NR].text;
+}
+
+uint8_t vmf_header_ext_canon(uint8_t ext)
+{
+	return (uint8_t)(ext & (VMF_WCACHE_NR - 1 + VMF_EXT_HUGE));
+}
+
+void vmf_header_ext_apply(uint8_t ext, struct vmf_header_raw *raw,
+			  struct vmf_config *cfg)
+{
+	unsigned wc = vmf_wcache_value(ext % VMF_WCACHE_NR);
+	bool huge = (ext & VMF_EXT_HUGE) != 0;
+
+	if (raw) {
+		raw->walk_cache_entries = wc;
+		raw->huge_vmalloc = huge;
+	}
+	if (cfg) {
+		cfg->walk_cache_entries = wc;
+		cfg->huge_vmalloc = huge;
+	}
 }
 
 void vmf_header_config(const uint8_t h[VMF_HEADER_BYTES],
@@ -856,6 +971,8 @@ void vmf_header_config(const uint8_t h[VMF_HEADER_BYTES],
 	cfg->nr_cpus = raw.nr_cpus;
 	cfg->lazy_max_pages = raw.lazy_max_pages;
 	cfg->tlb_entries = raw.tlb_entries;
+	cfg->walk_cache_entries = raw.walk_cache_entries;
+	cfg->huge_vmalloc = raw.huge_vmalloc;
 	cfg->policy = raw.policy;
 	cfg->vb_flush_full = vmf_header_vbfix(h[HF_POLICY]);
 	vmf_config_resolve(cfg);

@@ -42,6 +42,7 @@ enum vmf_kind {
 	K_COUNT,
 	K_RAMCOUNT, /* vm_map_ram's count: 1 + (b & 127) */
 	K_DCOUNT,   /* raw byte */
+	K_PHYS,   /* physical address (ioremap): RAM, device, odd forms */
 	K_NR,
 };
 
@@ -60,6 +61,10 @@ enum vmf_base {
 	BASE_WIN_END,  /* vmalloc_end */
 	BASE_WINDOW,   /* vmalloc_end - vmalloc_start */
 	BASE_TOTALRAM, /* totalram pages * page size */
+	BASE_RAM,      /* phys_base: the first RAM frame */
+	BASE_RAM_END,  /* phys_base + phys_size */
+	BASE_DEV,      /* 4 GiB: device space above every machine's RAM */
+	BASE_PA_END,   /* 2^pa_bits */
 	BASE_NR,
 };
 
@@ -127,6 +132,11 @@ struct vmf_header_raw {
 	uint64_t lazy_max_pages;
 	unsigned tlb_entries;
 	unsigned policy;
+	/* The header extension (format version 3; vmf_header_ext_apply):
+	 * without one, walk_cache_entries = VMF_WCACHE_DEFAULT and
+	 * huge_vmalloc = false. */
+	unsigned walk_cache_entries;
+	bool huge_vmalloc;
 };
 void vmf_header_raw(const uint8_t header[VMF_HEADER_BYTES],
 		    struct vmf_header_raw *raw);
@@ -141,6 +151,21 @@ static inline bool vmf_header_vbfix(uint8_t policy_byte)
 {
 	return (policy_byte & VMF_VBFIX_MASK) == VMF_VBFIX_BYTE;
 }
+
+/* ---- the header extension byte (docs/format.md) ----
+ * bits 0-3: walk-cache entries, index into a table whose value 0 is
+ * VMF_WCACHE_DEFAULT; bit 4: huge vmalloc; bits 5-7: ignored. */
+#define VMF_WCACHE_DEFAULT 16
+#define VMF_WCACHE_NR 16
+#define VMF_EXT_HUGE 0x10u
+unsigned vmf_wcache_value(unsigned i);
+const char *vmf_wcache_text(unsigned i);
+/* The canonical extension byte (0: nothing to write). */
+uint8_t vmf_header_ext_canon(uint8_t ext);
+/* Apply an extension byte to the raw fields and/or the config (either may
+ * be NULL). */
+void vmf_header_ext_apply(uint8_t ext, struct vmf_header_raw *raw,
+			  struct vmf_config *cfg);
 
 /* Header byte i holds field i. */
 unsigned vmf_hfield_nr(unsigned field);                 /* values */

@@ -30,12 +30,21 @@ void vmf_decode(const uint8_t *data, size_t size, struct vmf_program *prog)
 	memset(prog->header, 0, sizeof(prog->header));
 	if (hdr)
 		memcpy(prog->header, data, hdr);
+	prog->ext = 0;
 	vmf_header_config(prog->header, &prog->cfg);
 	prog->nr_cmds = 0;
 	if (size <= VMF_HEADER_BYTES)
 		return;
 	p = data + VMF_HEADER_BYTES;
 	end = data + size;
+	/* The header extension: the reserved opcode 0xc0 right after the
+	 * header, then its byte (absent at the end of the input: 0). No
+	 * committed input of format version 2 has 0xc0 there. */
+	if (*p == VMF_HEADER_EXT_OPCODE) {
+		prog->ext = end - p > 1 ? p[1] : 0;
+		p += end - p > 1 ? 2 : 1;
+	}
+	vmf_header_ext_apply(prog->ext, NULL, &prog->cfg);
 	/* Hot path: one table load per command, then a copy. A command cut
 	 * off by the end of the input is dropped. */
 	while (nr < VMF_MAX_CMDS && p < end) {
@@ -117,6 +126,7 @@ static void canon_header(const uint8_t *in, uint8_t *out)
 void vmf_program_canonicalize(struct vmf_program *prog)
 {
 	canon_header(prog->header, prog->header);
+	prog->ext = vmf_header_ext_canon(prog->ext);
 	for (size_t i = 0; i < prog->nr_cmds; i++) {
 		struct vmf_cmd *c = &prog->cmds[i];
 		uint8_t operand[VMF_CMD_OPERAND_BYTES];
@@ -135,7 +145,7 @@ size_t vmf_encoded_max(void)
 	for (unsigned op = 0; op < OP_NR; op++)
 		if (vmf_ops[op].len > max)
 			max = vmf_ops[op].len;
-	return VMF_HEADER_BYTES + VMF_MAX_CMDS * (1 + max);
+	return VMF_HEADER_BYTES + 2 + VMF_MAX_CMDS * (1 + max);
 }
 
 size_t vmf_encode(const struct vmf_program *prog, uint8_t *out, size_t cap)
@@ -143,9 +153,17 @@ size_t vmf_encode(const struct vmf_program *prog, uint8_t *out, size_t cap)
 	size_t pos = VMF_HEADER_BYTES;
 	size_t nr = prog->nr_cmds < VMF_MAX_CMDS ? prog->nr_cmds : VMF_MAX_CMDS;
 
+	uint8_t ext = vmf_header_ext_canon(prog->ext);
+
 	if (cap < VMF_HEADER_BYTES)
 		return 0;
 	canon_header(prog->header, out);
+	/* The extension only when it changes something (canonical 0 is the
+	 * default machine). */
+	if (ext && cap - pos >= 2) {
+		out[pos++] = VMF_HEADER_EXT_OPCODE;
+		out[pos++] = ext;
+	}
 	for (size_t i = 0; i < nr; i++) {
 		uint8_t opcode, operand[VMF_CMD_OPERAND_BYTES];
 		size_t len = canon_cmd(&prog->cmds[i], &opcode, operand);
@@ -166,7 +184,8 @@ bool vmf_program_equal(const struct vmf_program *a,
 
 	canon_header(a->header, ha);
 	canon_header(b->header, hb);
-	if (memcmp(ha, hb, sizeof(ha)) || a->nr_cmds != b->nr_cmds)
+	if (memcmp(ha, hb, sizeof(ha)) || a->nr_cmds != b->nr_cmds ||
+	    vmf_header_ext_canon(a->ext) != vmf_header_ext_canon(b->ext))
 		return false;
 	for (size_t i = 0; i < a->nr_cmds && i < VMF_MAX_CMDS; i++) {
 		uint8_t oa, ob, pa[VMF_CMD_OPERAND_BYTES],

@@ -135,9 +135,14 @@ void vmf_header_print(const struct vmf_program *prog, FILE *out)
 		else
 			fprintf(out, " %s=%s", vmf_hfield_keys[f], v);
 	}
-	/* Only when set: headers without it print as before. */
+	/* Only when set / not the default: headers without them print as
+	 * before (format version 2 programs print as they did). */
 	if (vmf_header_vbfix(prog->header[HF_POLICY]))
 		fputs(" vbfix=1", out);
+	if (prog->ext % VMF_WCACHE_NR)
+		fprintf(out, " wcache=%s", vmf_wcache_text(prog->ext));
+	if (prog->ext & VMF_EXT_HUGE)
+		fputs(" huge=1", out);
 }
 
 void vmf_program_print(const struct vmf_program *prog, FILE *out)
@@ -389,13 +394,50 @@ static int tokenize(char *line, char **tok, int max)
 	}
 }
 
-static int parse_header(char **tok, int nt, uint8_t *h, char *why,
-			size_t why_len)
+/* wcache=N / huge=0|1 into the extension byte; 1 if tok is not one of
+ * them, -1 on a bad value. */
+static int parse_ext(const char *key, const char *val, uint8_t *ext,
+		     unsigned *seen, char *why, size_t why_len)
+{
+	unsigned bit = !strcmp(key, "wcache") ? 1u << 28 :
+		       !strcmp(key, "huge") ? 1u << 29 : 0;
+
+	if (!bit)
+		return 1;
+	if (*seen & bit) {
+		say(why, why_len, "machine: %s given twice", key);
+		return -1;
+	}
+	*seen |= bit;
+	if (bit == 1u << 29) {
+		if (strcmp(val, "0") && strcmp(val, "1")) {
+			say(why, why_len, "machine: huge '%s' is not 0 or 1",
+			    val);
+			return -1;
+		}
+		if (val[0] == '1')
+			*ext |= VMF_EXT_HUGE;
+		return 0;
+	}
+	for (unsigned i = 0; i < VMF_WCACHE_NR; i++) {
+		if (!strcmp(val, vmf_wcache_text(i))) {
+			*ext = (uint8_t)((*ext & ~(VMF_WCACHE_NR - 1u)) | i);
+			return 0;
+		}
+	}
+	say(why, why_len, "machine: wcache '%s' is not one of: 0, 1, 2, 3, 4, "
+	    "6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 256", val);
+	return -1;
+}
+
+static int parse_header(char **tok, int nt, uint8_t *h, uint8_t *ext,
+			char *why, size_t why_len)
 {
 	unsigned seen = 0, granule = 0, va = 0;
 	bool lay_given = false, vbfix = false, vbfix_seen = false;
 
 	memset(h, 0, VMF_HEADER_BYTES);
+	*ext = 0;
 	for (int t = 1; t < nt; t++) {
 		char *eq = strchr(tok[t], '=');
 		const char *val;
@@ -408,6 +450,14 @@ static int parse_header(char **tok, int nt, uint8_t *h, char *why,
 		}
 		*eq = '\0';
 		val = eq + 1;
+		{
+			int e = parse_ext(tok[t], val, ext, &seen, why, why_len);
+
+			if (e < 0)
+				return -1;
+			if (e == 0)
+				continue;
+		}
 		if (!strcmp(tok[t], "granule") || !strcmp(tok[t], "va")) {
 			bool is_gran = tok[t][0] == 'g';
 			unsigned bit = is_gran ? 1u << 30 : 1u << 31;
@@ -462,7 +512,7 @@ static int parse_header(char **tok, int nt, uint8_t *h, char *why,
 		if (f == HF_NR) {
 			say(why, why_len, "machine: unknown field '%s' "
 			    "(fields: granule, va, window, ram, nodes, cpus, "
-			    "lazy, tlb, policy, vbfix)", tok[t]);
+			    "lazy, tlb, policy, vbfix, wcache, huge)", tok[t]);
 			return -1;
 		}
 		if (seen & (1u << f)) {
@@ -585,7 +635,7 @@ static int parse_cmd(char **tok, int nt, struct vmf_cmd *c, char *why,
 int vmf_program_parse(const char *text, struct vmf_program *prog, char *err,
 		      size_t err_len)
 {
-	uint8_t header[VMF_HEADER_BYTES] = {0};
+	uint8_t header[VMF_HEADER_BYTES] = {0}, ext = 0;
 	bool started = false; /* a header or a command was seen */
 	unsigned lineno = 0;
 	size_t nr = 0;
@@ -623,7 +673,8 @@ int vmf_program_parse(const char *text, struct vmf_program *prog, char *err,
 				goto fail;
 			}
 			started = true;
-			if (parse_header(tok, nt, header, why, sizeof(why)))
+			if (parse_header(tok, nt, header, &ext, why,
+					 sizeof(why)))
 				goto fail;
 			continue;
 		}
@@ -639,7 +690,9 @@ int vmf_program_parse(const char *text, struct vmf_program *prog, char *err,
 	}
 	/* No machine line: the default machine (all-zero header). */
 	memcpy(prog->header, header, sizeof(header));
+	prog->ext = ext;
 	vmf_header_config(prog->header, &prog->cfg);
+	vmf_header_ext_apply(prog->ext, NULL, &prog->cfg);
 	prog->nr_cmds = nr;
 	return 0;
 fail:

@@ -65,6 +65,10 @@ struct sh_counters {
 	/* TLB */
 	uint64_t flush_seq;
 	uint64_t tlb_hits, tlb_misses, tlb_fills;
+	/* walk cache (issue 15): walks that used a cached entry of a
+	 * freed/reused table (tlb_stats.walk_stale), entries filled */
+	uint64_t walk_stale_hits;
+	uint64_t walk_cache_fills;
 	/* vmalloc_observe() */
 	uint64_t nr_busy, nr_lazy, vmap_lazy_nr, lazy_max_pages;
 	bool cache_set;
@@ -267,6 +271,21 @@ void shadow_purge(struct shadow *sh);
 void shadow_unmap_aliases(struct shadow *sh);
 void shadow_fault_set(struct shadow *sh, unsigned site, unsigned mode,
 		      uint64_t n);
+
+/* ---- huge mappings (issue 15) -------------------------------------------- */
+
+/* ioremap(phys, size, prot); observed: the returned address (0 = failure). */
+int shadow_ioremap(struct shadow *sh, phys_addr_t phys, uint64_t size, uint64_t prot, vaddr_t observed, struct sh_fail *f);
+/* iounmap(addr); observed: 0 or negative. */
+int shadow_iounmap(struct shadow *sh, vaddr_t addr, long observed, struct sh_fail *f);
+/* TEMPORARY (shadow_huge_stub.c, goes at the merge with its one caller in
+ * harness/interp_cmd_huge.c): false while the two functions above are the
+ * lib side's stubs, so that the interpreter does not run commands the
+ * shadow cannot predict yet. */
+bool shadow_huge_ready(const struct shadow *sh);
+/* vmalloc_huge goes through shadow_alloc with entry SH_E_VMALLOC_HUGE (a
+ * new enum sh_entry value, appended at the end): left to the shadow side,
+ * whose switches must handle it (the lib side has no vmalloc_huge yet). */
 
 /* ---- vmap blocks (shadow_vb.c) ------------------------------------------ */
 

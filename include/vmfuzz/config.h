@@ -31,6 +31,8 @@ struct vmf_config {
 	unsigned tlb_flush_max_pages; /* flush_tlb_kernel_range flushes all
 					 above this; 0 = 1024 (arm64 4.19
 					 MAX_TLBI_OPS) */
+	unsigned walk_cache_entries; /* table-walk cache, 0..256; 0 = none */
+	bool huge_vmalloc;      /* vmalloc_huge may map PMD blocks (5.13+) */
 	unsigned policy;        /* enum vmf_policy (include/vmfuzz/placement.h) */
 	/* _vm_unmap_aliases also flushes the dirty range of full vmap
 	 * blocks (on no free queue): the 6.5 fix "mm/vmalloc: prevent stale
@@ -41,6 +43,7 @@ struct vmf_config {
 #define VMF_MAX_NODES 4
 #define VMF_MAX_CPUS 8
 #define VMF_MAX_TLB_ENTRIES 4096
+#define VMF_MAX_WALK_CACHE 256
 #define VMF_MAX_PHYS_SIZE (1ull << 32) /* 4 GiB of simulated RAM at most */
 
 /* The embedded default: 4K/48, Linux 4.19 arm64 vmalloc window, 64 MiB of

@@ -55,6 +55,10 @@ typedef uint64_t pgprot_t;
 #define PAGE_KERNEL_RO 0x0060000000000783ull   /* ~WRITE, +RDONLY */
 #define PAGE_KERNEL_ROX 0x0040000000000783ull  /* RO and executable */
 #define PAGE_KERNEL_EXEC 0x0048000000000703ull /* ~PXN */
+/* ioremap's default: PROT_DEFAULT | PXN | UXN | WRITE | AttrIndx
+ * MT_DEVICE_nGnRE (4.19 pgtable-prot.h PROT_DEVICE_nGnRE, without the
+ * software PTE_DIRTY, as PAGE_KERNEL above). */
+#define PROT_DEVICE_nGnRE (0x0068000000000703ull | PTE_ATTRINDX(MT_DEVICE_nGnRE))
 /* The nG variants (KPTI on): | PTE_NG. */
 #define PAGE_KERNEL_NG (PAGE_KERNEL | PTE_NG)
 #define PAGE_KERNEL_RO_NG (PAGE_KERNEL_RO | PTE_NG)
@@ -108,6 +112,8 @@ struct mmu_result {
 	uint64_t desc;    /* leaf descriptor used (0 if none) */
 	bool tlb_hit;     /* answered from the TLB (mmu_access only) */
 	bool tlb_stale;   /* the TLB entry used disagrees with the tables */
+	bool walk_stale;  /* the walk started from a walk-cache entry whose
+			     table is no longer linked there (freed/reused) */
 };
 
 struct tlb_entry {
@@ -119,11 +125,31 @@ struct tlb_entry {
 	uint64_t table_attrs; /* accumulated APTable/PXNTable/UXNTable bits */
 };
 
-enum tlb_flush_kind { TLB_FLUSH_RANGE = 1, TLB_FLUSH_ALL = 2 };
+/* Walk cache (docs/mmu.md): a table descriptor read at `level` during a
+ * successful walk: the region of 1 << shift bytes at va goes on to
+ * `table`, with the table attributes accumulated down to it. */
+struct walk_cache_entry {
+	bool valid;
+	bool owned;       /* table was an MMU table page at fill time */
+	int level;        /* level of the table descriptor cached */
+	unsigned shift;   /* log2 of the region one descriptor covers */
+	vaddr_t va;       /* base of that region */
+	phys_addr_t table; /* next-level table it points at */
+	uint64_t attrs;   /* TABLE_ATTRS accumulated, this one included */
+};
+
+/* PGTABLE: __flush_tlb_kernel_pgtable(addr) (TLBI VAAE1IS of one
+ * address: leaf and walk entries), recorded as [addr, addr + PAGE_SIZE). */
+enum tlb_flush_kind {
+	TLB_FLUSH_RANGE = 1,
+	TLB_FLUSH_ALL = 2,
+	TLB_FLUSH_PGTABLE = 3,
+};
 
 struct tlb_flush_event {
 	uint64_t seq;
-	enum tlb_flush_kind kind; /* RANGE: page by page; ALL: everything */
+	enum tlb_flush_kind kind; /* RANGE: page by page; ALL: everything;
+				     PGTABLE: one address, walk included */
 	vaddr_t start, end;       /* as asked by the caller */
 };
 
@@ -133,6 +159,14 @@ struct tlb_stats {
 	uint64_t hits, misses, fills;
 	uint64_t flush_range, flush_all; /* calls that ended as each kind */
 	uint64_t entries_dropped;
+	uint64_t flush_pgtable;          /* __flush_tlb_kernel_pgtable calls */
+	/* Walk cache: walks started from an entry, entries filled, entries
+	 * dropped by flushes, and stale uses: a walk through an entry whose
+	 * table is no longer linked there, or a table page freed while an
+	 * entry still points at it (the walker may use an entry at any
+	 * time, speculatively: Arm ARM D8.10 (ARM DDI 0487 "Translation
+	 * Lookaside Buffers"): freeing is the use). */
+	uint64_t walk_hits, walk_fills, walk_dropped, walk_stale;
 	uint64_t flush_seq;              /* flush events so far */
 	struct tlb_flush_event ring[TLB_FLUSH_RING];
 };
@@ -154,6 +188,10 @@ struct mmu_state {
 				  zero, never scanned */
 	size_t tlb_next;       /* FIFO round-robin replacement cursor */
 	size_t tlb_valid;      /* valid entries (lets flush/map skip work) */
+	/* Walk cache: wc_nr = cfg.walk_cache_entries (0: off), same FIFO
+	 * round-robin bookkeeping as the TLB. */
+	struct walk_cache_entry *wc;
+	size_t wc_nr, wc_cap, wc_used, wc_next, wc_valid;
 	struct tlb_stats stats;
 };
 
@@ -208,6 +246,26 @@ long mmu_unmap_range(struct vmf_machine *m, vaddr_t va, uint64_t size);
  * (WARN_MMU_REMAP) if a block above is in the way; -VMF_ENOMEM. */
 int mmu_set_raw(struct vmf_machine *m, vaddr_t va, int level, uint64_t desc);
 
+/* ---- huge mappings (Linux 4.19 arch/arm64/mm/mmu.c, by address) ----
+ * "PMD" is level 2, "PUD" level 1 (4K pages only). */
+/* pud_alloc / pmd_alloc / pte_alloc_kernel: make the table that holds
+ * va's entry at level (1..3) exist. 0, -VMF_ENOMEM (FAULT_PGTABLE),
+ * -VMF_EBUSY (WARN_MMU_REMAP: a block above), -VMF_EINVAL. */
+int mmu_table_alloc(struct vmf_machine *m, vaddr_t va, int level);
+/* Write a block at addr (aligned, its table present) -> phys (aligned):
+ * 1; 0 when pgattr_change_is_safe refuses the change from the entry there
+ * (WARN_MMU_BBM, nothing written) or on bad arguments (WARN_MMU_BAD_ARG).
+ * No TLB maintenance. */
+int pmd_set_huge(struct vmf_machine *m, vaddr_t addr, phys_addr_t phys,
+		 pgprot_t prot);
+int pud_set_huge(struct vmf_machine *m, vaddr_t addr, phys_addr_t phys,
+		 pgprot_t prot);
+/* A table entry at addr's PMD (PUD): cleared, walk flushed
+ * (flush_tlb_kernel_pgtable(addr)), table page freed (for a PUD: each
+ * PMD entry's PTE table first). Always 1, as 4.19. */
+int pmd_free_pte_page(struct vmf_machine *m, vaddr_t addr);
+int pud_free_pmd_page(struct vmf_machine *m, vaddr_t addr);
+
 /* Leaf lookup without permission checks: descriptor, level, output
  * address. Returns false if there is no valid leaf. */
 bool mmu_lookup(struct vmf_machine *m, vaddr_t va, uint64_t *desc,
@@ -257,6 +315,13 @@ struct mmu_result mmu_write(struct vmf_machine *m, vaddr_t va,
 void flush_tlb_kernel_range(struct vmf_machine *m, vaddr_t start,
 			    vaddr_t end);
 void flush_tlb_all(struct vmf_machine *m);
+/* Linux arm64 4.19 __flush_tlb_kernel_pgtable(addr): TLBI VAAE1IS of one
+ * address: the leaf entries holding it and the walk-cache entries whose
+ * region holds it. A TLB_FLUSH_PGTABLE event [addr, addr + PAGE_SIZE). */
+void flush_tlb_kernel_pgtable(struct vmf_machine *m, vaddr_t addr);
+/* Walk-cache entries (for dumps and tests): count, and the array. */
+const struct walk_cache_entry *walk_cache_entries(const struct vmf_machine *m,
+						   size_t *n);
 const struct tlb_stats *tlb_stats(const struct vmf_machine *m);
 /* The flush event with sequence number seq, NULL if it left the ring. */
 const struct tlb_flush_event *tlb_flush_get(const struct vmf_machine *m,

@@ -213,6 +213,20 @@ uint64_t vmap_block_size(const struct vmf_machine *m);
 
 /* ---- lazy purge ---- */
 void purge_vmap_area_lazy(struct vmf_machine *m); /* explicit purge */
+/* ioremap (lib/mm/ioremap.c; docs/vmalloc.md "ioremap"): Linux 4.19
+ * lib/ioremap.c ioremap_page_range: [addr, end) -> phys with PUD blocks,
+ * PMD blocks or pages; 0, -VMF_ENOMEM, or -VMF_EINVAL with a warning
+ * (addr >= end, unaligned). */
+int ioremap_page_range(struct vmf_machine *m, vaddr_t addr, vaddr_t end,
+		       phys_addr_t phys, pgprot_t prot);
+/* arch/arm64/mm/ioremap.c 4.19 __ioremap_caller: the address (phys's page
+ * offset kept) or 0; refusals warn. ioremap: prot PROT_DEVICE_nGnRE. */
+vaddr_t __ioremap(struct vmf_machine *m, phys_addr_t phys, uint64_t size,
+		  pgprot_t prot);
+vaddr_t ioremap(struct vmf_machine *m, phys_addr_t phys, uint64_t size);
+/* __iounmap: vunmap(addr & PAGE_MASK) when it is a vmalloc address (0
+ * otherwise); vunmap's result. */
+int iounmap(struct vmf_machine *m, vaddr_t addr);
 /* _vm_unmap_aliases(ULONG_MAX, 0, 0): the dirty ranges of the vmap
  * blocks on every CPU's queue (and of full blocks with vb_flush_full),
  * the fragmented blocks purged, the lazy purge, one flush. */

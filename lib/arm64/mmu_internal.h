@@ -116,6 +116,51 @@ enum mmu_fault mmu_check_access(uint64_t desc, uint64_t table_attrs,
 				enum mmu_access acc, int el);
 unsigned mmu_fsc(enum mmu_fault f, int level);
 
+/* Table pages (pgtable.c). */
+/* Is pa a table page this MMU allocated (and still holds)? */
+bool pt_owned(struct vmf_machine *m, phys_addr_t pa);
+int pt_alloc_table(struct vmf_machine *m, phys_addr_t *pa);
+/* Free one table page (not the root, only ours); the walk cache is told. */
+void pt_free_table(struct vmf_machine *m, phys_addr_t pa);
+
+enum pt_status { PT_OK = 0, PT_ABSENT, PT_BLOCK, PT_CORRUPT, PT_NOMEM };
+
+struct pt_path {
+	phys_addr_t table;    /* table holding the entry at the target level */
+	uint64_t table_attrs; /* TABLE_ATTRS accumulated above it */
+	int stop_level;       /* ABSENT/BLOCK/CORRUPT: the entry that stopped */
+	uint64_t stop_desc;
+};
+
+/* Walk from the root to the table that holds va's entry at `level`. With
+ * alloc, missing tables are allocated and linked (zeroed first). */
+enum pt_status pt_descend(struct vmf_machine *m, vaddr_t va, int level,
+			  bool alloc, struct pt_path *p);
+/* The warning and error for a descent stopped by a block or corrupt
+ * entry. */
+int path_refusal(struct vmf_machine *m, enum pt_status st,
+		 const struct pt_path *p, vaddr_t va, const char *what);
+/* Rewriting a live leaf: same output address, only safe bits (0) or the
+ * warning and -VMF_EBUSY. */
+int live_change_check(struct vmf_machine *m, vaddr_t va, int level,
+		      uint64_t old, uint64_t new);
+
+/* Walk cache (walk_cache.c). */
+int wc_init(struct vmf_machine *m);
+void wc_reset(struct mmu_state *s);
+void wc_free(struct mmu_state *s);
+/* The deepest valid entry whose region holds va, NULL if none. */
+struct walk_cache_entry *wc_find(struct mmu_state *s, vaddr_t va);
+/* Cache the table descriptor read at level for va's region. */
+void wc_fill(struct vmf_machine *m, vaddr_t va, int level,
+	     phys_addr_t table, uint64_t attrs);
+bool wc_entry_stale(struct vmf_machine *m, const struct walk_cache_entry *e);
+void wc_drop_all(struct mmu_state *s);
+/* Drop the entries whose region holds va (TLBI VAAE1IS). */
+void wc_drop_addr(struct mmu_state *s, vaddr_t va);
+/* A table page is being freed: a stale use if an entry points at it. */
+void wc_table_freed(struct vmf_machine *m, phys_addr_t table);
+
 /* TLB internals used by the map code and mmu_access. */
 int tlb_init(struct vmf_machine *m);
 void tlb_reset(struct mmu_state *s);

@@ -1,5 +1,5 @@
 /* The translation walk (Arm ARM D8, stage 1, EL1&0 regime, TTBR1 only),
- * accesses through TLB + walk, and copies through the MMU.
+ * accesses through TLB + walk cache + walk, and copies through the MMU.
  *
  * Checks, in the architecture's order (facts file "Walk checks"):
  *  0. TTBR select: bit 55 picks TTBR0/TTBR1 and bits [63:va_bits] must
@@ -46,19 +46,17 @@ static bool walk_step(const struct mmu_state *s, int l, uint64_t d,
 	return false;
 }
 
-bool mmu_walk_upper(struct vmf_machine *m, vaddr_t va, struct mmu_walk *w,
-		    phys_addr_t *table, uint64_t *attrs)
+/* Down from `from` (whose table is *table, attributes *attrs) to the
+ * last-level table: as mmu_walk_upper. *deepest: the last level whose
+ * table descriptor was read here (from - 1 if none). */
+static bool walk_down(struct vmf_machine *m, vaddr_t va, int from,
+		      struct mmu_walk *w, phys_addr_t *table, uint64_t *attrs,
+		      int *deepest)
 {
 	struct mmu_state *s = m->mmu;
 
-	memset(w, 0, sizeof(*w));
-	*table = s->ttbr1;
-	*attrs = 0;
-	if (!va_in_ttbr1(s, va)) {
-		w->fault = MMU_FAULT_TRANSLATION;
-		return false;
-	}
-	for (int l = s->start_level; l < 3; l++) {
+	*deepest = from - 1;
+	for (int l = from; l < 3; l++) {
 		uint64_t d;
 
 		w->level = l;
@@ -68,8 +66,60 @@ bool mmu_walk_upper(struct vmf_machine *m, vaddr_t va, struct mmu_walk *w,
 		}
 		if (!walk_step(s, l, d, w, table, attrs))
 			return false;
+		*deepest = l;
 	}
 	return true;
+}
+
+bool mmu_walk_upper(struct vmf_machine *m, vaddr_t va, struct mmu_walk *w,
+		    phys_addr_t *table, uint64_t *attrs)
+{
+	struct mmu_state *s = m->mmu;
+	int deepest;
+
+	memset(w, 0, sizeof(*w));
+	*table = s->ttbr1;
+	*attrs = 0;
+	if (!va_in_ttbr1(s, va)) {
+		w->fault = MMU_FAULT_TRANSLATION;
+		return false;
+	}
+	return walk_down(m, va, s->start_level, w, table, attrs, &deepest);
+}
+
+/* The walk the CPU makes on a TLB miss: from the deepest walk-cache entry
+ * for va if there is one (*stale if that entry no longer agrees with the
+ * tables: the walk then reads the old table, as the hardware would); on
+ * success the deepest table descriptor read from memory is cached. */
+static void mmu_walk_cached(struct vmf_machine *m, vaddr_t va,
+			    struct mmu_walk *w, bool *stale)
+{
+	struct mmu_state *s = m->mmu;
+	struct walk_cache_entry *e;
+	phys_addr_t table = s->ttbr1;
+	uint64_t attrs = 0;
+	int from = s->start_level, deepest;
+
+	*stale = false;
+	memset(w, 0, sizeof(*w));
+	if (!va_in_ttbr1(s, va)) {
+		w->fault = MMU_FAULT_TRANSLATION;
+		return;
+	}
+	e = s->wc_valid ? wc_find(s, va) : NULL;
+	if (e) {
+		s->stats.walk_hits++;
+		*stale = wc_entry_stale(m, e);
+		table = e->table;
+		attrs = e->attrs;
+		from = e->level + 1;
+	}
+	/* walk_down leaves table/attrs at what the descriptor at `deepest`
+	 * gave, whether it stopped on a leaf or reached the last level. */
+	if (walk_down(m, va, from, w, &table, &attrs, &deepest))
+		mmu_walk_last(m, va, table, attrs, w);
+	if (w->fault == MMU_OK && deepest >= from)
+		wc_fill(m, va, deepest, table, attrs);
 }
 
 void mmu_walk_pte(const struct mmu_state *s, uint64_t d, uint64_t attrs,
@@ -209,6 +259,7 @@ struct mmu_result mmu_access(struct vmf_machine *m, vaddr_t va,
 	struct tlb_entry *e;
 	struct mmu_result r;
 	struct mmu_walk w;
+	bool walk_stale;
 
 	if (!args_ok(m, (int)acc, el))
 		return bad_result(m, "mmu_access", va, (int)acc, el);
@@ -231,8 +282,11 @@ struct mmu_result mmu_access(struct vmf_machine *m, vaddr_t va,
 	}
 	if (va_in_ttbr1(s, va))
 		s->stats.misses++;
-	mmu_walk(m, va, &w);
+	mmu_walk_cached(m, va, &w, &walk_stale);
 	r = result_of_walk(va, &w, acc, el);
+	r.walk_stale = walk_stale;
+	if (walk_stale)
+		s->stats.walk_stale++;
 	if (r.fault == MMU_OK)
 		tlb_fill(m, va, &w);
 	return r;
@@ -244,7 +298,7 @@ static struct mmu_result mmu_copy(struct vmf_machine *m, vaddr_t va,
 {
 	struct mmu_result r;
 	size_t off = 0;
-	bool stale = false;
+	bool stale = false, wstale = false;
 
 	if (done)
 		*done = 0;
@@ -262,6 +316,7 @@ static struct mmu_result mmu_copy(struct vmf_machine *m, vaddr_t va,
 			chunk = len - off;
 		r = mmu_access(m, a, wbuf ? ACC_WRITE : ACC_READ, el);
 		stale |= r.tlb_stale;
+		wstale |= r.walk_stale;
 		if (r.fault != MMU_OK)
 			break;
 		ok = wbuf ? phys_write(m, r.pa, wbuf + off, chunk) :
@@ -275,6 +330,7 @@ static struct mmu_result mmu_copy(struct vmf_machine *m, vaddr_t va,
 		off += chunk;
 	}
 	r.tlb_stale = stale;
+	r.walk_stale = wstale;
 	if (done)
 		*done = off;
 	return r;

@@ -147,7 +147,7 @@ void mmu_destroy(struct vmf_machine *m)
 
 /* ---- table pages --------------------------------------------------------- */
 
-static int pt_alloc_table(struct vmf_machine *m, phys_addr_t *pa)
+int pt_alloc_table(struct vmf_machine *m, phys_addr_t *pa)
 {
 	struct page *pg;
 
@@ -162,8 +162,7 @@ static int pt_alloc_table(struct vmf_machine *m, phys_addr_t *pa)
 	return 0;
 }
 
-/* Is pa a table page this MMU allocated (and still holds)? */
-static bool pt_owned(struct vmf_machine *m, phys_addr_t pa)
+bool pt_owned(struct vmf_machine *m, phys_addr_t pa)
 {
 	const struct page *pg = pfn_to_page(m, pa >> m->mmu->page_shift);
 
@@ -171,12 +170,13 @@ static bool pt_owned(struct vmf_machine *m, phys_addr_t pa)
 	       pg->owner == OWNER_PGTABLE;
 }
 
-static void pt_free_table(struct vmf_machine *m, phys_addr_t pa)
+void pt_free_table(struct vmf_machine *m, phys_addr_t pa)
 {
 	struct mmu_state *s = m->mmu;
 
 	if (pa == s->ttbr1 || !pt_owned(m, pa))
 		return;
+	wc_table_freed(m, pa);
 	if (__free_pages(m, pfn_to_page(m, pa >> s->page_shift), 0) == 0)
 		s->pgtable_pages--;
 }
@@ -223,19 +223,10 @@ static void pt_free_subtree(struct vmf_machine *m, phys_addr_t table,
 
 /* ---- descending ---------------------------------------------------------- */
 
-enum pt_status { PT_OK = 0, PT_ABSENT, PT_BLOCK, PT_CORRUPT, PT_NOMEM };
-
-struct pt_path {
-	phys_addr_t table;    /* table holding the entry at the target level */
-	uint64_t table_attrs; /* TABLE_ATTRS accumulated above it */
-	int stop_level;       /* ABSENT/BLOCK/CORRUPT: the entry that stopped */
-	uint64_t stop_desc;
-};
-
 /* Walk from the root to the table that holds va's entry at `level`. With
  * alloc, missing tables are allocated and linked (zeroed before linking,
  * so nothing half-made is ever visible). */
-static enum pt_status pt_descend(struct vmf_machine *m, vaddr_t va, int level,
+enum pt_status pt_descend(struct vmf_machine *m, vaddr_t va, int level,
 				 bool alloc, struct pt_path *p)
 {
 	struct mmu_state *s = m->mmu;
@@ -273,7 +264,7 @@ static enum pt_status pt_descend(struct vmf_machine *m, vaddr_t va, int level,
 	return PT_OK;
 }
 
-static int path_refusal(struct vmf_machine *m, enum pt_status st,
+int path_refusal(struct vmf_machine *m, enum pt_status st,
 			const struct pt_path *p, vaddr_t va, const char *what)
 {
 	if (st == PT_BLOCK) {
@@ -290,7 +281,7 @@ static int path_refusal(struct vmf_machine *m, enum pt_status st,
 
 /* Rewriting a live leaf: same output address and only the bits
  * pgattr_change_is_safe() allows (arch/arm64/mm/mmu.c). */
-static int live_change_check(struct vmf_machine *m, vaddr_t va, int level,
+int live_change_check(struct vmf_machine *m, vaddr_t va, int level,
 			     uint64_t old, uint64_t new)
 {
 	struct mmu_state *s = m->mmu;

@@ -154,6 +154,9 @@ int vmf_config_check(const struct vmf_config *cfg, char *why, size_t why_len)
 	if (cfg->tlb_entries < 1 || cfg->tlb_entries > VMF_MAX_TLB_ENTRIES)
 		REFUSE("tlb_entries: %u, must be 1 to %d", cfg->tlb_entries,
 		       VMF_MAX_TLB_ENTRIES);
+	if (cfg->walk_cache_entries > VMF_MAX_WALK_CACHE)
+		REFUSE("walk_cache_entries: %u, must be 0 to %d",
+		       cfg->walk_cache_entries, VMF_MAX_WALK_CACHE);
 	if (cfg->policy >= VMF_POLICY_NR)
 		REFUSE("policy: %u is not a placement policy (0 legacy, 1 modern, 2 nextfit)",
 		       cfg->policy);
