@@ -85,6 +85,10 @@ struct sh_counters {
 	uint64_t free_nr;              /* free vmap_areas (modern only) */
 	uint64_t free_max;             /* the root's subtree_max_size */
 	bool ne_preload[VMF_MAX_CPUS]; /* ne_fit_preload_node filled */
+	/* walk cache (issue 15): walks that used a cached entry of a
+	 * freed/reused table (tlb_stats.walk_stale), entries filled */
+	uint64_t walk_stale_hits;
+	uint64_t walk_cache_fills;
 };
 
 #define SH_PAGE_BATCH 64 /* pages per observer->pages call */
@@ -213,6 +217,7 @@ enum sh_entry {
 	SH_E_GET_VM_AREA,
 	SH_E_GET_VM_AREA_NODE,
 	SH_E_VMAP,
+	SH_E_VMALLOC_HUGE,
 };
 
 struct sh_alloc_req {
@@ -267,6 +272,14 @@ void shadow_purge(struct shadow *sh);
 void shadow_unmap_aliases(struct shadow *sh);
 void shadow_fault_set(struct shadow *sh, unsigned site, unsigned mode,
 		      uint64_t n);
+
+/* ---- huge mappings (shadow_huge.c) ----------------------------------------- */
+
+/* ioremap(phys, size, prot); observed: the returned address (0 = failure). */
+int shadow_ioremap(struct shadow *sh, phys_addr_t phys, uint64_t size, uint64_t prot, vaddr_t observed, struct sh_fail *f);
+/* iounmap(addr); observed: 0 or negative. */
+int shadow_iounmap(struct shadow *sh, vaddr_t addr, long observed, struct sh_fail *f);
+/* vmalloc_huge goes through shadow_alloc with entry SH_E_VMALLOC_HUGE (a new enum sh_entry value, appended at the end). */
 
 /* ---- vmap blocks (shadow_vb.c) ------------------------------------------ */
 

@@ -137,6 +137,8 @@ int shadow_access(struct shadow *sh, const struct sh_access *x,
 					       " on the tables" : "");
 		return 0; /* what a stale entry gives is not predicted */
 	}
+	if (p.area && p.area->ioremap) /* its own leaves: shadow_huge.c */
+		return sh_huge_access(sh, p.area, x, p.fault, f);
 	if (r->fault != p.fault ||
 	    (p.fault != MMU_OK && r->level != p.level))
 		return sh_fail(f, "access",

@@ -34,6 +34,8 @@ struct vmf_config {
 	unsigned policy;        /* enum vmf_policy (include/vmfuzz/placement.h) */
 	bool vb_flush_full;     /* vm_unmap_aliases also flushes full vmap
 				   blocks (the 6.5 rule); false = 4.19 */
+	unsigned walk_cache_entries;
+	bool huge_vmalloc;
 };
 
 #define VMF_MAX_NODES 4

@@ -108,6 +108,7 @@ struct mmu_result {
 	uint64_t desc;    /* leaf descriptor used (0 if none) */
 	bool tlb_hit;     /* answered from the TLB (mmu_access only) */
 	bool tlb_stale;   /* the TLB entry used disagrees with the tables */
+	bool walk_stale;  /* a cached table entry led to a freed/reused table */
 };
 
 struct tlb_entry {
@@ -119,7 +120,11 @@ struct tlb_entry {
 	uint64_t table_attrs; /* accumulated APTable/PXNTable/UXNTable bits */
 };
 
-enum tlb_flush_kind { TLB_FLUSH_RANGE = 1, TLB_FLUSH_ALL = 2 };
+enum tlb_flush_kind {
+	TLB_FLUSH_RANGE = 1,
+	TLB_FLUSH_ALL = 2,
+	TLB_FLUSH_PGTABLE = 3, /* __flush_tlb_kernel_pgtable(addr): [addr, addr + PAGE_SIZE) */
+};
 
 struct tlb_flush_event {
 	uint64_t seq;
@@ -135,6 +140,8 @@ struct tlb_stats {
 	uint64_t entries_dropped;
 	uint64_t flush_seq;              /* flush events so far */
 	struct tlb_flush_event ring[TLB_FLUSH_RING];
+	uint64_t walk_stale;             /* walks through a stale walk-cache entry */
+	uint64_t walk_cache_fills;
 };
 
 /* The whole MMU state of one machine (m->mmu). Geometry is fixed at
