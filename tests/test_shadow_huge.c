@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <vmfuzz/config.h>
+#include <vmfuzz/page_alloc.h>
 
 #include "shadow_model.h"
 #include "test.h"
@@ -32,6 +33,7 @@ struct fk_run {
 	uint64_t nr;
 	phys_addr_t pa;
 	uint64_t prot;
+	bool vmalloc;   /* allocated OWNER_VMALLOC frames */
 };
 
 struct fk {
@@ -117,6 +119,8 @@ static void ob_page(void *ctx, vaddr_t va, struct sh_page_obs *o)
 		o->desc = r->level == 3 ? pa | r->prot :
 			  pa | (r->prot & ~PTE_TABLE_BIT) | PTE_TYPE_BLOCK;
 		o->pa = pa + (va & (sz - 1));
+		o->ram = o->allocated = r->vmalloc;
+		o->owner = r->vmalloc ? OWNER_VMALLOC : 0;
 		return;
 	}
 }
@@ -178,7 +182,7 @@ static bool ob_area_at(void *ctx, vaddr_t addr, struct sh_area_obs *a)
 static void fk_run(struct fk *x, vaddr_t va, int level, uint64_t nr,
 		   phys_addr_t pa)
 {
-	x->run[x->nrun++] = (struct fk_run){va, level, nr, pa, PK};
+	x->run[x->nrun++] = (struct fk_run){va, level, nr, pa, PK, false};
 }
 
 static void fk_unrun(struct fk *x, vaddr_t s, vaddr_t e)
@@ -373,7 +377,7 @@ static void wrong_levels(void)
 	/* A block descriptor with the table bit (not a block). */
 	fk_init(&x);
 	fk_ioarea(&x, W, M2, D);
-	x.run[x.nrun++] = (struct fk_run){W, 2, 1, D, PK};
+	x.run[x.nrun++] = (struct fk_run){W, 2, 1, D, PK, false};
 	x.run[0].prot = PK | 0x0010000000000000ull; /* a stray bit 52: CONT */
 	fk_tables(&x, 2);
 	CHECK_EQ(io(&x, D, M2, W), 0);
@@ -502,9 +506,9 @@ static void pud_block_over_a_pmd_table(void)
 	x.fl[x.c.flush_seq % 64].start = G;
 	x.fl[x.c.flush_seq % 64].end = G + P;
 	/* wrong: the PUD's block descriptor as pages at level 2 */
-	x.run[x.nrun - 1] = (struct fk_run){G, 2, 512, D + G1, PK};
+	x.run[x.nrun - 1] = (struct fk_run){G, 2, 512, D + G1, PK, false};
 	CHECK_STR(verdict(&x), "mapping");
-	x.run[x.nrun - 1] = (struct fk_run){G, 1, 1, D + G1, PK};
+	x.run[x.nrun - 1] = (struct fk_run){G, 1, 1, D + G1, PK, false};
 	CHECK_STR(verdict(&x), "ok");
 	shadow_destroy(x.sh);
 }
@@ -597,6 +601,74 @@ static void accesses(void)
 	shadow_destroy(x.sh);
 }
 
+/* vmalloc_to_page: a page of an ioremap maps its pfn (RAM or not). */
+static void to_page(void)
+{
+	struct fk x = {0};
+
+	fk_init(&x);
+	fk_ioarea(&x, W, 2 * P, D + P);
+	fk_run(&x, W, 3, 2, D + P);
+	fk_tables(&x, 3);
+	CHECK_EQ(io(&x, D + P, 2 * P, W), 0);
+	CHECK_STR(verdict(&x), "ok");
+	shadow_begin(x.sh);
+	CHECK_EQ(shadow_vmalloc_to_page(x.sh, W + P + 5, true, D / P + 2, &x.f),
+		 0);
+	CHECK(shadow_vmalloc_to_page(x.sh, W + P, true, D / P + 1, &x.f) != 0);
+	CHECK_STR(x.f.check, "result");
+	CHECK(shadow_vmalloc_to_page(x.sh, W, false, 0, &x.f) != 0);
+	shadow_destroy(x.sh);
+}
+
+/* vmalloc_huge with huge vmalloc off: vmalloc_node with small pages (one
+ * page at W, an 8-byte page array from kmalloc, three tables); on, with
+ * PMD_SIZE to map: said to be unmodelled. */
+static void vmalloc_huge_paths(void)
+{
+	struct fk x = {0};
+	struct sh_alloc_req r;
+	struct sh_area_obs *a;
+
+	fk_init(&x);
+	memset(&r, 0, sizeof(r));
+	r.entry = SH_E_VMALLOC_HUGE;
+	r.size = P;
+	r.node = 0;
+	a = &x.area[x.narea++];
+	*a = (struct sh_area_obs){.start = W, .end = W + 2 * P,
+				  .state = SH_LIVE, .has_vm = true,
+				  .va_flags = SH_VA_VM_AREA, .vm_addr = W,
+				  .vm_flags = SH_VM_ALLOC, .vm_size = 2 * P,
+				  .nr_pages = 1, .nr_mapped = 1,
+				  .has_caller = true};
+	strcpy(a->caller, "vmalloc_huge");
+	x.c.nr_busy++;
+	x.run[x.nrun++] = (struct fk_run){W, 3, 1, 0x40005000, PK, true};
+	fk_tables(&x, 3);
+	x.c.node_free[0]--;
+	shadow_begin(x.sh);
+	CHECK_EQ(shadow_alloc(x.sh, &r, W, &x.f), 0);
+	CHECK_STR(verdict(&x), "ok");
+	/* wrong: another caller name */
+	strcpy(a->caller, "vmalloc_node");
+	CHECK_STR(verdict(&x), "vm_struct/caller");
+	shadow_destroy(x.sh);
+	x.sh = NULL;
+
+	fk_init(&x);
+	x.sh->cfg.huge_vmalloc = true;
+	r.size = M2;
+	shadow_begin(x.sh);
+	CHECK(shadow_alloc(x.sh, &r, W, &x.f) != 0);
+	CHECK_STR(x.f.check, "unmodelled");
+	/* below PMD_SIZE: the small-page path */
+	r.size = P;
+	CHECK_EQ(shadow_alloc(x.sh, &r, W, &x.f), 0);
+	shadow_destroy(x.sh);
+}
+
 TEST_MAIN(TEST(pmd_block_and_pages), TEST(wrong_levels),
 	  TEST(pte_table_freed_under_a_block), TEST(pud_block_over_a_pmd_table),
-	  TEST(refusals_and_owned_ram), TEST(accesses))
+	  TEST(refusals_and_owned_ram), TEST(accesses), TEST(to_page),
+	  TEST(vmalloc_huge_paths))

@@ -264,6 +264,8 @@ int shadow_vmalloc_to_page(struct shadow *sh, vaddr_t va, bool found,
 				       (unsigned long long)pfn);
 		return 0;
 	}
+	if (a->ioremap)
+		return sh_huge_to_page(sh, a, va, found, pfn, f);
 	i = (va - a->start) >> sh->page_shift;
 	if (!a->pfns || (!sh_kind_caller_pages(a->kind) && !a->pfns_known)) {
 		if (!found)

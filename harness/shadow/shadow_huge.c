@@ -478,3 +478,31 @@ bool sh_huge_vmalloc_unmodelled(struct shadow *sh,
 		sh->pt.stride, (unsigned long long)observed);
 	return true;
 }
+
+/* vmalloc_to_page on an ioremap area: under a page, that page's pfn (RAM
+ * or not: pte_page of a present pte). Under a block 4.19 warns
+ * (WARN_ON_ONCE(pmd_bad)) and returns NULL, where 5.x follows the leaf
+ * (pmd_leaf): which one the library models is its documented choice, so
+ * a block is not judged here. */
+int sh_huge_to_page(struct shadow *sh, const struct sh_area *a, vaddr_t va,
+		    bool found, pfn_t pfn, struct sh_fail *f)
+{
+	int level;
+	phys_addr_t pa;
+	pfn_t want;
+
+	sh_huge_leaf(sh, a, va, &level, &pa);
+	if (level != 3)
+		return 0;
+	want = pa >> sh->page_shift;
+	if (!found || pfn != want)
+		return sh_fail(f, "result",
+			       "vmalloc_to_page(0x%llx) in the ioremap area at "
+			       "0x%llx: expected pfn 0x%llx, got %s0x%llx",
+			       (unsigned long long)va,
+			       (unsigned long long)a->start,
+			       (unsigned long long)want,
+			       found ? "pfn " : "nothing ",
+			       (unsigned long long)(found ? pfn : 0));
+	return 0;
+}

@@ -411,6 +411,9 @@ int sh_huge_access(struct shadow *sh, struct sh_area *a,
 bool sh_huge_vmalloc_unmodelled(struct shadow *sh,
 				const struct sh_alloc_req *req,
 				vaddr_t observed, struct sh_fail *f);
+/* vmalloc_to_page(va) on a live ioremap area. */
+int sh_huge_to_page(struct shadow *sh, const struct sh_area *a, vaddr_t va,
+		    bool found, pfn_t pfn, struct sh_fail *f);
 /* The leaf of a live ioremap area at va: level and output address. */
 void sh_huge_leaf(const struct shadow *sh, const struct sh_area *a, vaddr_t va,
 		  int *level, phys_addr_t *pa);
