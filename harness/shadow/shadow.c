@@ -919,7 +919,7 @@ void shadow_describe(const struct shadow *sh, FILE *out)
 			a->kind == SHK_ARRAY ? " (page array)" :
 			a->kind == SHK_EARLY ? " (early)" :
 			a->kind == SHK_VMAP ? " (vmap)" :
-			a->ioremap && a->mapped ? " (ioremap)" :
+			a->iomap ? " (ioremap)" :
 			a->kind == SHK_VMAREA ? " (vm area)" :
 			a->kind == SHK_VBLOCK ? " (vmap block)" :
 			a->kind == SHK_VMRAM ? " (vm_map_ram)" : "");

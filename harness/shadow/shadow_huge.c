@@ -32,7 +32,7 @@
  * - arch/arm64/mm/ioremap.c __iounmap: vunmap(addr & PAGE_MASK) when
  *   is_vmalloc_addr, else nothing (the lazy vunmap of shadow_vm.c).
  *
- * Invariants: a live ioremap area (a->ioremap, a->mapped) maps its whole
+ * Invariants: a live ioremap area (a->iomap, a->mapped) maps its whole
  * size from a->phys with the leaves sh_huge_leaf gives; the shadow's
  * tables (shadow_pt.c) never hold a table under a block; every table a
  * block replaced this command is in sh->huge.tfree and needs its
@@ -212,6 +212,7 @@ static vaddr_t model_ioremap(struct shadow *sh, phys_addr_t phys,
 				sh->vm_end, GFP_KERNEL, &addr))
 		return 0;
 	a = sh_busy_find(&sh->busy, addr);
+	a->iomap = true;
 	a->phys = phys;
 	a->prot = prot;
 	a->nr_pages = size >> sh->page_shift;
@@ -297,7 +298,7 @@ int sh_huge_verify_map(struct shadow *sh, vaddr_t start, struct sh_fail *f)
 	struct sh_page_obs batch[SH_PAGE_BATCH];
 	vaddr_t va, end;
 
-	if (!a || a->state != SH_LIVE || !a->ioremap || !a->mapped)
+	if (!a || a->state != SH_LIVE || !a->iomap || !a->mapped)
 		return 0; /* gone again within the command */
 	end = a->start + (a->nr_pages << sh->page_shift);
 	for (va = a->start; va < end;) {

@@ -48,6 +48,7 @@ struct sh_area {
 	bool mapped;            /* PTEs of the first nr_pages pages present */
 	bool array_km;          /* its page array is a kmalloc object */
 	bool ioremap;
+	bool iomap;             /* made by ioremap() (not just VM_IOREMAP) */
 	phys_addr_t phys;       /* ioremap: the page-aligned phys_addr */
 	bool array_owned;       /* holds a live area's page array */
 	unsigned long flags;    /* vm_struct flags */

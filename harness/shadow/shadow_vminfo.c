@@ -64,9 +64,9 @@ static void predict(const struct sh_area *a, struct vm_exp *e)
 	e->flags = a->flags;
 	e->size = a->end - a->start;
 	e->nr_pages = holds_pages(a) ? a->nr_pages : 0;
-	e->nr_mapped = holds_pages(a) || a->kind == SHK_VMAP || a->ioremap ?
+	e->nr_mapped = holds_pages(a) || a->kind == SHK_VMAP || a->iomap ?
 			       a->nr_pages : 0;
-	e->phys_addr = a->ioremap ? a->phys : 0;
+	e->phys_addr = a->iomap ? a->phys : 0;
 	e->pages_va = a->array_va;
 	e->caller = a->caller;
 }
