@@ -668,7 +668,51 @@ static void vmalloc_huge_paths(void)
 	shadow_destroy(x.sh);
 }
 
+/* A vmap passed VM_IOREMAP is not an ioremap: its pages are the caller's
+ * RAM, read through the MMU like any vmap's. */
+static void vmap_with_vm_ioremap(void)
+{
+	struct fk x = {0};
+	struct sh_alloc_req r;
+	struct sh_access acc;
+	struct sh_area_obs *a;
+	pfn_t pfn = 0x40005;
+	uint8_t buf[8] = {0};
+
+	fk_init(&x);
+	memset(&r, 0, sizeof(r));
+	r.entry = SH_E_VMAP;
+	r.count = 1;
+	r.pfns = &pfn;
+	r.prot = PK;
+	r.vm_flags = SH_VM_IOREMAP;
+	a = &x.area[x.narea++];
+	*a = (struct sh_area_obs){.start = W, .end = W + 2 * P,
+				  .state = SH_LIVE, .has_vm = true,
+				  .va_flags = SH_VA_VM_AREA, .vm_addr = W,
+				  .vm_flags = SH_VM_IOREMAP | SH_VM_MAP,
+				  .vm_size = 2 * P, .nr_mapped = 1,
+				  .has_caller = true};
+	strcpy(a->caller, "vmap");
+	x.c.nr_busy++;
+	x.run[x.nrun++] = (struct fk_run){W, 3, 1, pfn * P, PK, false};
+	fk_tables(&x, 3);
+	shadow_begin(x.sh);
+	CHECK_EQ(shadow_alloc(x.sh, &r, W, &x.f), 0);
+	CHECK_STR(verdict(&x), "ok");
+	memset(&acc, 0, sizeof(acc));
+	acc.va = W;
+	acc.len = acc.done = 8;
+	acc.acc = ACC_READ;
+	acc.el = 1;
+	acc.buf = buf;
+	acc.res.level = 3;
+	shadow_begin(x.sh);
+	CHECK_EQ(shadow_access(x.sh, &acc, &x.f), 0);
+	shadow_destroy(x.sh);
+}
+
 TEST_MAIN(TEST(pmd_block_and_pages), TEST(wrong_levels),
 	  TEST(pte_table_freed_under_a_block), TEST(pud_block_over_a_pmd_table),
 	  TEST(refusals_and_owned_ram), TEST(accesses), TEST(to_page),
-	  TEST(vmalloc_huge_paths))
+	  TEST(vmalloc_huge_paths), TEST(vmap_with_vm_ioremap))
