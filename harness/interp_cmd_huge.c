@@ -21,10 +21,6 @@ int interp_do_ioremap(struct vmf_runner *r, const struct vmf_args *a)
 		interp_res(r, " table full");
 		return 0;
 	}
-	if (!shadow_huge_ready(r->sh)) { /* TEMPORARY: until the merge */
-		interp_res(r, " not run: no shadow prediction yet");
-		return 0;
-	}
 	addr = __ioremap(m, a->phys, a->size, a->prot);
 	interp_res_addr(r, "addr", addr);
 	if (shadow_ioremap(r->sh, a->phys, a->size, a->prot, addr, &r->sfail))
@@ -45,10 +41,6 @@ int interp_do_iounmap(struct vmf_runner *r, const struct vmf_args *a)
 	 * wrong-kind refusal, of a vmap'ed one an ordinary vunmap. */
 	if (!h) {
 		interp_res(r, " no handle");
-		return 0;
-	}
-	if (!shadow_huge_ready(r->sh)) { /* TEMPORARY: until the merge */
-		interp_res(r, " not run: no shadow prediction yet");
 		return 0;
 	}
 	addr = h->addr;

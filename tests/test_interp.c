@@ -311,6 +311,25 @@ static void gen_program(uint64_t seed, char *buf, size_t cap)
 
 /* ---- tests ---------------------------------------------------------------- */
 
+/* VMF_TEST_SAVE=DIR: each failing random input goes to DIR/random-N, to
+ * replay with `vmfuzz replay -v`. */
+static void save_input(long i, const uint8_t *data, size_t len)
+{
+	const char *dir = getenv("VMF_TEST_SAVE");
+	char path[4096];
+	FILE *f;
+
+	if (!dir)
+		return;
+	snprintf(path, sizeof(path), "%s/random-%ld", dir, i);
+	f = fopen(path, "wb");
+	if (!f)
+		return;
+	if (fwrite(data, 1, len, f) != len)
+		fprintf(stderr, "%s: short write\n", path);
+	fclose(f);
+}
+
 static void random_bytes(void)
 {
 	struct vmf_runner *r = vmf_runner_new();
@@ -328,6 +347,7 @@ static void random_bytes(void)
 			if (failures++ < 3)
 				fprintf(stderr, "random input %ld:\n%s\n", i,
 					fail_buf.report);
+			save_input(i, data, len);
 		}
 	}
 	CHECK_EQ(failures, 0);

@@ -264,6 +264,7 @@ int shadow_reset(struct shadow *sh, const struct vmf_config *cfg,
 
 	memset(&sh->exp, 0, sizeof(sh->exp));
 	memset(sh->prev_tlb, 0, sizeof(sh->prev_tlb));
+	memset(&sh->huge, 0, sizeof(sh->huge));
 	sh->exp.lazy_max_pages = sh->lazy_max;
 	sh->nr_warns = sh->nr_flushes = sh->nr_pending = 0;
 	sh->warns_overflow = sh->pending_overflow = false;
@@ -280,6 +281,7 @@ void shadow_begin(struct shadow *sh)
 	sh->nr_pending = 0;
 	sh->pending_overflow = false;
 	sh->accessed = false;
+	sh_huge_begin(sh);
 }
 
 /* ---- verification --------------------------------------------------------- */
@@ -376,6 +378,12 @@ static int check_warnings(struct shadow *sh, const struct sh_counters *o,
 	return 0;
 }
 
+static const char *flush_name(enum tlb_flush_kind k)
+{
+	return k == TLB_FLUSH_ALL ? "all" :
+	       k == TLB_FLUSH_PGTABLE ? "pgtable" : "range";
+}
+
 static int check_flushes(struct shadow *sh, const struct sh_counters *o,
 			 struct sh_fail *f)
 {
@@ -393,7 +401,7 @@ static int check_flushes(struct shadow *sh, const struct sh_counters *o,
 
 			snprintf(exp_list + l, sizeof(exp_list) - l,
 				 "%s%s [0x%llx, 0x%llx)", q > first ? ", " : "",
-				 x->kind == TLB_FLUSH_ALL ? "all" : "range",
+				 flush_name(x->kind),
 				 (unsigned long long)x->start,
 				 (unsigned long long)x->end);
 		}
@@ -416,10 +424,10 @@ static int check_flushes(struct shadow *sh, const struct sh_counters *o,
 				       "%s [0x%llx, 0x%llx), the library made "
 				       "%s [0x%llx, 0x%llx)",
 				       (unsigned long long)(q - sh->flush_seq_before),
-				       x->kind == TLB_FLUSH_ALL ? "all" : "range",
+				       flush_name(x->kind),
 				       (unsigned long long)x->start,
 				       (unsigned long long)x->end,
-				       k == TLB_FLUSH_ALL ? "all" : "range",
+				       flush_name(k),
 				       (unsigned long long)s,
 				       (unsigned long long)e);
 	}
@@ -726,8 +734,8 @@ int shadow_verify(struct shadow *sh, struct sh_fail *f)
 		    ob2.start != a->start || ob2.end != a->end)
 			return verify_new_area(sh, p->start, f);
 	}
-	/* 2. warnings, 3. fault-site calls */
-	if (check_warnings(sh, o, f))
+	/* walk-stale, bbm (shadow_huge.c), 2. warnings, 3. fault-site calls */
+	if (sh_huge_verify(sh, o, f) || check_warnings(sh, o, f))
 		return -1;
 	for (unsigned s = 0; s < FAULT_SITE_NR; s++)
 		if (o->fault_calls[s] != sh->exp.fault_calls[s])
@@ -779,6 +787,9 @@ int shadow_verify(struct shadow *sh, struct sh_fail *f)
 			return -1;
 		if (p->kind == SH_P_UNMAPPED &&
 		    verify_unmapped(sh, p->start, p->end, f))
+			return -1;
+		if (p->kind == SH_P_NEW_IOMAP &&
+		    sh_huge_verify_map(sh, p->start, f))
 			return -1;
 		if (p->kind == SH_P_NEW_CARVE &&
 		    sh_vb_verify_carve(sh, p->start, f))
@@ -908,6 +919,7 @@ void shadow_describe(const struct shadow *sh, FILE *out)
 			a->kind == SHK_ARRAY ? " (page array)" :
 			a->kind == SHK_EARLY ? " (early)" :
 			a->kind == SHK_VMAP ? " (vmap)" :
+			a->iomap ? " (ioremap)" :
 			a->kind == SHK_VMAREA ? " (vm area)" :
 			a->kind == SHK_VBLOCK ? " (vmap block)" :
 			a->kind == SHK_VMRAM ? " (vm_map_ram)" : "");

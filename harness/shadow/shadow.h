@@ -217,6 +217,7 @@ enum sh_entry {
 	SH_E_GET_VM_AREA,
 	SH_E_GET_VM_AREA_NODE,
 	SH_E_VMAP,
+	SH_E_VMALLOC_HUGE,
 };
 
 struct sh_alloc_req {
@@ -278,14 +279,7 @@ void shadow_fault_set(struct shadow *sh, unsigned site, unsigned mode,
 int shadow_ioremap(struct shadow *sh, phys_addr_t phys, uint64_t size, uint64_t prot, vaddr_t observed, struct sh_fail *f);
 /* iounmap(addr); observed: 0 or negative. */
 int shadow_iounmap(struct shadow *sh, vaddr_t addr, long observed, struct sh_fail *f);
-/* TEMPORARY (shadow_huge_stub.c, goes at the merge with its one caller in
- * harness/interp_cmd_huge.c): false while the two functions above are the
- * lib side's stubs, so that the interpreter does not run commands the
- * shadow cannot predict yet. */
-bool shadow_huge_ready(const struct shadow *sh);
-/* vmalloc_huge goes through shadow_alloc with entry SH_E_VMALLOC_HUGE (a
- * new enum sh_entry value, appended at the end): left to the shadow side,
- * whose switches must handle it (the lib side has no vmalloc_huge yet). */
+/* vmalloc_huge goes through shadow_alloc with entry SH_E_VMALLOC_HUGE. */
 
 /* ---- vmap blocks (shadow_vb.c) ------------------------------------------ */
 

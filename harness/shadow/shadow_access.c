@@ -137,6 +137,8 @@ int shadow_access(struct shadow *sh, const struct sh_access *x,
 					       " on the tables" : "");
 		return 0; /* what a stale entry gives is not predicted */
 	}
+	if (p.area && p.area->iomap) /* its own leaves: shadow_huge.c */
+		return sh_huge_access(sh, p.area, x, p.fault, f);
 	if (r->fault != p.fault ||
 	    (p.fault != MMU_OK && r->level != p.level))
 		return sh_fail(f, "access",
@@ -262,6 +264,8 @@ int shadow_vmalloc_to_page(struct shadow *sh, vaddr_t va, bool found,
 				       (unsigned long long)pfn);
 		return 0;
 	}
+	if (a->iomap)
+		return sh_huge_to_page(sh, a, va, found, pfn, f);
 	i = (va - a->start) >> sh->page_shift;
 	if (!a->pfns || (!sh_kind_caller_pages(a->kind) && !a->pfns_known)) {
 		if (!found)

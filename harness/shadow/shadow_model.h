@@ -48,6 +48,8 @@ struct sh_area {
 	bool mapped;            /* PTEs of the first nr_pages pages present */
 	bool array_km;          /* its page array is a kmalloc object */
 	bool ioremap;
+	bool iomap;             /* made by ioremap() (not just VM_IOREMAP) */
+	phys_addr_t phys;       /* ioremap: the page-aligned phys_addr */
 	bool array_owned;       /* holds a live area's page array */
 	unsigned long flags;    /* vm_struct flags */
 	uint64_t prot;
@@ -172,6 +174,7 @@ void sh_place_judge(struct shadow *sh, uint64_t size, uint64_t align,
 
 struct sh_keys {
 	uint64_t *k;
+	uint8_t *node;  /* node of each table's page (k's order) */
 	size_t n, cap;
 };
 
@@ -236,6 +239,7 @@ enum sh_pending_kind {
 	SH_P_PURGED,     /* a purged range: no TLB entry may map it */
 	SH_P_NEW_CARVE,  /* a new vm_map_ram carve in a block (start) */
 	SH_P_VM_CHANGED, /* an area's vmap_area / vm_struct changed state */
+	SH_P_NEW_IOMAP,  /* a new ioremap area: its blocks and pages */
 };
 
 struct sh_pending {
@@ -268,6 +272,17 @@ struct sh_vblock {
 	vaddr_t va_start;
 	uint64_t free, dirty, dirty_min, dirty_max;
 	uint8_t page[SH_VB_BITS_MAX]; /* enum sh_vbpage */
+};
+
+/* ---- huge mappings (shadow_huge.c) ----------------------------------------
+ * The tables a block replaced in this command (pmd_free_pte_page /
+ * pud_free_pmd_page): each must show its __flush_tlb_kernel_pgtable. */
+#define SH_MAX_TFREE 16
+
+struct sh_huge {
+	vaddr_t tfree[SH_MAX_TFREE]; /* the entry's address, first ones */
+	size_t nr_tfree;              /* this command (may exceed the array) */
+	uint64_t prev_wc_fills;       /* walk_cache_fills after the last verify */
 };
 
 struct shadow {
@@ -339,6 +354,8 @@ struct shadow {
 	bool in_unmap_aliases;     /* its flush marks pages SH_VBP_FLUSHED_UA */
 	uint64_t known_stale_hits;
 
+	struct sh_huge huge;
+
 	char scratch[512];
 };
 
@@ -370,6 +387,37 @@ bool sh_purge_lazy(struct shadow *sh, bool overflow, vaddr_t start,
 		   vaddr_t end);
 /* flush_tlb_kernel_range(). */
 void sh_flush_range(struct shadow *sh, vaddr_t start, vaddr_t end);
+
+/* __get_vm_area_node() (VM_IOREMAP alignment included): 0 or -errno. */
+int sh_get_vm_area_node(struct shadow *sh, uint64_t size, uint64_t align,
+			unsigned long flags, vaddr_t start, vaddr_t end,
+			gfp_t gfp, vaddr_t *out);
+/* __vunmap(start, dealloc) on a live area that passed the checks. */
+void sh_vunmap_area(struct shadow *sh, vaddr_t start, bool dealloc);
+
+/* ---- shadow_huge.c ------------------------------------------------------------ */
+void sh_huge_begin(struct shadow *sh);
+/* Before the generic checks: walk-stale, bbm, walk-cache fills. */
+int sh_huge_verify(struct shadow *sh, const struct sh_counters *o,
+		   struct sh_fail *f);
+/* SH_P_NEW_IOMAP: every leaf of the ioremap area at start. */
+int sh_huge_verify_map(struct shadow *sh, vaddr_t start, struct sh_fail *f);
+/* One access piece on a live ioremap area; fault: the permission
+ * checks' verdict on its prot. */
+int sh_huge_access(struct shadow *sh, struct sh_area *a,
+		   const struct sh_access *x, enum mmu_fault fault,
+		   struct sh_fail *f);
+/* vmalloc_huge with PMD mappings to try (huge_vmalloc on, size per node
+ * >= PMD_SIZE): not modelled yet, said so (f filled, true). */
+bool sh_huge_vmalloc_unmodelled(struct shadow *sh,
+				const struct sh_alloc_req *req,
+				vaddr_t observed, struct sh_fail *f);
+/* vmalloc_to_page(va) on a live ioremap area. */
+int sh_huge_to_page(struct shadow *sh, const struct sh_area *a, vaddr_t va,
+		    bool found, pfn_t pfn, struct sh_fail *f);
+/* The leaf of a live ioremap area at va: level and output address. */
+void sh_huge_leaf(const struct shadow *sh, const struct sh_area *a, vaddr_t va,
+		  int *level, phys_addr_t *pa);
 
 /* ---- shadow_vb.c ------------------------------------------------------------ */
 int sh_vb_reset(struct shadow *sh);
@@ -414,6 +462,14 @@ int sh_pt_map(struct shadow *sh, vaddr_t va, uint64_t nr);
 /* Translation-fault level for an address no leaf maps: the first level
  * whose entry is invalid (0 for an address outside TTBR1). */
 int sh_pt_fault_level(const struct sh_pt *pt, vaddr_t va);
+/* Is there a table at level (the one a level-1 entry points to) covering
+ * va? The root (start level) always is. */
+bool sh_pt_has(const struct sh_pt *pt, int level, vaddr_t va);
+/* pud_alloc/pmd_alloc/pte_alloc_kernel: the level table covering va, if
+ * missing (FAULT_PGTABLE, a page of the local node): 0 or -VMF_ENOMEM. */
+int sh_pt_table_alloc(struct shadow *sh, int level, vaddr_t va);
+/* Free the level table covering va (its page to its node): false if none. */
+bool sh_pt_table_free(struct shadow *sh, int level, vaddr_t va);
 bool sh_pt_in_ttbr1(const struct sh_pt *pt, vaddr_t va);
 
 int sh_phys_reset(struct sh_phys *p, const struct vmf_config *cfg);

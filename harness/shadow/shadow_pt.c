@@ -3,8 +3,10 @@
  * Page tables: which table pages exist, as a sorted array of keys per level
  * (a level-L table covers the VA region of one level-(L-1) entry, key =
  * va >> shift(L-1)). A table is allocated the first time a mapping needs it,
- * top-down, last-level region by last-level region, and never freed
- * (unmapping clears leaves only). The root always exists.
+ * top-down, last-level region by last-level region; unmapping clears
+ * leaves only. A table is freed only when a block replaces it (4.19 arm64
+ * pmd_free_pte_page / pud_free_pmd_page, shadow_huge.c): its page goes back
+ * to the node it came from (kept per key). The root always exists.
  *
  * Physical memory: free pages per node (every allocation in the system is
  * order 0, so counts are enough), the node layout (RAM split evenly, frame
@@ -33,6 +35,7 @@ void sh_pt_reset(struct sh_pt *pt, const struct vmf_config *cfg)
 	for (int l = 0; l < 4; l++) {
 		struct sh_keys *ks = &pt->tables[l];
 		uint64_t *nk;
+		uint8_t *nn;
 
 		if (ks->cap >= frames)
 			continue;
@@ -40,6 +43,10 @@ void sh_pt_reset(struct sh_pt *pt, const struct vmf_config *cfg)
 		if (!nk)
 			continue; /* keys_add grows it, or reports host OOM */
 		ks->k = nk;
+		nn = realloc(ks->node, frames);
+		if (!nn)
+			continue;
+		ks->node = nn;
 		ks->cap = frames;
 	}
 	pt->page_shift = cfg->page_shift;
@@ -55,6 +62,7 @@ void sh_pt_free(struct sh_pt *pt)
 {
 	for (int l = 0; l < 4; l++) {
 		free(pt->tables[l].k);
+		free(pt->tables[l].node);
 		memset(&pt->tables[l], 0, sizeof(pt->tables[l]));
 	}
 }
@@ -81,7 +89,7 @@ static bool keys_has(const struct sh_keys *ks, uint64_t key)
 	return i < ks->n && ks->k[i] == key;
 }
 
-static int keys_add(struct sh_keys *ks, uint64_t key)
+static int keys_add(struct sh_keys *ks, uint64_t key, uint8_t node)
 {
 	size_t i = keys_lower(ks, key);
 
@@ -90,16 +98,69 @@ static int keys_add(struct sh_keys *ks, uint64_t key)
 	if (ks->n == ks->cap) {
 		size_t cap = ks->cap ? ks->cap * 2 : 64;
 		uint64_t *nk = realloc(ks->k, cap * sizeof(*nk));
+		uint8_t *nn;
 
 		if (!nk)
 			return -1;
 		ks->k = nk;
+		nn = realloc(ks->node, cap);
+		if (!nn)
+			return -1;
+		ks->node = nn;
 		ks->cap = cap;
 	}
 	memmove(&ks->k[i + 1], &ks->k[i], (ks->n - i) * sizeof(*ks->k));
+	memmove(&ks->node[i + 1], &ks->node[i], ks->n - i);
 	ks->k[i] = key;
+	ks->node[i] = node;
 	ks->n++;
 	return 0;
+}
+
+bool sh_pt_has(const struct sh_pt *pt, int level, vaddr_t va)
+{
+	if (level <= pt->start_level)
+		return true; /* the root */
+	return keys_has(&pt->tables[level], va >> sh_pt_shift(pt, level - 1));
+}
+
+int sh_pt_table_alloc(struct shadow *sh, int level, vaddr_t va)
+{
+	struct sh_pt *pt = &sh->pt;
+	int n;
+
+	if (sh_pt_has(pt, level, va))
+		return 0;
+	if (sh_should_fail(sh, FAULT_PGTABLE))
+		return -VMF_ENOMEM;
+	n = sh_phys_take(sh, NUMA_NO_NODE, 0);
+	if (n < 0)
+		return -VMF_ENOMEM;
+	if (keys_add(&pt->tables[level], va >> sh_pt_shift(pt, level - 1),
+		     (uint8_t)n))
+		return -VMF_ENOMEM; /* host OOM */
+	pt->pages++;
+	return 0;
+}
+
+bool sh_pt_table_free(struct shadow *sh, int level, vaddr_t va)
+{
+	struct sh_pt *pt = &sh->pt;
+	struct sh_keys *ks = &pt->tables[level];
+	uint64_t key = va >> sh_pt_shift(pt, level - 1);
+	size_t i;
+
+	if (level <= pt->start_level)
+		return false;
+	i = keys_lower(ks, key);
+	if (i >= ks->n || ks->k[i] != key)
+		return false;
+	sh->phys.node_free[ks->node[i]]++;
+	memmove(&ks->k[i], &ks->k[i + 1], (ks->n - i - 1) * sizeof(*ks->k));
+	memmove(&ks->node[i], &ks->node[i + 1], ks->n - i - 1);
+	ks->n--;
+	pt->pages--;
+	return true;
 }
 
 bool sh_pt_in_ttbr1(const struct sh_pt *pt, vaddr_t va)
@@ -125,17 +186,10 @@ int sh_pt_map(struct shadow *sh, vaddr_t va, uint64_t nr)
 
 	for (vaddr_t a = va; a < end; a = (a | (region - 1)) + 1) {
 		for (int l = pt->start_level + 1; l <= 3; l++) {
-			uint64_t key = a >> sh_pt_shift(pt, l - 1);
+			int r = sh_pt_table_alloc(sh, l, a);
 
-			if (keys_has(&pt->tables[l], key))
-				continue;
-			if (sh_should_fail(sh, FAULT_PGTABLE))
-				return -VMF_ENOMEM;
-			if (sh_phys_take(sh, NUMA_NO_NODE, 0) < 0)
-				return -VMF_ENOMEM;
-			if (keys_add(&pt->tables[l], key))
-				return -VMF_ENOMEM; /* host OOM */
-			pt->pages++;
+			if (r)
+				return r;
 		}
 		if ((a | (region - 1)) + 1 == 0)
 			break;

@@ -260,9 +260,9 @@ int sh_alloc_vmap_area(struct shadow *sh, uint64_t size, uint64_t align,
 
 /* __get_vm_area_node(): the vm_struct first, then the area (one guard page
  * unless VM_NO_GUARD). size is page aligned and non-zero here. */
-static int get_vm_area_node(struct shadow *sh, uint64_t size, uint64_t align,
-			    unsigned long flags, vaddr_t start, vaddr_t end,
-			    gfp_t gfp, vaddr_t *out)
+int sh_get_vm_area_node(struct shadow *sh, uint64_t size, uint64_t align,
+			unsigned long flags, vaddr_t start, vaddr_t end,
+			gfp_t gfp, vaddr_t *out)
 {
 	struct sh_area *a;
 	int r;
@@ -310,7 +310,7 @@ static void free_area_pages(struct shadow *sh, const struct sh_area *a)
 /* __vunmap(addr, deallocate_pages) once the arguments passed: take the
  * area out (unmap, lazily free), free its pages and page array (a nested
  * area is vfree'd in turn), free the vm_struct. */
-static void vunmap_area(struct shadow *sh, vaddr_t start, bool dealloc)
+void sh_vunmap_area(struct shadow *sh, vaddr_t start, bool dealloc)
 {
 	struct sh_area *a = sh_busy_find(&sh->busy, start);
 	struct sh_area copy = *a;
@@ -322,7 +322,7 @@ static void vunmap_area(struct shadow *sh, vaddr_t start, bool dealloc)
 	if (dealloc && (copy.kind == SHK_VMALLOC || copy.kind == SHK_ARRAY)) {
 		free_area_pages(sh, &copy);
 		if (copy.array_va)
-			vunmap_area(sh, copy.array_va, true);
+			sh_vunmap_area(sh, copy.array_va, true);
 		else if (copy.array_km)
 			sh_km_free(sh);
 	}
@@ -398,7 +398,7 @@ static vaddr_t vmalloc_area_node(struct shadow *sh, vaddr_t addr, gfp_t gfp,
 				       "%llu of %llu bytes",
 				       (unsigned long long)(got * ps),
 				       (unsigned long long)area_bytes);
-		vunmap_area(sh, addr, true);
+		sh_vunmap_area(sh, addr, true);
 		return 0;
 	}
 	sh_add_pending(sh, SH_P_NEW_AREA, addr, 0);
@@ -415,7 +415,7 @@ static vaddr_t vmalloc_range(struct shadow *sh, uint64_t size, uint64_t align,
 	vaddr_t addr;
 
 	size = page_align(sh, size);
-	if (get_vm_area_node(sh, size, align,
+	if (sh_get_vm_area_node(sh, size, align,
 			     SH_VM_ALLOC | SH_VM_UNINITIALIZED | vm_flags, start,
 			     end, gfp, &addr)) {
 		if (!(gfp & __GFP_NOWARN))
@@ -490,6 +490,7 @@ static vaddr_t model_alloc(struct shadow *sh, const struct sh_alloc_req *r)
 		return vmalloc_range(sh, r->size, 1, ws, we, __GFP_ZERO,
 				     PAGE_KERNEL, 0, NUMA_NO_NODE, SHK_VMALLOC);
 	case SH_E_VMALLOC_NODE:
+	case SH_E_VMALLOC_HUGE: /* small pages: shadow_huge.c */
 	case SH_E_VZALLOC_NODE: {
 		gfp_t g = r->entry == SH_E_VZALLOC_NODE ? __GFP_ZERO : 0;
 
@@ -544,7 +545,7 @@ static vaddr_t model_alloc(struct shadow *sh, const struct sh_alloc_req *r)
 
 		if (refuse_alloc(sh, r->size, align, s, e, g, r->vm_flags, nd))
 			return 0;
-		if (get_vm_area_node(sh, r->size, align, r->vm_flags, s, e, g,
+		if (sh_get_vm_area_node(sh, r->size, align, r->vm_flags, s, e, g,
 				     &addr))
 			return 0;
 		sh_add_pending(sh, SH_P_NEW_AREA, addr, 0);
@@ -563,7 +564,7 @@ static vaddr_t model_alloc(struct shadow *sh, const struct sh_alloc_req *r)
 		}
 		/* The library adds VM_MAP to the caller's flags (4.19 passes
 		 * them as given; no observable difference here). */
-		if (get_vm_area_node(sh, (uint64_t)r->count << sh->page_shift,
+		if (sh_get_vm_area_node(sh, (uint64_t)r->count << sh->page_shift,
 				     1, r->vm_flags | SH_VM_MAP, ws, we,
 				     GFP_KERNEL, &addr))
 			return 0;
@@ -576,7 +577,7 @@ static vaddr_t model_alloc(struct shadow *sh, const struct sh_alloc_req *r)
 			memcpy(a->pfns, r->pfns, r->count * sizeof(*a->pfns));
 		a->mapped = true;
 		if (sh_pt_map(sh, addr, r->count)) {
-			vunmap_area(sh, addr, false);
+			sh_vunmap_area(sh, addr, false);
 			return 0;
 		}
 		sh_add_pending(sh, SH_P_NEW_AREA, addr, 0);
@@ -591,6 +592,8 @@ int shadow_alloc(struct shadow *sh, const struct sh_alloc_req *req,
 {
 	vaddr_t want;
 
+	if (sh_huge_vmalloc_unmodelled(sh, req, observed, f))
+		return -1;
 	/* What a policy with no predictor follows (sh_tracking). */
 	sh->tracking.hint = observed;
 	sh->tracking.hint_set = observed != 0;
@@ -697,7 +700,7 @@ static long model_free(struct shadow *sh, enum sh_free_entry e, vaddr_t addr,
 			return -VMF_EINVAL;
 		}
 		if (e == SH_F_VFREE) {
-			vunmap_area(sh, addr, true);
+			sh_vunmap_area(sh, addr, true);
 			return 0;
 		}
 		/* Deferred: stays busy and mapped until the CPU's work runs. */
@@ -715,7 +718,7 @@ static long model_free(struct shadow *sh, enum sh_free_entry e, vaddr_t addr,
 			expect_free_warning(sh, w);
 			return -VMF_EINVAL;
 		}
-		vunmap_area(sh, addr, false);
+		sh_vunmap_area(sh, addr, false);
 		return 0;
 	case SH_F_REMOVE_VM_AREA:
 		w = free_refusal(sh, addr, FN_REMOVE, &a);
@@ -780,7 +783,7 @@ int shadow_run_deferred(struct shadow *sh, unsigned cpu, int observed,
 			break;
 		sh->exp.nr_deferred[cpu]--;
 		pick->state = SH_LIVE;
-		vunmap_area(sh, pick->start, true);
+		sh_vunmap_area(sh, pick->start, true);
 		n++;
 	}
 	if (n != observed)

@@ -16,8 +16,9 @@
  *   vmap adds it); VM_VPAGES on an area whose page array is a nested
  *   vmalloc), nr_pages = the data pages a vmalloc holds (0 for vmap,
  *   get_vm_area and early areas: 4.19 vmap never sets it), nr_mapped (the
- *   model's extension) = the pages mapped from addr, phys_addr = 0 (nothing
- *   in the model sets it), caller = the entry point's name (the nested
+ *   model's extension) = the pages mapped from addr (an ioremap area's
+ *   whole size), phys_addr = 0 except ioremap's (__ioremap_caller sets
+ *   the page-aligned phys), caller = the entry point's name (the nested
  *   array area inherits its owner's, as 4.19 __vmalloc_area_node passes
  *   area->caller);
  * - /proc/vmallocinfo: s_show per busy area in address order,
@@ -68,8 +69,9 @@ static void predict(const struct sh_area *a, struct vm_exp *e)
 	e->flags = a->flags;
 	e->size = a->end - a->start;
 	e->nr_pages = holds_pages(a) ? a->nr_pages : 0;
-	e->nr_mapped = holds_pages(a) || a->kind == SHK_VMAP ? a->nr_pages : 0;
-	e->phys_addr = 0;
+	e->nr_mapped = holds_pages(a) || a->kind == SHK_VMAP || a->iomap ?
+			       a->nr_pages : 0;
+	e->phys_addr = a->iomap ? a->phys : 0;
 	e->pages_va = a->array_va;
 	e->caller = a->caller;
 }
@@ -91,6 +93,7 @@ static const char *entry_caller(const struct sh_alloc_req *r)
 	case SH_E___VMALLOC: return "__vmalloc";
 	case SH_E_GET_VM_AREA: return "get_vm_area";
 	case SH_E_VMAP: return "vmap";
+	case SH_E_VMALLOC_HUGE: return "vmalloc_huge";
 	case SH_E_NODE_RANGE:
 	case SH_E_GET_VM_AREA_NODE:
 		return r->caller;

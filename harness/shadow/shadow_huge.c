@@ -1,0 +1,533 @@
+/* The shadow's model of huge mappings: ioremap with PUD/PMD blocks, iounmap,
+ * the table pages a block frees and the flushes that must come first, and
+ * the two checks that follow from them (walk-stale, bbm).
+ *
+ * Rules (Linux 4.19, written from the kernel's rules, not its text):
+ * - arch/arm64/mm/ioremap.c __ioremap_caller: offset = phys & ~PAGE_MASK,
+ *   phys &= PAGE_MASK, size = PAGE_ALIGN(size + offset) (64-bit wrap
+ *   arithmetic); refused: size 0, last = phys + size - 1 < phys (wrap),
+ *   last above PHYS_MASK, RAM (the model: RAM not owned by the harness,
+ *   docs/shadow.md); then get_vm_area_caller(size, VM_IOREMAP) (the
+ *   VM_IOREMAP alignment of __get_vm_area_node), area->phys_addr = phys,
+ *   ioremap_page_range; its failure vunmaps the area. Returns addr + offset.
+ * - lib/ioremap.c ioremap_page_range and ioremap_{pud,pmd,pte}_range: a
+ *   walk from the root; at each level the next table is allocated first
+ *   (pud_alloc / pmd_alloc / pte_alloc_kernel: one FAULT_PGTABLE call and
+ *   one page of the local node each, only when missing); a level-L entry
+ *   whose step [addr, next) is the whole entry (pXd_addr_end) and whose
+ *   physical address is aligned to it becomes a block when the level
+ *   allows one (arch_ioremap_pmd_supported: always; _pud_supported: the 4K
+ *   granule only), after pXd_free_Yd_page; otherwise the walk goes down.
+ * - arch/arm64/mm/mmu.c pmd_free_pte_page(pmd, addr): an empty entry:
+ *   nothing; a table: clear, __flush_tlb_kernel_pgtable(addr), free the
+ *   table page. pud_free_pmd_page(pud, addr): for a table, the same for
+ *   each of its PMD entries first (addr + i * PMD_SIZE), then clear, flush
+ *   addr, free. __flush_tlb_kernel_pgtable is a flush event of kind
+ *   TLB_FLUSH_PGTABLE over [addr, addr + PAGE_SIZE).
+ * - pmd_set_huge / pud_set_huge: the descriptor is phys | (prot &
+ *   ~PTE_TABLE_BIT) | PMD_TYPE_SECT (mk_sect_prot); pgattr_change_is_safe
+ *   refuses a change of a live entry, but the entry is always empty here
+ *   (vunmap clears blocks, the free above clears tables), so in a correct
+ *   run no block is refused and no WARN_MMU_BBM is expected.
+ * - arch/arm64/mm/ioremap.c __iounmap: vunmap(addr & PAGE_MASK) when
+ *   is_vmalloc_addr, else nothing (the lazy vunmap of shadow_vm.c).
+ *
+ * Invariants: a live ioremap area (a->iomap, a->mapped) maps its whole
+ * size from a->phys with the leaves sh_huge_leaf gives; the shadow's
+ * tables (shadow_pt.c) never hold a table under a block; every table a
+ * block replaced this command is in sh->huge.tfree and needs its
+ * TLB_FLUSH_PGTABLE, and walk_stale_hits stays 0. */
+#include <string.h>
+
+#include "shadow_model.h"
+
+/* Warnings for ioremap's refused arguments: 4.19 warns only for RAM
+ * (WARN_ON(pfn_valid)); the issue wants a warning for each. */
+#define SH_WARN_IOREMAP_SIZE WARN_VMALLOC_BAD_SIZE /* size 0, wrap */
+#define SH_WARN_IOREMAP_RANGE WARN_VMALLOC_BAD_ARG /* above PA */
+#define SH_WARN_IOREMAP_RAM WARN_VMALLOC_BAD_ARG   /* RAM in use */
+
+/* ---- geometry ------------------------------------------------------------ */
+
+/* May a level-L entry be a block for ioremap? PMD (level 2) always; PUD
+ * (level 1) with the 4K granule (arch_ioremap_pud_supported, 4.19). */
+static bool block_level_ok(const struct shadow *sh, int level)
+{
+	if (level < sh->pt.start_level)
+		return false;
+	return level == 2 || (level == 1 && sh->page_shift == 12);
+}
+
+static uint64_t entry_size(const struct shadow *sh, int level)
+{
+	return 1ull << sh_pt_shift(&sh->pt, level);
+}
+
+/* The descriptor of a leaf at level for pa: pfn_pte for a page, the
+ * section form of pmd_set_huge/pud_set_huge for a block. */
+static uint64_t leaf_desc(int level, phys_addr_t pa, uint64_t prot)
+{
+	if (level == 3)
+		return pa | prot;
+	return pa | (prot & ~PTE_TABLE_BIT) | PTE_TYPE_BLOCK;
+}
+
+void sh_huge_leaf(const struct shadow *sh, const struct sh_area *a, vaddr_t va,
+		  int *level, phys_addr_t *pa)
+{
+	vaddr_t end = a->start + (a->nr_pages << sh->page_shift);
+
+	for (int l = 1; l <= 2; l++) {
+		uint64_t sz = entry_size(sh, l);
+		vaddr_t base = va & ~(sz - 1);
+		phys_addr_t p = a->phys + (base - a->start);
+
+		if (!block_level_ok(sh, l) || base < a->start ||
+		    end - base < sz || (p & (sz - 1)))
+			continue;
+		*level = l;
+		*pa = p;
+		return;
+	}
+	*level = 3;
+	*pa = a->phys + ((va & ~(sh->page_size - 1)) - a->start);
+}
+
+/* ---- the model ------------------------------------------------------------ */
+
+static void flush_pgtable(struct shadow *sh, vaddr_t addr)
+{
+	struct sh_flush_exp *x;
+
+	sh->exp.flush_seq++;
+	sh->nr_flushes++;
+	x = &sh->flushes[sh->exp.flush_seq % SH_MAX_FLUSH];
+	x->kind = TLB_FLUSH_PGTABLE;
+	x->start = addr;
+	x->end = addr + sh->page_size;
+	if (sh->huge.nr_tfree < SH_MAX_TFREE)
+		sh->huge.tfree[sh->huge.nr_tfree] = addr;
+	sh->huge.nr_tfree++;
+}
+
+/* pmd_free_pte_page (level 2) / pud_free_pmd_page (level 1) on the entry
+ * of level at addr: the table below, if any, goes after its flush. */
+static void free_table_under(struct shadow *sh, int level, vaddr_t addr)
+{
+	if (!sh_pt_has(&sh->pt, level + 1, addr))
+		return;
+	if (level == 1) {
+		uint64_t pmd = entry_size(sh, 2);
+
+		for (uint64_t i = 0; i < entry_size(sh, 1) / pmd; i++)
+			free_table_under(sh, 2, addr + i * pmd);
+	}
+	flush_pgtable(sh, addr);
+	sh_pt_table_free(sh, level + 1, addr);
+}
+
+/* ioremap_{pud,pmd,pte}_range at level over [addr, end); delta = phys -
+ * addr (mod 2^64, as the kernel's phys_addr -= addr). The table of level
+ * exists. 0 or -VMF_ENOMEM. */
+static int remap_level(struct shadow *sh, int level, vaddr_t addr,
+		       vaddr_t end, uint64_t delta)
+{
+	uint64_t sz = entry_size(sh, level);
+
+	if (level == 3)
+		return 0; /* pages: set_pte_at into the existing table */
+	while (addr != end) {
+		vaddr_t next = (addr + sz) & ~(sz - 1);
+		int r;
+
+		if (next - 1 >= end - 1)
+			next = end; /* pXd_addr_end */
+		if (block_level_ok(sh, level) && next - addr == sz &&
+		    !((addr + delta) & (sz - 1))) {
+			free_table_under(sh, level, addr);
+			addr = next;
+			continue;
+		}
+		r = sh_pt_table_alloc(sh, level + 1, addr);
+		if (!r)
+			r = remap_level(sh, level + 1, addr, next, delta);
+		if (r)
+			return r;
+		addr = next;
+	}
+	return 0;
+}
+
+/* Is a frame of [phys, phys + size) RAM the harness does not own (its
+ * OP_FRAGMENT pages)? The RAM part is bounded by the machine's size. */
+static bool ram_in_use(const struct shadow *sh, phys_addr_t phys,
+		       uint64_t size)
+{
+	const struct sh_phys *p = &sh->phys;
+	pfn_t lo = phys >> sh->page_shift;
+	pfn_t hi = lo + (size >> sh->page_shift); /* no wrap: checked */
+
+	if (hi <= p->base_pfn || lo >= p->base_pfn + p->nr_frames)
+		return false;
+
+	if (lo < p->base_pfn)
+		lo = p->base_pfn;
+	if (hi > p->base_pfn + p->nr_frames)
+		hi = p->base_pfn + p->nr_frames;
+	for (pfn_t f = lo; f < hi; f++) {
+		uint8_t o = sh_phys_owner(p, f);
+
+		/* Only the harness's fragment pages are the caller's RAM
+		 * (docs/vmalloc.md "ioremap"): pages handed to vmap or
+		 * vm_map_ram are in use by an area. */
+		if (o != SH_OWN_FRAG)
+			return true;
+	}
+	return false;
+}
+
+static vaddr_t model_ioremap(struct shadow *sh, phys_addr_t phys,
+			     uint64_t size, uint64_t prot)
+{
+	uint64_t ps = sh->page_size;
+	uint64_t offset = phys & (ps - 1);
+	uint64_t phys_mask = (1ull << sh->cfg.pa_bits) - 1;
+	uint64_t last;
+	struct sh_area *a;
+	vaddr_t addr;
+
+	phys &= ~(ps - 1);
+	size = (size + offset + ps - 1) & ~(ps - 1);
+	last = phys + size - 1;
+	if (!size || last < phys) {
+		sh_expect_warn_kind(sh, SH_WARN_IOREMAP_SIZE);
+		return 0;
+	}
+	if (last & ~phys_mask) {
+		sh_expect_warn_kind(sh, SH_WARN_IOREMAP_RANGE);
+		return 0;
+	}
+	if (ram_in_use(sh, phys, size)) {
+		sh_expect_warn_kind(sh, SH_WARN_IOREMAP_RAM);
+		return 0;
+	}
+	/* get_vm_area's own size check (docs/vmalloc.md: the model's
+	 * totalram cap). */
+	if ((size >> sh->page_shift) > sh->totalram) {
+		sh_expect_warn_kind(sh, WARN_VMALLOC_BAD_SIZE);
+		return 0;
+	}
+	if (sh_get_vm_area_node(sh, size, 1, SH_VM_IOREMAP, sh->vm_start,
+				sh->vm_end, GFP_KERNEL, &addr))
+		return 0;
+	a = sh_busy_find(&sh->busy, addr);
+	a->iomap = true;
+	a->phys = phys;
+	a->prot = prot;
+	a->nr_pages = size >> sh->page_shift;
+	a->mapped = true;
+	a->caller = "ioremap";
+	sh_add_pending(sh, SH_P_NEW_AREA, addr, 0);
+	if (remap_level(sh, sh->pt.start_level, addr, addr + size,
+			phys - addr)) {
+		sh_vunmap_area(sh, addr, false);
+		return 0;
+	}
+	sh_add_pending(sh, SH_P_NEW_IOMAP, addr, 0);
+	return addr + offset;
+}
+
+int shadow_ioremap(struct shadow *sh, phys_addr_t phys, uint64_t size,
+		   uint64_t prot, vaddr_t observed, struct sh_fail *f)
+{
+	vaddr_t want = model_ioremap(sh, phys, size, prot);
+
+	if (want != observed)
+		return sh_fail(f, "address",
+			       "ioremap(0x%llx, 0x%llx): expected %s%llx, the "
+			       "library returned %s%llx",
+			       (unsigned long long)phys,
+			       (unsigned long long)size, want ? "0x" : "failure ",
+			       (unsigned long long)want,
+			       observed ? "0x" : "failure ",
+			       (unsigned long long)observed);
+	return 0;
+}
+
+int shadow_iounmap(struct shadow *sh, vaddr_t addr, long observed,
+		   struct sh_fail *f)
+{
+	vaddr_t a = addr & ~(sh->page_size - 1);
+
+	if (a >= sh->vm_start && a < sh->vm_end)
+		return shadow_free(sh, SH_F_VUNMAP, a, observed, 0, f);
+	if (observed != 0)
+		return sh_fail(f, "result",
+			       "iounmap(0x%llx) outside the vmalloc window "
+			       "returned %ld, expected 0 (nothing to do)",
+			       (unsigned long long)addr, observed);
+	return 0;
+}
+
+/* ---- checks -------------------------------------------------------------- */
+
+void sh_huge_begin(struct shadow *sh)
+{
+	sh->huge.nr_tfree = 0;
+}
+
+static const char *level_name(int level)
+{
+	return level == 1 ? "a PUD block" : level == 2 ? "a PMD block" :
+							 "a page";
+}
+
+static int leaf_fail(const struct sh_area *a, vaddr_t va,
+		     int level, phys_addr_t pa, const struct sh_page_obs *po,
+		     struct sh_fail *f)
+{
+	return sh_fail(f, "mapping",
+		       "ioremap area [0x%llx, 0x%llx) of phys 0x%llx: 0x%llx "
+		       "should be %s (level %d) at pa 0x%llx, descriptor "
+		       "0x%016llx; the tables hold %s level %d, pa 0x%llx, "
+		       "descriptor 0x%016llx",
+		       (unsigned long long)a->start,
+		       (unsigned long long)a->end,
+		       (unsigned long long)a->phys, (unsigned long long)va,
+		       level_name(level), level, (unsigned long long)pa,
+		       (unsigned long long)leaf_desc(level, pa, a->prot),
+		       po->mapped ? "a leaf at" : "nothing at", po->level,
+		       (unsigned long long)po->pa,
+		       (unsigned long long)po->desc);
+}
+
+int sh_huge_verify_map(struct shadow *sh, vaddr_t start, struct sh_fail *f)
+{
+	struct sh_area *a = sh_busy_find(&sh->busy, start);
+	struct sh_page_obs batch[SH_PAGE_BATCH];
+	vaddr_t va, end;
+
+	if (!a || a->state != SH_LIVE || !a->iomap || !a->mapped)
+		return 0; /* gone again within the command */
+	end = a->start + (a->nr_pages << sh->page_shift);
+	for (va = a->start; va < end;) {
+		int level;
+		phys_addr_t pa;
+		size_t n = 0;
+
+		sh_huge_leaf(sh, a, va, &level, &pa);
+		if (level < 3) {
+			sh->obs.page(sh->obs.ctx, va, &batch[0]);
+			if (!batch[0].mapped || batch[0].level != level ||
+			    batch[0].pa != pa ||
+			    batch[0].desc != leaf_desc(level, pa, a->prot))
+				return leaf_fail(a, va, level, pa, &batch[0],
+						 f);
+			va += entry_size(sh, level);
+			continue;
+		}
+		/* a run of pages up to the next block or the batch's end */
+		while (n < SH_PAGE_BATCH && va + n * sh->page_size < end) {
+			int l2;
+			phys_addr_t p2;
+
+			sh_huge_leaf(sh, a, va + n * sh->page_size, &l2, &p2);
+			if (l2 != 3)
+				break;
+			n++;
+		}
+		sh->obs.pages(sh->obs.ctx, va, n, batch);
+		for (size_t i = 0; i < n; i++, va += sh->page_size, pa += sh->page_size)
+			if (!batch[i].mapped || batch[i].level != 3 ||
+			    batch[i].pa != pa || batch[i].desc != leaf_desc(3, pa, a->prot))
+				return leaf_fail(a, va, 3, pa, &batch[i], f);
+	}
+	return 0;
+}
+
+/* Did this command's observed flush events include the pgtable flush of
+ * addr? (true when the ring no longer holds them all: not judged.) */
+static bool pgtable_flushed(struct shadow *sh, const struct sh_counters *o,
+			    vaddr_t addr)
+{
+	if (o->flush_seq - sh->flush_seq_before > TLB_FLUSH_RING)
+		return true;
+	for (uint64_t q = sh->flush_seq_before + 1; q <= o->flush_seq; q++) {
+		enum tlb_flush_kind k;
+		vaddr_t s, e;
+
+		if (!sh->obs.flush_get(sh->obs.ctx, q, &k, &s, &e))
+			return true;
+		if (k == TLB_FLUSH_PGTABLE && s == addr)
+			return true;
+	}
+	return false;
+}
+
+int sh_huge_verify(struct shadow *sh, const struct sh_counters *o,
+		   struct sh_fail *f)
+{
+	if (o->walk_stale_hits > sh->exp.walk_stale_hits)
+		return sh_fail(f, "walk-stale",
+			       "%llu walk(s) used a walk-cache entry whose table "
+			       "page was freed or reused (expected none: a table "
+			       "is freed only after __flush_tlb_kernel_pgtable)",
+			       (unsigned long long)(o->walk_stale_hits -
+						    sh->exp.walk_stale_hits));
+	if (o->warn_count[WARN_MMU_BBM] > sh->exp.warn_count[WARN_MMU_BBM])
+		return sh_fail(f, "bbm",
+			       "%u break-before-make warning(s) the shadow did "
+			       "not predict: a live entry was changed in place",
+			       o->warn_count[WARN_MMU_BBM] -
+				       sh->exp.warn_count[WARN_MMU_BBM]);
+	for (size_t i = 0; i < sh->huge.nr_tfree && i < SH_MAX_TFREE; i++)
+		if (!pgtable_flushed(sh, o, sh->huge.tfree[i]))
+			return sh_fail(f, "bbm",
+				       "the block at 0x%llx replaced a live table "
+				       "without break-before-make: no "
+				       "__flush_tlb_kernel_pgtable(0x%llx) "
+				       "among this command's flushes",
+				       (unsigned long long)sh->huge.tfree[i],
+				       (unsigned long long)sh->huge.tfree[i]);
+	if (!sh->accessed && o->walk_cache_fills != sh->huge.prev_wc_fills)
+		return sh_fail(f, "tlb-stats",
+			       "a command without memory accesses changed the "
+			       "walk cache's fills from %llu to %llu",
+			       (unsigned long long)sh->huge.prev_wc_fills,
+			       (unsigned long long)o->walk_cache_fills);
+	sh->huge.prev_wc_fills = o->walk_cache_fills;
+	return 0;
+}
+
+/* ---- accesses ------------------------------------------------------------- */
+
+/* A write through an ioremap of the harness's own RAM changes the bytes
+ * another mapping of the frame (vmap, vm_map_ram) shows: forget them. */
+static void forget_aliases(struct shadow *sh, struct sh_busy *b, pfn_t pfn,
+			   uint64_t off, size_t len)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		struct sh_area *o = &b->a[i];
+
+		if (!sh_kind_caller_pages(o->kind) || !o->pfns)
+			continue;
+		for (uint64_t j = 0; j < o->nr_pages; j++)
+			if (o->pfns[j] == pfn)
+				sh_data_forget(&sh->data, o,
+					       (j << sh->page_shift) + off, len);
+	}
+}
+
+int sh_huge_access(struct shadow *sh, struct sh_area *a,
+		   const struct sh_access *x, enum mmu_fault fault,
+		   struct sh_fail *f)
+{
+	const struct mmu_result *r = &x->res;
+	uint64_t off = x->va & (sh->page_size - 1);
+	bool ram;
+	int level;
+	phys_addr_t pa;
+
+	sh_huge_leaf(sh, a, x->va, &level, &pa);
+	pa = a->phys + ((x->va & ~(sh->page_size - 1)) - a->start);
+	ram = sh_phys_node_of(&sh->phys, pa >> sh->page_shift) >= 0;
+	/* Translated, no RAM behind it: the data access aborts (mmu_copy). */
+	if (fault == MMU_OK && x->len && !ram)
+		fault = MMU_FAULT_EXTERNAL;
+	if (r->fault != fault || (fault != MMU_OK && r->level != level))
+		return sh_fail(f, "access",
+			       "EL%d access at 0x%llx of the ioremap area at "
+			       "0x%llx (phys 0x%llx, %s): expected fault %d at "
+			       "level %d, the MMU gave fault %d at level %d",
+			       x->el, (unsigned long long)x->va,
+			       (unsigned long long)a->start,
+			       (unsigned long long)pa, ram ? "RAM" : "not RAM",
+			       (int)fault, level, (int)r->fault, r->level);
+	if (x->done != (fault == MMU_OK ? x->len : 0))
+		return sh_fail(f, "access",
+			       "access of %zu bytes at 0x%llx moved %zu bytes%s",
+			       x->len, (unsigned long long)x->va, x->done,
+			       fault == MMU_OK ? " without a fault" :
+						 " and faulted");
+	/* The frames' bytes are not modelled through an ioremap: reads are
+	 * not compared, writes change what other mappings of them show. */
+	if (fault == MMU_OK && x->acc == ACC_WRITE && x->len) {
+		forget_aliases(sh, &sh->busy, pa >> sh->page_shift, off, x->len);
+		forget_aliases(sh, &sh->carves, pa >> sh->page_shift, off,
+			       x->len);
+	}
+	return 0;
+}
+
+/* ---- vmalloc_huge ----------------------------------------------------------
+ * 5.13+ __vmalloc_node_range with VM_ALLOW_HUGE_VMAP: PMD mappings are
+ * tried when huge vmap is allowed (the header's huge=1; arm64
+ * arch_vmap_pmd_supported) and the size per node (size, divided by the
+ * online nodes for NUMA_NO_NODE) is at least PMD_SIZE. Otherwise it is
+ * __vmalloc_node_range with small pages, modelled as vmalloc_node
+ * (shadow_vm.c). Whether an order-PMD page can be had depends on the
+ * buddy's fragmentation, which the shadow's page counts do not hold: that
+ * path is not predicted and says so rather than guess. */
+bool sh_huge_vmalloc_unmodelled(struct shadow *sh,
+				const struct sh_alloc_req *req,
+				vaddr_t observed, struct sh_fail *f)
+{
+	uint64_t per_node = req->size;
+
+	if (req->entry != SH_E_VMALLOC_HUGE || !sh->cfg.huge_vmalloc)
+		return false;
+	if (req->node == NUMA_NO_NODE)
+		per_node /= sh->phys.nr_nodes;
+	if (per_node < entry_size(sh, 2))
+		return false;
+	sh_fail(f, "unmodelled",
+		"vmalloc_huge(0x%llx, node %d) with huge vmalloc on may map "
+		"PMD blocks of order-%u pages: the shadow does not predict "
+		"that path (returned 0x%llx)",
+		(unsigned long long)req->size, req->node,
+		sh->pt.stride, (unsigned long long)observed);
+	return true;
+}
+
+/* vmalloc_to_page on an ioremap area: under a page, that page's pfn when
+ * it is RAM (the model has no struct page for device memory: NULL). Under a block 4.19 warns
+ * (WARN_ON_ONCE(pmd_bad)) and returns NULL, where 5.x follows the leaf
+ * (pmd_leaf): which one the library models is its documented choice, so
+ * a block is not judged here. */
+int sh_huge_to_page(struct shadow *sh, const struct sh_area *a, vaddr_t va,
+		    bool found, pfn_t pfn, struct sh_fail *f)
+{
+	int level;
+	phys_addr_t pa;
+	pfn_t want;
+
+	sh_huge_leaf(sh, a, va, &level, &pa);
+	if (level != 3)
+		return 0;
+	want = pa >> sh->page_shift;
+	/* A frame outside RAM has no struct page: vmalloc_to_page gives
+	 * NULL (docs/vmalloc.md "ioremap"). */
+	if (want < sh->phys.base_pfn ||
+	    want >= sh->phys.base_pfn + sh->phys.nr_frames) {
+		if (found)
+			return sh_fail(f, "result",
+				       "vmalloc_to_page(0x%llx) in the ioremap "
+				       "area at 0x%llx: pfn 0x%llx is not RAM, "
+				       "expected nothing, got pfn 0x%llx",
+				       (unsigned long long)va,
+				       (unsigned long long)a->start,
+				       (unsigned long long)want,
+				       (unsigned long long)pfn);
+		return 0;
+	}
+	if (!found || pfn != want)
+		return sh_fail(f, "result",
+			       "vmalloc_to_page(0x%llx) in the ioremap area at "
+			       "0x%llx: expected pfn 0x%llx, got %s0x%llx",
+			       (unsigned long long)va,
+			       (unsigned long long)a->start,
+			       (unsigned long long)want,
+			       found ? "pfn " : "nothing ",
+			       (unsigned long long)(found ? pfn : 0));
+	return 0;
+}
