@@ -211,12 +211,6 @@ static vaddr_t model_ioremap(struct shadow *sh, phys_addr_t phys,
 		sh_expect_warn_kind(sh, SH_WARN_IOREMAP_RAM);
 		return 0;
 	}
-	/* get_vm_area's own size check (docs/vmalloc.md: the model's
-	 * totalram cap). */
-	if ((size >> sh->page_shift) > sh->totalram) {
-		sh_expect_warn_kind(sh, WARN_VMALLOC_BAD_SIZE);
-		return 0;
-	}
 	if (sh_get_vm_area_node(sh, size, 1, SH_VM_IOREMAP, sh->vm_start,
 				sh->vm_end, GFP_KERNEL, &addr))
 		return 0;

@@ -32,6 +32,8 @@
 #include <vmfuzz/page_alloc.h>
 #include <vmfuzz/vmalloc.h>
 
+#include "mm/vmalloc_internal.h"
+
 #define PTE_RUN 64 /* pfns handed to mmu_map_pages at once */
 
 static uint64_t level_size(struct vmf_machine *m, int level)
@@ -215,9 +217,7 @@ vaddr_t __ioremap(struct vmf_machine *m, phys_addr_t phys, uint64_t size,
 			 (unsigned long long)last);
 		return 0;
 	}
-	area = __get_vm_area_node(m, size, 1, VM_IOREMAP, m->cfg.vmalloc_start,
-				  m->cfg.vmalloc_end, NUMA_NO_NODE, GFP_KERNEL,
-				  "ioremap");
+	area = get_vm_area_ioremap(m, size, "ioremap");
 	if (!area)
 		return 0;
 	addr = area->addr;

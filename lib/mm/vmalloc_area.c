@@ -33,15 +33,16 @@ static int refuse(struct vmf_machine *m, enum vmf_warn_kind kind,
 
 /* The checks of __vmalloc_node_range / __get_vm_area_node, in the
  * documented order: size, align, range, node / gfp / flags, context. */
-static int check_area_args(struct vmf_machine *m, const char *fn,
-			   uint64_t size, uint64_t align, vaddr_t start,
-			   vaddr_t end, int node, gfp_t gfp,
-			   unsigned long vm_flags)
+static int check_area_args_cap(struct vmf_machine *m, const char *fn,
+			       uint64_t size, uint64_t align, vaddr_t start,
+			       vaddr_t end, int node, gfp_t gfp,
+			       unsigned long vm_flags, bool cap)
 {
 	/* PAGE_ALIGN() that wraps gives 0 too. */
 	uint64_t aligned = vmf_page_align(m, size);
 
-	if (aligned == 0 || (aligned >> m->page_shift) > totalram_pages(m)) {
+	if (aligned == 0 ||
+	    (cap && (aligned >> m->page_shift) > totalram_pages(m))) {
 		vmf_warn(m, WARN_VMALLOC_BAD_SIZE,
 			 "%s: size 0x%llx is zero, wraps or is above totalram "
 			 "(%llu pages)", fn, (unsigned long long)size,
@@ -63,6 +64,15 @@ static int check_area_args(struct vmf_machine *m, const char *fn,
 		return refuse(m, WARN_VMALLOC_BAD_ARG, fn,
 			      "called before vmalloc_init()");
 	return 0;
+}
+
+static int check_area_args(struct vmf_machine *m, const char *fn,
+			   uint64_t size, uint64_t align, vaddr_t start,
+			   vaddr_t end, int node, gfp_t gfp,
+			   unsigned long vm_flags)
+{
+	return check_area_args_cap(m, fn, size, align, start, end, node, gfp,
+				   vm_flags, true);
 }
 
 /* ---- __get_vm_area_node ---------------------------------------------------- */
@@ -126,6 +136,22 @@ struct vm_struct *__get_vm_area_node(struct vmf_machine *m, uint64_t size,
 		return NULL;
 	return get_vm_area_nocheck(m, size, align, flags, start, end, node, gfp,
 				   caller);
+}
+
+/* ioremap's get_vm_area_caller(size, VM_IOREMAP): every check but the
+ * model's totalram cap, which 4.19's __get_vm_area_node does not have and
+ * which would make device ranges larger than RAM (a PUD block, a 64K
+ * granule's 512 MiB PMD block) unmappable. No pages are allocated. */
+struct vm_struct *get_vm_area_ioremap(struct vmf_machine *m, uint64_t size,
+				      const char *caller)
+{
+	vaddr_t start = m->cfg.vmalloc_start, end = m->cfg.vmalloc_end;
+
+	if (check_area_args_cap(m, "__get_vm_area_node", size, 1, start, end,
+				NUMA_NO_NODE, GFP_KERNEL, VM_IOREMAP, false))
+		return NULL;
+	return get_vm_area_nocheck(m, size, 1, VM_IOREMAP, start, end,
+				   NUMA_NO_NODE, GFP_KERNEL, caller);
 }
 
 struct vm_struct *get_vm_area(struct vmf_machine *m, uint64_t size,

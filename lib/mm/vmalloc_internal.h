@@ -175,6 +175,9 @@ void vmap_policy_start(struct vmf_machine *m);
 int vmalloc_check_common(struct vmf_machine *m, const char *fn,
 			 uint64_t align, vaddr_t start, vaddr_t end, int node,
 			 gfp_t gfp);
+/* get_vm_area_caller(size, VM_IOREMAP) without the totalram cap. */
+struct vm_struct *get_vm_area_ioremap(struct vmf_machine *m, uint64_t size,
+				      const char *caller);
 bool vmap_area_is_last(const struct vmf_machine *m,
 		       const struct vmap_area *va);
 
