@@ -70,6 +70,12 @@ expect_rc 0 "$cli" ptdump "$scratch/bin/cmd_data.bin" -n 2
 grep -q 'vmalloc() Area' "$scratch/out" || fail "ptdump: no vmalloc section"
 grep -q ' PTE ' "$scratch/out" || fail "ptdump -n 2: no PTE line"
 expect_rc 2 "$cli" ptdump "$scratch/bin/cmd_data.bin" -n x
+expect_rc 0 "$cli" rawdump "$scratch/bin/cmd_data.bin" -n 2
+grep -q '^ram 0x[0-9a-f]\{16\} 0x[0-9a-f]\{16\}$' "$scratch/out" || fail "rawdump: no ram line"
+grep -q '^window 0xffff[0-9a-f]\{12\} 0x[0-9a-f]\{16\}$' "$scratch/out" || fail "rawdump: no window line"
+grep -q '^table 0x' "$scratch/out" || fail "rawdump: no table"
+expect_rc 2 "$cli" rawdump "$scratch/bin/cmd_data.bin" -n x
+expect_rc 2 "$cli" rawdump
 
 # triage: every seed passes.
 expect_rc 0 "$cli" triage "$scratch/bin"

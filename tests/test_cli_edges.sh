@@ -111,7 +111,7 @@ if [ -d "$scratch/corpus/buddy" ]; then
 fi
 
 # --help per subcommand, --version with the byte format's version.
-for c in replay decode encode minimize vmallocinfo ptdump triage plot; do
+for c in replay decode encode minimize vmallocinfo ptdump rawdump triage plot; do
 	run 0 "$cli" "$c" --help
 	has out "^usage: vmfuzz $c" "$c --help"
 done

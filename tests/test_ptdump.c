@@ -140,11 +140,20 @@ static void test_rawdump(void)
 	/* T0SZ=T1SZ=16, EPD0, WBWA, inner shareable, TG0 4K, TG1 = 2, IPS 40
 	 * (= 2): computed by hand from the TCR_EL1 field layout. */
 	snprintf(head, sizeof(head),
-		 "# vmfuzz mmu rawdump v1 (docs/mmu.md)\n"
+		 "# vmfuzz mmu rawdump v2 (docs/mmu.md)\n"
 		 "granule 4096\nva_bits 48\npa_bits 40\nstart_level 0\n"
 		 "TTBR1_EL1 0x%016llx\nTCR_EL1 0x00000002b5103590\n"
 		 "T1SZ 16\nTG1 2\nIPS 2\nMAIR_EL1 0x000000040044ffff\n"
-		 "table 0x%016llx level 0 entries 512\nend\n", root, root);
+		 "ram 0x%016llx 0x%016llx\nwindow 0x%016llx 0x%016llx\n"
+		 "table 0x%016llx level 0 entries 512\nend\n", root,
+		 (unsigned long long)m->cfg.phys_base,
+		 (unsigned long long)(m->cfg.phys_base + m->cfg.phys_size),
+		 (unsigned long long)m->cfg.vmalloc_start,
+		 (unsigned long long)m->cfg.vmalloc_end, root);
+	/* The RAM and window lines carry the machine's real layout. */
+	CHECK_EQ(m->cfg.phys_base, 0x40000000);
+	CHECK(m->cfg.phys_size != 0);
+	CHECK(m->cfg.vmalloc_start < m->cfg.vmalloc_end);
 	char *got = capture(m, mmu_rawdump);
 	if (got)
 		CHECK_STR(got, head);

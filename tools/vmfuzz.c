@@ -6,6 +6,7 @@
  *   vmfuzz minimize CRASH -o OUT [-v] [--fork] [--timeout S]
  *   vmfuzz vmallocinfo FILE [-n IDX]       /proc/vmallocinfo after the run
  *   vmfuzz ptdump FILE [-n IDX]            kernel page tables after the run
+ *   vmfuzz rawdump FILE [-n IDX]           the tables as raw descriptors
  *   vmfuzz triage [--minimize] DIR...      crash files grouped by root cause
  *   vmfuzz plot STATS -o FILE.svg          coverage and exec/s over time
  *
@@ -46,6 +47,8 @@ static void usage(FILE *out)
 	      "  vmallocinfo FILE [-n IDX]     /proc/vmallocinfo after the input\n"
 	      "                                (or after command IDX)\n"
 	      "  ptdump FILE [-n IDX]          kernel page tables after the input\n"
+	      "  rawdump FILE [-n IDX]         the same as raw descriptors, with the\n"
+	      "                                registers, RAM and the window (docs/mmu.md)\n"
 	      "  triage [--minimize] DIR...    group failing inputs by root cause\n"
 	      "  plot STATS -o FILE.svg        coverage and exec/s of a job over time\n"
 	      "  --version                     tool and input format version\n"
@@ -592,10 +595,13 @@ static int cmd_minimize(int argc, char **argv)
 
 /* ---- state dumps -------------------------------------------------------- */
 
-static int cmd_dump(int argc, char **argv, bool ptdump)
+enum dump_kind { DUMP_VMALLOCINFO, DUMP_PTDUMP, DUMP_RAWDUMP };
+
+static int cmd_dump(int argc, char **argv, enum dump_kind kind)
 {
 	static const char *const wv[] = {"-n", NULL};
-	const char *name = ptdump ? "ptdump" : "vmallocinfo";
+	static const char *const names[] = {"vmallocinfo", "ptdump", "rawdump"};
+	const char *name = names[kind];
 	char **inputs = calloc((size_t)argc + 1, sizeof(*inputs));
 	const char *n = opt_value(argc, argv, "-n");
 	const char *topt, *target, *file;
@@ -658,8 +664,10 @@ static int cmd_dump(int argc, char **argv, bool ptdump)
 		fprintf(stderr, "vmfuzz: the run stopped at command #%ld: %s\n",
 			out.cmd_index, out.signature);
 	m = vmf_runner_machine(r);
-	if (ptdump)
+	if (kind == DUMP_PTDUMP)
 		mmu_ptdump(m, stdout);
+	else if (kind == DUMP_RAWDUMP)
+		mmu_rawdump(m, stdout);
 	else
 		vmallocinfo(m, stdout);
 	vmf_runner_free(r);
@@ -676,7 +684,7 @@ static bool is_cmd(const char *cmd, const char *name)
 int main(int argc, char **argv)
 {
 	static const char *const cmds[] = {"replay", "decode", "encode",
-		"minimize", "vmallocinfo", "ptdump", "triage", "plot", "prog2c",
+		"minimize", "vmallocinfo", "ptdump", "rawdump", "triage", "plot", "prog2c",
 		"kmod", "map", NULL};
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 	bool known = false;
@@ -722,9 +730,11 @@ int main(int argc, char **argv)
 	if (is_cmd(cmd, "minimize"))
 		return cmd_minimize(argc, argv);
 	if (is_cmd(cmd, "vmallocinfo"))
-		return cmd_dump(argc, argv, false);
+		return cmd_dump(argc, argv, DUMP_VMALLOCINFO);
 	if (is_cmd(cmd, "ptdump"))
-		return cmd_dump(argc, argv, true);
+		return cmd_dump(argc, argv, DUMP_PTDUMP);
+	if (is_cmd(cmd, "rawdump"))
+		return cmd_dump(argc, argv, DUMP_RAWDUMP);
 	if (is_cmd(cmd, "triage"))
 		return vmft_cmd_triage(argc, argv);
 	if (is_cmd(cmd, "prog2c"))

@@ -347,6 +347,12 @@ static const struct help helps[] = {
 	{"ptdump",
 	 "usage: vmfuzz ptdump FILE [-n IDX] [--target main]\n"
 	 "Print the kernel page tables after the input, or after command IDX.\n"},
+	{"rawdump",
+	 "usage: vmfuzz rawdump FILE [-n IDX] [--target main]\n"
+	 "Print every table page reachable from TTBR1_EL1 as raw descriptors,\n"
+	 "with the translation registers, the RAM range and the vmalloc window,\n"
+	 "after the input or after command IDX: enough to load the tables into\n"
+	 "an emulated CPU without other hints (docs/mmu.md \"mmu_rawdump\").\n"},
 	{"triage",
 	 "usage: vmfuzz triage [--minimize] [--target T] [--lines N] DIR|FILE...\n"
 	 "Run failing inputs and group them by root cause: what disagreed\n"

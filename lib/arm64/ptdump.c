@@ -211,7 +211,7 @@ void mmu_rawdump(struct vmf_machine *m, FILE *out)
 		return;
 	}
 	tcr = mmu_tcr_el1(m);
-	fprintf(out, "# vmfuzz mmu rawdump v1 (docs/mmu.md)\n");
+	fprintf(out, "# vmfuzz mmu rawdump v2 (docs/mmu.md)\n");
 	fprintf(out, "granule %llu\n", (unsigned long long)m->page_size);
 	fprintf(out, "va_bits %u\npa_bits %u\nstart_level %d\n", s->va_bits,
 		s->pa_bits, s->start_level);
@@ -222,6 +222,14 @@ void mmu_rawdump(struct vmf_machine *m, FILE *out)
 		(unsigned long long)((tcr >> 30) & 3),
 		(unsigned long long)((tcr >> 32) & 7));
 	fprintf(out, "MAIR_EL1 0x%016llx\n", (unsigned long long)MMU_MAIR_EL1);
+	/* Where RAM and the vmalloc window are: an outside tool loading the
+	 * dump needs no other hint (issue 15). */
+	fprintf(out, "ram 0x%016llx 0x%016llx\n",
+		(unsigned long long)m->cfg.phys_base,
+		(unsigned long long)(m->cfg.phys_base + m->cfg.phys_size));
+	fprintf(out, "window 0x%016llx 0x%016llx\n",
+		(unsigned long long)m->cfg.vmalloc_start,
+		(unsigned long long)m->cfg.vmalloc_end);
 	first_visit(&st, s->ttbr1);
 	raw_table(&st, s->ttbr1, s->start_level);
 	fprintf(out, "end\n");
