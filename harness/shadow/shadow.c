@@ -528,7 +528,7 @@ static int verify_new_area(struct shadow *sh, vaddr_t start,
 		uint64_t per_node[VMF_MAX_NODES] = {0};
 		struct sh_page_obs batch[SH_PAGE_BATCH];
 
-		/* The shadow's reader: page array, frames, lib's walk. */
+		/* The shadow's reader first: lib's walk, the page array. */
 		if (sh_walk_check_area(sh, a, f))
 			return -1;
 		if (own && !a->pfns && a->nr_pages) {

@@ -46,10 +46,12 @@ void sh_walk_pages(const struct sh_walker *w, vaddr_t va, size_t nr,
 		   struct sh_leaf *out);
 
 /* ---- checks (shadow_walk.c) ------------------------------------------- */
-/* Every page of a new area a: the reader's leaf is a level-3 page of the
- * frame the area's page array (in RAM; the caller's pfns for vmap and
- * vm_map_ram) names, with the predicted attributes; the library's own
- * walk (observer pages, vmalloc_pfn) agrees with the reader. */
+/* Every page of a new area a: the reader's leaf is a level-3 page; the
+ * library's own walks (observer pages: level, descriptor, pa; sampled
+ * vmalloc_pfn) agree with it; its frame is the one the area's page array
+ * (in RAM; the caller's pfns for vmap and vm_map_ram) names. The
+ * attributes: shadow.c then checks lib's descriptor (now the reader's)
+ * against pfn | the predicted prot. */
 int sh_walk_check_area(struct shadow *sh, const struct sh_area *a,
 		       struct sh_fail *f);
 /* One successful access piece on a (page idx): the MMU's physical address
