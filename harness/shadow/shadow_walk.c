@@ -387,7 +387,7 @@ int sh_walk_check_access(struct shadow *sh, const struct sh_area *a,
 	pfn_t want;
 	char t[96];
 
-	if (!expected_pfn(a, i, &want))
+	if (!reader_on(sh) || !expected_pfn(a, i, &want))
 		return 0;
 	if (x->res.pa >> sh->page_shift != want ||
 	    (x->res.pa & (sh->page_size - 1)) != (x->va & (sh->page_size - 1)))
@@ -400,8 +400,6 @@ int sh_walk_check_access(struct shadow *sh, const struct sh_area *a,
 			       (unsigned long long)i,
 			       (unsigned long long)a->start,
 			       (unsigned long long)want);
-	if (!reader_on(sh))
-		return 0;
 	walker_of(sh, &w);
 	sh_walk_va(&w, x->va, &l);
 	if (!l.mapped || l.level != 3 || l.pa != x->res.pa)
