@@ -95,8 +95,10 @@ static void baseline(struct shadow *sh, const struct sh_area *a, uint64_t off,
 	pfn_t pfn;
 	uint64_t idx;
 
-	if (!frame_of(a, off >> sh->page_shift, &pfn) || pfn < p->base_pfn ||
-	    pfn - p->base_pfn >= p->nr_frames) {
+	/* A nested page array holds the pfns the library wrote there (the
+	 * reader checks them against the mapping): not a baseline. */
+	if (a->kind == SHK_ARRAY || !frame_of(a, off >> sh->page_shift, &pfn) ||
+	    pfn < p->base_pfn || pfn - p->base_pfn >= p->nr_frames) {
 		memset(known, 0, n);
 		return;
 	}
