@@ -14,6 +14,7 @@
  *   vmalloc_area.c   vm_struct level: get_vm_area, vmalloc family, vfree
  *                    family, deferred frees, vmap, early areas;
  *   vmalloc_pages.c  page arrays (host or nested), their cursor, map_vm_area;
+ *   vmalloc_huge.c   huge vmalloc (6.1 VM_ALLOW_HUGE_VMAP), its vm_check part;
  *   vmalloc_info.c   read-only views: vmallocinfo, vread, lookups;
  *   vm_check.c       the consistency checker. */
 #ifndef VMFUZZ_LIB_VMALLOC_INTERNAL_H
