@@ -397,6 +397,37 @@ static void test_small_paths(void)
 	vmf_machine_destroy(m);
 }
 
+/* A stale block where a step goes (only a broken unmap leaves one):
+ * pmd_free_pte_page leaves a block alone, pmd_set_huge refuses the change
+ * (WARN_MMU_BBM), the step's PTEs find the block above them
+ * (WARN_MMU_REMAP): "failed to map pages", vfree (whose unmap clears the
+ * stale block too), the small pages after the lazy attempt. */
+static void test_bbm_refusal(void)
+{
+	struct vmf_machine *m = mk_huge(12, 0, 1, true);
+	uint64_t seq, stale;
+	vaddr_t a = vmalloc_huge(m, M2, 0);
+
+	CHECK_EQ(a, W);
+	stale = mmu_translate(m, a, ACC_READ, 1).desc + 2 * M2;
+	CHECK_EQ(vfree(m, a), 0);
+	purge_vmap_area_lazy(m);
+	CHECK_EQ(mmu_set_raw(m, W, 2, stale), 0);
+	seq = vmf_warn_seq(m);
+	a = vmalloc_huge(m, M2, 0);
+	CHECK_EQ(warn_kind(m, seq + 1), WARN_MMU_BBM);
+	CHECK_EQ(warn_kind(m, seq + 2), WARN_MMU_REMAP);
+	CHECK_EQ(warn_kind(m, seq + 3), WARN_VMALLOC_ALLOC_FAILURE);
+	CHECK(strstr(warn_text(m, seq + 3), "failed to map pages") != NULL);
+	CHECK_EQ(vmf_warn_seq(m), seq + 3);
+	CHECK_EQ(a, W + M2 + P);
+	CHECK(find_vm_area(m, a) && find_vm_area(m, a)->page_order == 0);
+	/* The attempt's vfree unmapped its range, the stale block with it. */
+	CHECK_EQ(level_at(m, W), -1);
+	CHECK_EQ(check_vm(m), 0);
+	vmf_machine_destroy(m);
+}
+
 /* The arguments are vmalloc_node's: one warning, nothing changed. */
 static void test_refusals(void)
 {
@@ -476,5 +507,6 @@ TEST_MAIN(TEST(test_blocks), TEST(test_vfree),
 	  TEST(test_block_frees_pte_table), TEST(test_fallback_fragmented),
 	  TEST(test_fault_kth_step), TEST(test_map_failure),
 	  TEST(test_no_area), TEST(test_granules_fall_back),
-	  TEST(test_small_paths), TEST(test_refusals),
+	  TEST(test_small_paths), TEST(test_bbm_refusal),
+	  TEST(test_refusals),
 	  TEST(test_remove_and_deferred), TEST(test_vm_check_catches))
