@@ -113,6 +113,12 @@ struct page *alloc_pages_owner(struct vmf_machine *m, int node, gfp_t gfp,
  * -VMF_EINVAL then, 0 on success. */
 int __free_pages(struct vmf_machine *m, struct page *page, unsigned order);
 
+/* split_page(): the 2^order frames of an allocated block become
+ * independent order-0 pages, each freed on its own later. 0, or
+ * -VMF_EINVAL (a warning, nothing changed) if page does not head an
+ * allocated block of that order. */
+int split_page(struct vmf_machine *m, struct page *page, unsigned order);
+
 /* The two translations inline, on the machine's phys_mem, for per-page
  * loops in other files (page_to_pfn and pfn_to_page are calls). */
 static inline pfn_t phys_page_to_pfn(const struct phys_mem *p,

@@ -656,6 +656,36 @@ int __free_pages(struct vmf_machine *m, struct page *page, unsigned order)
 	return 0;
 }
 
+/* 5.18+ mm/page_alloc.c split_page: every frame of an allocated block
+ * becomes an order-0 allocated page with the head's owner. Refused (a
+ * warning, nothing changed) unless page heads an allocated block of
+ * exactly that order. */
+int split_page(struct vmf_machine *m, struct page *page, unsigned order)
+{
+	struct phys_mem *p = phys(m);
+	pfn_t idx;
+
+	if (!page_ptr_valid(m, page) || !(page->flags & PG_head) ||
+	    (page->flags & PG_tail) || page->order != order) {
+		vmf_warn(m, WARN_PAGE_WRONG_ORDER,
+			 "BUG: split_page: %p is not an allocated block of "
+			 "order %u", (const void *)page, order);
+		return -VMF_EINVAL;
+	}
+	idx = page_index(m, page);
+	page->order = 0;
+	for (pfn_t i = 1; i < (1ull << order); i++) {
+		struct page *t = &p->pages[idx + i];
+
+		mark_dirty(p, idx + i);
+		t->flags = (uint8_t)((t->flags & ~PG_STATE_MASK) | PG_head);
+		t->order = 0;
+		t->owner = page->owner;
+		t->private = 0;
+	}
+	return 0;
+}
+
 /* ---- raw access -------------------------------------------------------- */
 
 static bool phys_range(const struct phys_mem *p, phys_addr_t pa, size_t len,
