@@ -71,6 +71,9 @@ elif [ -x "$build/vmfuzz" ]; then
 	# parser, and the state dumps the tool prints for every seed.
 	run "$build/vmfuzz" replay -q "${args[@]}"
 	run "$build/vmfuzz" replay -q corpus/main
+	# The placement policies' text programs (policy= modern, nextfit,
+	# all; ctest placement_replay) are committed seeds of the main target.
+	[ -d corpus/placement ] && run "$build/vmfuzz" replay -q corpus/placement
 	for f in "$build"/corpus/main/*.bin; do
 		[ -f "$f" ] || continue
 		run "$build/vmfuzz" vmallocinfo "$f"
