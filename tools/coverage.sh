@@ -68,12 +68,17 @@ elif [ -x "$build/vmfuzz" ]; then
 	args=("$build/corpus/main")
 	[ -d crashes/main ] && args+=(crashes/main)
 	# The binary seeds as the fuzzers run them, the text seeds through the
-	# parser, and the state dumps the tool prints for every seed.
+	# parser with their traces (-v) and through the encoder (what the
+	# build does to each), and the state dumps the tool prints for every
+	# seed.
 	run "$build/vmfuzz" replay -q "${args[@]}"
-	run "$build/vmfuzz" replay -q corpus/main
+	run "$build/vmfuzz" replay -v corpus/main
+	for f in corpus/main/*.txt; do
+		run "$build/vmfuzz" encode "$f" -o "$prof/encoded.bin"
+	done
 	# The placement policies' text programs (policy= modern, nextfit,
 	# all; ctest placement_replay) are committed seeds of the main target.
-	[ -d corpus/placement ] && run "$build/vmfuzz" replay -q corpus/placement
+	[ -d corpus/placement ] && run "$build/vmfuzz" replay -v corpus/placement
 	for f in "$build"/corpus/main/*.bin; do
 		[ -f "$f" ] || continue
 		run "$build/vmfuzz" vmallocinfo "$f"
