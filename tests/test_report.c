@@ -143,18 +143,15 @@ static void report_setup_and_end(void)
 /* A detail and a state longer than the report: the text is cut, stays
  * NUL-terminated inside the buffer, and still ends with the whole
  * signature line. */
-/* The last line of a cut report is the signature; report.c then drops
- * the line's own '\n' (the room it keeps counts the NUL, and a '\n' it
- * adds before the line takes one byte of it), so the newline is optional
- * here: triage reads the line either way. */
+/* The last line of a cut report is the whole signature line, newline
+ * included (report.c keeps room for the line, its '\n', the NUL and a
+ * '\n' before it). */
 static void check_signature_last_cut(const char *report, const char *sig)
 {
 	char line[200];
 	size_t n = strlen(report), l;
 
-	if (n && report[n - 1] == '\n')
-		n--;
-	snprintf(line, sizeof(line), "\nSIGNATURE: %s", sig);
+	snprintf(line, sizeof(line), "\nSIGNATURE: %s\n", sig);
 	l = strlen(line);
 	CHECK(n >= l && strncmp(report + n - l, line, l) == 0);
 }
