@@ -55,6 +55,9 @@ static void obs_counters(void *ctx, struct sh_counters *c)
 	c->free_nr = vo.free_nr;
 	c->free_max = vo.free_max;
 	memcpy(c->ne_preload, vo.ne_preload, sizeof(c->ne_preload));
+	c->have_owned = true;
+	for (unsigned k = 0; k < OWNER_NR; k++)
+		c->owned[k] = m->phys.owned[k];
 	c->nr_vmap_blocks = vo.nr_vmap_blocks;
 	memcpy(c->vb_queue_len, vo.vb_queue_len, sizeof(c->vb_queue_len));
 }
@@ -205,6 +208,14 @@ static bool obs_area_at(void *ctx, vaddr_t addr, struct sh_area_obs *a)
 	return true;
 }
 
+static bool obs_area_neighbours(void *ctx, vaddr_t addr, vaddr_t *prev,
+				vaddr_t *next)
+{
+	struct vmf_runner *r = ctx;
+
+	return vmap_area_list_neighbours(r->m, addr, prev, next);
+}
+
 void interp_observer_init(struct vmf_runner *r, struct sh_observer *o)
 {
 	o->ctx = r;
@@ -218,4 +229,5 @@ void interp_observer_init(struct vmf_runner *r, struct sh_observer *o)
 	o->first_mapped = obs_first_mapped;
 	o->tlb_maps = obs_tlb_maps;
 	o->area_at = obs_area_at;
+	o->area_neighbours = obs_area_neighbours;
 }

@@ -52,6 +52,8 @@ enum sh_owner {
 
 /* ---- observations (filled by the interpreter) ---------------------------- */
 
+#define SH_OWNER_SLOTS 8
+
 struct sh_counters {
 	/* warnings */
 	uint64_t warn_seq;
@@ -89,6 +91,10 @@ struct sh_counters {
 	uint64_t free_nr;              /* free vmap_areas (modern only) */
 	uint64_t free_max;             /* the root's subtree_max_size */
 	bool ne_preload[VMF_MAX_CPUS]; /* ne_fit_preload_node filled */
+	/* allocated frames per owner (page_alloc.h enum page_owner), when
+	 * the observer keeps them (have_owned) */
+	bool have_owned;
+	uint64_t owned[SH_OWNER_SLOTS];
 };
 
 #define SH_PAGE_BATCH 64 /* pages per observer->pages call */
@@ -157,6 +163,10 @@ struct sh_observer {
 	bool (*tlb_maps)(void *ctx, vaddr_t start, vaddr_t end);
 	/* The busy area containing addr (find_vmap_area). */
 	bool (*area_at)(void *ctx, vaddr_t addr, struct sh_area_obs *a);
+	/* The starts of that area's neighbours on the library's busy list
+	 * (0 at either end); false if no area holds addr. */
+	bool (*area_neighbours)(void *ctx, vaddr_t addr, vaddr_t *prev,
+				vaddr_t *next);
 };
 
 /* A disagreement: which check, and the details (expected vs actual). */
