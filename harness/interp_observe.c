@@ -208,12 +208,18 @@ static bool obs_area_at(void *ctx, vaddr_t addr, struct sh_area_obs *a)
 	return true;
 }
 
-static bool obs_area_neighbours(void *ctx, vaddr_t addr, vaddr_t *prev,
-				vaddr_t *next)
+static bool obs_area_links(void *ctx, vaddr_t addr, struct sh_area_link *l)
 {
 	struct vmf_runner *r = ctx;
+	const struct vmap_area *va =
+		vmap_area_list_neighbours(r->m, addr, &l->prev, &l->next);
 
-	return vmap_area_list_neighbours(r->m, addr, prev, next);
+	if (!va)
+		return false;
+	l->start = va->va_start;
+	l->end = va->va_end;
+	l->state = interp_area_state(va);
+	return true;
 }
 
 void interp_observer_init(struct vmf_runner *r, struct sh_observer *o)
@@ -229,5 +235,5 @@ void interp_observer_init(struct vmf_runner *r, struct sh_observer *o)
 	o->first_mapped = obs_first_mapped;
 	o->tlb_maps = obs_tlb_maps;
 	o->area_at = obs_area_at;
-	o->area_neighbours = obs_area_neighbours;
+	o->area_links = obs_area_links;
 }

@@ -135,6 +135,12 @@ struct sh_area_obs {
 	char caller[SH_CALLER_LEN];
 };
 
+struct sh_area_link {
+	vaddr_t start, end;
+	enum sh_state state;
+	vaddr_t prev, next; /* list neighbours' starts, 0: the list's end */
+};
+
 struct sh_observer {
 	void *ctx;
 	void (*counters)(void *ctx, struct sh_counters *c);
@@ -163,10 +169,10 @@ struct sh_observer {
 	bool (*tlb_maps)(void *ctx, vaddr_t start, vaddr_t end);
 	/* The busy area containing addr (find_vmap_area). */
 	bool (*area_at)(void *ctx, vaddr_t addr, struct sh_area_obs *a);
-	/* The starts of that area's neighbours on the library's busy list
-	 * (0 at either end); false if no area holds addr. */
-	bool (*area_neighbours)(void *ctx, vaddr_t addr, vaddr_t *prev,
-				vaddr_t *next);
+	/* The busy area containing addr, its bounds and state only, and the
+	 * starts of its neighbours on the library's busy list (0 at either
+	 * end); false if no area holds addr. May be NULL. */
+	bool (*area_links)(void *ctx, vaddr_t addr, struct sh_area_link *l);
 };
 
 /* A disagreement: which check, and the details (expected vs actual). */

@@ -276,32 +276,40 @@ static const char *st_name(unsigned st)
 	       st == SH_DEFERRED ? "deferred" : "?";
 }
 
-/* Busy-list neighbours of the model's area idx against the library's. */
-static int verify_order(struct shadow *sh, size_t idx, struct sh_fail *f)
+/* The model's area idx against the library's area at its start: bounds
+ * and state (unless the caller compared them already), and its busy-list
+ * neighbours. One tree lookup. */
+static int verify_links(struct shadow *sh, size_t idx, bool bounds,
+			struct sh_fail *f)
 {
 	const struct sh_area *a = &sh->busy.a[idx];
 	vaddr_t want_prev = idx > 0 ? sh->busy.a[idx - 1].start : 0;
 	vaddr_t want_next = idx + 1 < sh->busy.n ? sh->busy.a[idx + 1].start : 0;
-	vaddr_t prev = 0, next = 0;
+	struct sh_area_link l;
 
-	if (!sh->obs.area_neighbours)
+	if (!sh->obs.area_links)
 		return 0; /* an observer without the list (unit tests) */
-	if (!sh->obs.area_neighbours(sh->obs.ctx, a->start, &prev, &next))
+	memset(&l, 0, sizeof(l));
+	if (!sh->obs.area_links(sh->obs.ctx, a->start, &l) ||
+	    (bounds && (l.start != a->start || l.end != a->end ||
+			l.state != (enum sh_state)a->state)))
 		return sh_fail(f, "area",
-			       "no busy area at 0x%llx, expected [0x%llx, "
-			       "0x%llx) %s",
+			       "touched area: expected [0x%llx, 0x%llx) %s, "
+			       "the library has %s[0x%llx, 0x%llx) %s",
 			       (unsigned long long)a->start,
-			       (unsigned long long)a->start,
-			       (unsigned long long)a->end, st_name(a->state));
-	if (prev != want_prev || next != want_next)
+			       (unsigned long long)a->end, st_name(a->state),
+			       l.end ? "" : "nothing ",
+			       (unsigned long long)l.start,
+			       (unsigned long long)l.end, st_name(l.state));
+	if (l.prev != want_prev || l.next != want_next)
 		return sh_fail(f, "busy-order",
 			       "busy area [0x%llx, 0x%llx): on the library's "
 			       "list between 0x%llx and 0x%llx, expected "
 			       "between 0x%llx and 0x%llx (0: the list's end)",
 			       (unsigned long long)a->start,
 			       (unsigned long long)a->end,
-			       (unsigned long long)prev,
-			       (unsigned long long)next,
+			       (unsigned long long)l.prev,
+			       (unsigned long long)l.next,
 			       (unsigned long long)want_prev,
 			       (unsigned long long)want_next);
 	return 0;
@@ -311,25 +319,13 @@ static int verify_area(struct shadow *sh, size_t idx, bool is_new,
 		       struct sh_fail *f)
 {
 	const struct sh_area *a = &sh->busy.a[idx];
-	struct sh_area_obs ob;
 	struct sh_page_obs po;
 
-	memset(&ob, 0, sizeof(ob));
-	if (!sh->obs.area_at(sh->obs.ctx, a->start, &ob) ||
-	    ob.start != a->start || ob.end != a->end ||
-	    ob.state != (enum sh_state)a->state)
-		return sh_fail(f, "area",
-			       "touched area: expected [0x%llx, 0x%llx) %s, "
-			       "the library has %s[0x%llx, 0x%llx) %s",
-			       (unsigned long long)a->start,
-			       (unsigned long long)a->end, st_name(a->state),
-			       ob.end ? "" : "nothing ",
-			       (unsigned long long)ob.start,
-			       (unsigned long long)ob.end, st_name(ob.state));
-	if (verify_order(sh, idx, f))
+	/* new: verify_new_area compared its bounds, PTEs and frames */
+	if (verify_links(sh, idx, !is_new, f))
 		return -1;
 	if (is_new || a->state == SH_LAZY || !a->mapped || !has_page_array(a))
-		return 0; /* new: verify_new_area; lazy: `unmap` */
+		return 0; /* lazy: `unmap` */
 	if (sh_verify_ptes(sh, a, 0, a->nr_pages, "touched", f))
 		return -1;
 	if (a->flags & SH_VM_NO_GUARD)
@@ -349,20 +345,22 @@ static int verify_area(struct shadow *sh, size_t idx, bool is_new,
  * library, and the areas on either side are list neighbours. */
 static int verify_gap(struct shadow *sh, vaddr_t start, struct sh_fail *f)
 {
-	struct sh_area_obs ob;
+	struct sh_area_link l;
 	size_t i = sh_busy_lower(&sh->busy, start);
 
-	memset(&ob, 0, sizeof(ob));
-	if (sh->obs.area_at(sh->obs.ctx, start, &ob))
+	if (!sh->obs.area_links)
+		return 0;
+	memset(&l, 0, sizeof(l));
+	if (sh->obs.area_links(sh->obs.ctx, start, &l))
 		return sh_fail(f, "area",
 			       "the area at 0x%llx was released, the library "
 			       "still has [0x%llx, 0x%llx) %s",
 			       (unsigned long long)start,
-			       (unsigned long long)ob.start,
-			       (unsigned long long)ob.end, st_name(ob.state));
-	if (i > 0 && verify_order(sh, i - 1, f))
+			       (unsigned long long)l.start,
+			       (unsigned long long)l.end, st_name(l.state));
+	if (i > 0 && verify_links(sh, i - 1, true, f))
 		return -1;
-	return i < sh->busy.n ? verify_order(sh, i, f) : 0;
+	return i < sh->busy.n ? verify_links(sh, i, true, f) : 0;
 }
 
 /* ---- the touched set -------------------------------------------------------- */
