@@ -35,6 +35,7 @@
 #include <vmfuzz/page_alloc.h>
 
 #include "shadow_model.h"
+#include "shadow_walk.h"
 #include "shadow_vminfo.h"
 
 _Static_assert(OWNER_NR <= SH_OWNER_SLOTS, "sh_counters.owned too small");
@@ -160,31 +161,52 @@ int sh_verify_ptes(struct shadow *sh, const struct sh_area *a, uint64_t first,
 		   uint64_t nr, const char *why, struct sh_fail *f)
 {
 	struct sh_page_obs batch[SH_PAGE_BATCH];
+	struct sh_leaf leaf[SH_PAGE_BATCH];
+	struct sh_walker w;
+	/* The shadow's own reader (shadow_walk.c) when the observer gives
+	 * RAM and the root; unit-test observers without them: the
+	 * library's page views. */
+	bool own = sh->obs.ttbr1 && sh->obs.phys_read;
 	uint64_t ps = sh->page_size;
 
+	if (own)
+		sh_walker_init(&w, &sh->cfg, sh->obs.ttbr1(sh->obs.ctx),
+			       &sh->obs);
 	for (uint64_t k = 0; k < nr; k++) {
 		uint64_t i = first + k;
 		vaddr_t va = a->start + i * ps;
-		const struct sh_page_obs *pp = &batch[k % SH_PAGE_BATCH];
+		size_t b = (size_t)(k % SH_PAGE_BATCH);
 		uint64_t want = ((uint64_t)a->pfns[i] << sh->page_shift) | a->prot;
+		bool mapped;
+		int level;
+		uint64_t desc;
 
-		if (k % SH_PAGE_BATCH == 0)
-			sh->obs.pages(sh->obs.ctx, va,
-				      nr - k < SH_PAGE_BATCH ? (size_t)(nr - k) :
-							       SH_PAGE_BATCH,
-				      batch);
-		if (!pp->mapped || pp->level != 3 || pp->desc != want)
+		if (b == 0) {
+			size_t n = nr - k < SH_PAGE_BATCH ? (size_t)(nr - k) :
+							    SH_PAGE_BATCH;
+
+			if (own)
+				sh_walk_pages(&w, va, n, leaf);
+			else
+				sh->obs.pages(sh->obs.ctx, va, n, batch);
+		}
+		mapped = own ? leaf[b].mapped : batch[b].mapped;
+		level = own ? leaf[b].level : batch[b].level;
+		desc = own ? leaf[b].desc : batch[b].desc;
+		if (!mapped || level != 3 || desc != want)
 			return sh_fail(f, "mapping",
 				       "page %llu at 0x%llx of the live area "
 				       "[0x%llx, 0x%llx) (%s): %s level %d "
-				       "descriptor 0x%016llx, its page array "
-				       "says 0x%016llx",
+				       "descriptor 0x%016llx (%s), its page "
+				       "array says 0x%016llx",
 				       (unsigned long long)i,
 				       (unsigned long long)va,
 				       (unsigned long long)a->start,
 				       (unsigned long long)a->end, why,
-				       pp->mapped ? "mapped" : "unmapped",
-				       pp->level, (unsigned long long)pp->desc,
+				       mapped ? "mapped" : "unmapped", level,
+				       (unsigned long long)desc,
+				       own ? "the shadow's reader" :
+					     "the library's walk",
 				       (unsigned long long)want);
 	}
 	return 0;
