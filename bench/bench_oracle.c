@@ -30,6 +30,7 @@
 struct input {
 	uint8_t *data;
 	size_t size;
+	char name[256]; /* for a disagreement's message */
 };
 
 struct inputs {
@@ -65,6 +66,8 @@ static void load_file(struct inputs *set, const char *path)
 	}
 	n = fread(buf, 1, MAX_INPUT, f);
 	fclose(f);
+	snprintf(set->in[set->n].name, sizeof(set->in[set->n].name), "%s",
+		 path);
 	set->in[set->n].data = buf;
 	set->in[set->n].size = n;
 	set->n++;
@@ -102,7 +105,8 @@ static double pass(struct vmf_runner *r, const struct inputs *set,
 	for (size_t i = 0; i < set->n; i++)
 		if (vmf_run(r, set->in[i].data, set->in[i].size, NULL, fail)) {
 			if (!*disagreed)
-				printf("disagreement: %s\n", fail->signature);
+				printf("disagreement: %s: %s\n",
+				       set->in[i].name, fail->signature);
 			++*disagreed;
 		}
 	return now_ns() - t0;

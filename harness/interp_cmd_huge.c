@@ -98,7 +98,7 @@ int interp_do_vmalloc_huge(struct vmf_runner *r, const struct vmf_args *a)
 	q.node = a->node;
 	addr = vmalloc_huge(r->m, a->size, a->node);
 	interp_res_addr(r, "addr", addr);
-	if (shadow_alloc(r->sh, &q, addr, &r->sfail))
+	if (SH_CALL(r, shadow_alloc(r->sh, &q, addr, &r->sfail)))
 		return -1;
 	if (addr)
 		handle_add_live(r, HK_VMALLOC, addr, a->size, true);
