@@ -26,6 +26,12 @@
 #include "vmf_mutator.h"
 
 #define VMF_FREED_RING_EST 16 /* harness/interp_internal.h VMF_FREED_RING */
+/* Pages of a vmap block: 4.19's VMAP_BBMAP_BITS, from its 128 GiB
+ * VMALLOC_SPACE guess, is VMAP_BBMAP_BITS_MAX on every layout
+ * (lib/mm/vmap_block.c, vmap_bbmap_bits). */
+#define VMAP_BLOCK_PAGES_EST 1024u
+#define VMAP_MAX_ALLOC_EST 64u /* include/vmfuzz/vmalloc.h VMAP_MAX_ALLOC */
+#define RUN_MAX 24
 #define SPLICE_MAX_RUN 16
 #define MAX_ATTEMPTS 8
 
@@ -277,6 +283,70 @@ static const uint8_t insert_ops[] = {
 	OP_IOREMAP, OP_IOUNMAP,
 };
 
+/* Field f of p's header to a random value for which ok(raw) holds, if it
+ * does not hold now and one does. */
+static void header_field_to(struct vmf_mutator *m, struct vmf_program *p,
+			    unsigned f, bool (*ok)(const struct vmf_header_raw *))
+{
+	struct vmf_header_raw raw;
+	uint8_t keep = p->header[f], cand[32];
+	unsigned n = 0;
+
+	vmf_header_raw(p->header, &raw);
+	if (ok(&raw))
+		return;
+	for (unsigned i = 0; i < vmf_hfield_nr(f) && n < sizeof(cand); i++) {
+		p->header[f] = vmf_hfield_byte(f, i);
+		vmf_header_raw(p->header, &raw);
+		if (ok(&raw))
+			cand[n++] = p->header[f];
+	}
+	p->header[f] = n ? cand[rnd(m, n)] : keep;
+}
+
+/* Two vmap blocks fit in the window (0: the Linux layout's, huge). */
+static bool window_holds_blocks(const struct vmf_header_raw *r)
+{
+	return !r->window_bytes ||
+	       r->window_bytes >> r->page_shift >= 2 * VMAP_BLOCK_PAGES_EST;
+}
+
+/* RAM for a whole block of vm_map_ram pages and the tables. */
+static bool ram_holds_block(const struct vmf_header_raw *r)
+{
+	return r->phys_size >> r->page_shift >= VMAP_BLOCK_PAGES_EST + 256;
+}
+
+static bool several_cpus(const struct vmf_header_raw *r)
+{
+	return r->nr_cpus >= 2;
+}
+
+/* Half of the time, a header where an inserted op can reach the states it
+ * is there for: vm_map_ram a window and RAM that hold whole vmap blocks
+ * (full, fragmented, on several CPUs' queues), set_cpu more than one CPU;
+ * and for a block command, the block rule drawn afresh (vbfix: 4.19's or
+ * the 6.5 one), so that both rules meet the block states alike. The
+ * other half keeps the header, small windows' failures included. */
+static void fit_header(struct vmf_mutator *m, struct vmf_program *p,
+		       enum vmf_op op)
+{
+	uint8_t *pol = &p->header[HF_POLICY];
+
+	if (rnd(m, 2))
+		return;
+	if (op == OP_VM_MAP_RAM || op == OP_VM_UNMAP_RAM ||
+	    op == OP_UNMAP_ALIASES)
+		*pol = (uint8_t)((*pol & ~VMF_VBFIX_MASK) |
+				 (rnd(m, 2) ? VMF_VBFIX_BYTE : 0));
+	if (op == OP_VM_MAP_RAM) {
+		header_field_to(m, p, HF_WINDOW, window_holds_blocks);
+		header_field_to(m, p, HF_RAM, ram_holds_block);
+	} else if (op == OP_SET_CPU) {
+		header_field_to(m, p, HF_CPUS, several_cpus);
+	}
+}
+
 /* An op to insert: from the table, or a third of the time the rarest in
  * the program of a few drawn from it (kinds it lacks come in sooner). */
 static enum vmf_op pick_insert_op(struct vmf_mutator *m,
@@ -322,6 +392,7 @@ static bool mut_insert(struct vmf_mutator *m, struct vmf_program *p)
 	if (p->nr_cmds >= VMF_MAX_CMDS)
 		return false;
 	op = pick_insert_op(m, p);
+	fit_header(m, p, op);
 	estimate_handles(p, e);
 	/* Appending extends what the program already built. */
 	pos = rnd(m, 3) == 0 ? p->nr_cmds : rnd(m, (unsigned)p->nr_cmds + 1);
@@ -345,16 +416,51 @@ static void aim_newest(struct vmf_cmd *c, const struct vmf_handle_est *e, size_t
 	c->operand[0] = (uint8_t)(n ? n - 1 : 0); /* K_H is operand 0 */
 }
 
+/* Pages of the newest vmap block of the CPU current at pos that vm_map_ram
+ * has carved, by the program's vm_map_ram and set_cpu before pos: each
+ * carve is 2^order pages from where the last ended (4.19 vb_alloc), a
+ * carve that does not fit starts a new block, a full block is left. An
+ * estimate, as the handles are (a failed call carves nothing). */
+static unsigned block_used_est(const struct vmf_program *p, size_t pos)
+{
+	unsigned used[VMF_MAX_CPUS] = {0}, cpu = 0, ncpu;
+	struct vmf_header_raw raw;
+
+	vmf_header_raw(p->header, &raw);
+	ncpu = raw.nr_cpus ? min_u(raw.nr_cpus, VMF_MAX_CPUS) : 1;
+	for (size_t i = 0; i < pos; i++) {
+		const struct vmf_cmd *c = &p->cmds[i];
+		unsigned count = (c->operand[0] & 127u) + 1, pages = 1;
+
+		if (c->op == OP_SET_CPU)
+			cpu = c->operand[0] % ncpu;
+		if (c->op != OP_VM_MAP_RAM || count > VMAP_MAX_ALLOC_EST)
+			continue;
+		while (pages < count)
+			pages *= 2;
+		used[cpu] = used[cpu] + pages > VMAP_BLOCK_PAGES_EST ?
+				    pages : used[cpu] + pages;
+		if (used[cpu] == VMAP_BLOCK_PAGES_EST)
+			used[cpu] = 0;
+	}
+	return used[cpu];
+}
+
 /* A short well-formed run at pos (a third of the time at the end):
  *  0: an allocation, then its own free (vm_unmap_ram with the right count);
- *  1: set_cpu, then any command;
+ *  1: set_cpu, then any command: a new one, or half of the time one the
+ *     program has (the same step on another CPU);
  *  2: a free of the newest handle, unmap_aliases, read_freed of it;
- *  3: one allocation two to four times (fills a vmap block, a window). */
+ *  3: one allocation two to four times, or 8 or 16 (fills a small window);
+ *  4: vm_map_ram calls that fill the current CPU's vmap block (by
+ *     block_used_est), largest carves first; half of the time then the
+ *     rest of a block's life: vm_unmap_ram of the last carve and
+ *     unmap_aliases (a full block's dirty range to flush). */
 static bool mut_run(struct vmf_mutator *m, struct vmf_program *p)
 {
-	struct vmf_cmd run[4];
+	struct vmf_cmd run[RUN_MAX];
 	struct vmf_handle_est *e = &m->est;
-	unsigned t = rnd(m, 4), k = 0, room;
+	unsigned t = rnd(m, 5), k = 0, room;
 	size_t pos;
 
 	room = VMF_MAX_CMDS - (unsigned)p->nr_cmds;
@@ -375,6 +481,8 @@ static bool mut_run(struct vmf_mutator *m, struct vmf_program *p)
 	}
 	case 1:
 		gen_cmd(m, &run[k++], OP_SET_CPU, e, pos);
+		if (pos < p->nr_cmds && rnd(m, 2))
+			break; /* before the command at pos */
 		gen_cmd(m, &run[k++], pick_insert_op(m, p), e, pos);
 		break;
 	case 2: {
@@ -383,21 +491,60 @@ static bool mut_run(struct vmf_mutator *m, struct vmf_program *p)
 
 		if (room < 3)
 			return false;
+		/* Half of the time the free of the newest allocation's kind. */
+		for (size_t i = pos; i-- > 0 && rnd(m, 2);) {
+			unsigned j;
+
+			for (j = 0; j < sizeof(run_pairs) / sizeof(run_pairs[0]); j++)
+				if (run_pairs[j][0] == p->cmds[i].op)
+					break;
+			if (j < sizeof(run_pairs) / sizeof(run_pairs[0])) {
+				pair = run_pairs[j];
+				break;
+			}
+			if (op_allocates(p->cmds[i].op))
+				break;
+		}
 		gen_cmd(m, &run[k++], (enum vmf_op)pair[1], e, pos);
 		gen_cmd(m, &run[k++], OP_UNMAP_ALIASES, e, pos);
 		gen_cmd(m, &run[k++], OP_READ_FREED, e, pos);
+		break;
+	}
+	case 4: {
+		unsigned left = VMAP_BLOCK_PAGES_EST - block_used_est(p, pos);
+
+		while (left && k < room && k < RUN_MAX) {
+			unsigned pages = VMAP_MAX_ALLOC_EST;
+
+			while (pages > left)
+				pages /= 2;
+			gen_cmd(m, &run[k], OP_VM_MAP_RAM, e, pos);
+			run[k++].operand[0] = (uint8_t)(pages - 1);
+			left -= pages;
+		}
+		if (k + 2 <= room && k + 2 <= RUN_MAX && rnd(m, 2)) {
+			gen_cmd(m, &run[k++], OP_VM_UNMAP_RAM, e, pos);
+			gen_cmd(m, &run[k++], OP_UNMAP_ALIASES, e, pos);
+		}
 		break;
 	}
 	default: {
 		const uint8_t *pair = run_pairs[rnd(m, sizeof(run_pairs) /
 						       sizeof(run_pairs[0]))];
 
+		unsigned r = rnd(m, 8);
+		unsigned more = r < 6 ? 1 + rnd(m, 3) : r == 6 ? 7 : 15;
+
 		gen_cmd(m, &run[k++], (enum vmf_op)pair[0], e, pos);
-		for (unsigned n = 1 + rnd(m, 3); n && k < room; n--, k++)
+		if (run[0].op == OP_VM_MAP_RAM && more == 15)
+			run[0].operand[0] = VMAP_MAX_ALLOC_EST - 1; /* count - 1 */
+		for (; more && k < room && k < RUN_MAX; more--, k++)
 			run[k] = run[0];
 		break;
 	}
 	}
+	for (unsigned i = 0; i < k; i++)
+		fit_header(m, p, run[i].op);
 	for (unsigned i = 0; i < k; i++) {
 		open_gap(p, pos + i, 1);
 		p->cmds[pos + i] = run[i];
@@ -733,7 +880,7 @@ const char *vmf_mut_kind_name(enum vmf_mut_kind k)
 static const uint8_t kind_weight[MUT_BYTES] = {
 	[MUT_INSERT] = 15, [MUT_DELETE] = 15, [MUT_DUPLICATE] = 8,
 	[MUT_SWAP] = 8, [MUT_REPARAM] = 22, [MUT_RETARGET] = 12,
-	[MUT_HEADER] = 5, [MUT_SPLICE] = 13, [MUT_RUN] = 8,
+	[MUT_HEADER] = 5, [MUT_SPLICE] = 13, [MUT_RUN] = 12,
 };
 
 static enum vmf_mut_kind pick_kind(struct vmf_mutator *m, bool can_splice)
