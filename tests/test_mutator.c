@@ -395,6 +395,94 @@ static void test_runs_are_well_formed(void)
 	CHECK(s.set_cpu > 50 && s.aliases_read > 50 && s.repeat > 50);
 }
 
+struct fill_seen {
+	unsigned fills, fills_bad, with_tail;
+};
+
+/* After "vm_map_ram count=3" (4 pages of CPU 0's block carved), a fill
+ * run appended carves the other 1020 pages, largest first; half of the
+ * time then vm_unmap_ram of its newest handle and unmap_aliases. */
+static void see_fill(const struct vmf_program *p, void *arg)
+{
+	struct fill_seen *s = arg;
+	unsigned pages = 0, maps = 0;
+	size_t i = 1;
+
+	if (p->nr_cmds < 6 || p->cmds[0].op != OP_VM_MAP_RAM ||
+	    p->cmds[0].operand[0] != 2)
+		return;
+	for (; i < p->nr_cmds && p->cmds[i].op == OP_VM_MAP_RAM; i++, maps++) {
+		unsigned c = (p->cmds[i].operand[0] & 127u) + 1, o = 1;
+
+		while (o < c)
+			o *= 2;
+		pages += o;
+	}
+	if (maps < 5 || p->cmds[1].operand[0] == p->cmds[maps].operand[0])
+		return; /* not a fill (a repeat: one count) */
+	s->fills++;
+	s->fills_bad += pages != 1020;
+	if (i + 2 == p->nr_cmds && p->cmds[i].op == OP_VM_UNMAP_RAM &&
+	    p->cmds[i].operand[0] == maps && p->cmds[i].operand[1] == 0 &&
+	    p->cmds[i + 1].op == OP_UNMAP_ALIASES)
+		s->with_tail++;
+}
+
+static void test_fill_run_completes_the_block(void)
+{
+	struct fill_seen s = {0};
+
+	each_output("vm_map_ram count=3 node=-1 prot=kernel\n", MUT_RUN, 20000,
+		    see_fill, &s);
+	printf("  %u fills (%u not to the block's end), %u with vm_unmap_ram "
+	       "+ unmap_aliases\n", s.fills, s.fills_bad, s.with_tail);
+	CHECK(s.fills > 100);
+	CHECK_EQ(s.fills_bad, 0);
+	CHECK(s.with_tail * 4 > s.fills && s.with_tail * 4 < 3 * s.fills);
+}
+
+struct fit_seen {
+	unsigned map, map_blocks, cpu, cpu_several;
+};
+
+static void see_fit(const struct vmf_program *p, void *arg)
+{
+	struct fit_seen *s = arg;
+	struct vmf_header_raw raw;
+	bool map = false, cpu = false;
+
+	vmf_header_raw(p->header, &raw);
+	for (size_t i = 0; i < p->nr_cmds; i++) {
+		map |= p->cmds[i].op == OP_VM_MAP_RAM;
+		cpu |= p->cmds[i].op == OP_SET_CPU;
+	}
+	if (map) {
+		s->map++;
+		s->map_blocks += (!raw.window_bytes ||
+				  raw.window_bytes >> raw.page_shift >= 2048) &&
+				 raw.phys_size >> raw.page_shift >= 1280;
+	}
+	if (cpu) {
+		s->cpu++;
+		s->cpu_several += raw.nr_cpus >= 2;
+	}
+}
+
+/* An inserted vm_map_ram gets a header that holds vmap blocks (window
+ * and RAM), set_cpu more than one CPU, about half of the time. */
+static void test_insert_fits_the_header(void)
+{
+	struct fit_seen s = {0};
+
+	each_output("machine window=64p ram=64p cpus=1\nvmalloc size=1p\n",
+		    MUT_INSERT, 40000, see_fit, &s);
+	printf("  vm_map_ram inserted %u (header for blocks %u), set_cpu %u "
+	       "(cpus >= 2: %u)\n", s.map, s.map_blocks, s.cpu, s.cpu_several);
+	CHECK(s.map > 100 && s.cpu > 100);
+	CHECK(s.map_blocks * 4 > s.map && s.map_blocks * 4 < 3 * s.map);
+	CHECK(s.cpu_several * 4 > s.cpu && s.cpu_several * 4 < 3 * s.cpu);
+}
+
 struct insert_seen {
 	unsigned op[OP_NR];
 	unsigned unmap_ram, unmap_ram_right;
@@ -567,5 +655,6 @@ TEST_MAIN(TEST(test_outputs_valid_and_every_kind),
 	  TEST(test_crossover_mixes_parents),
 	  TEST(test_retarget_names_live_handles),
 	  TEST(test_runs_are_well_formed), TEST(test_insert_favours_rare_kinds),
-	  TEST(test_header_vbfix),
+	  TEST(test_header_vbfix), TEST(test_fill_run_completes_the_block),
+	  TEST(test_insert_fits_the_header),
 	  TEST(test_same_seed_same_output), TEST(test_afl_splices_add_buf))
