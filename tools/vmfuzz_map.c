@@ -12,8 +12,9 @@
  * a 2^47-byte hole. The HTML form puts the text program beside the
  * picture; hovering over an area shows its vm_struct (an SVG <title>).
  * vm_map_ram's areas have no vm_struct: their title is the kernel's
- * vmallocinfo line for them (mm/vmalloc.c 4.19 s_show: "vm_map_ram", or
- * "unpurged vm_area" once lazily freed); a vmap block also shows which of
+ * vmallocinfo line for them (mm/vmalloc.c 4.19 s_show: "vm_map_ram", also
+ * while lazily freed, as 4.19 sets VM_LAZY_FREE in remove_vm_area only;
+ * lib/mm/vmalloc_info.c prints the same); a vmap block also shows which of
  * its pages are mapped now (carved and not yet vm_unmap_ram'ed), found by
  * vmalloc_to_page, as darker runs inside it. */
 #include <inttypes.h>
@@ -413,11 +414,13 @@ static void draw_area(FILE *f, const struct scale *sc, const struct area *a,
 			fprintf(f, " array_of=win+0x%" PRIx64,
 				a->array_of - cfg->vmalloc_start);
 	} else if (a->va_flags & (VMAP_BLOCK | VMAP_RAM)) {
-		/* vmallocinfo's line for an area without VM_VM_AREA */
-		fprintf(f, "vmallocinfo: 0x%" PRIx64 "-0x%" PRIx64 " %7" PRIu64
-			   " %s", a->start, a->end, a->end - a->start,
-			a->va_flags & VM_LAZY_FREE ? "unpurged vm_area" :
-						     "vm_map_ram");
+		/* vmallocinfo's line for an area without VM_VM_AREA: 4.19
+		 * marks only remove_vm_area's areas VM_LAZY_FREE, so a
+		 * vm_map_ram area says "vm_map_ram" until purged (as
+		 * lib/mm/vmalloc_info.c prints it) */
+		fprintf(f, "vmallocinfo: 0x%016" PRIx64 "-0x%016" PRIx64
+			   " %7" PRIu64 " vm_map_ram", a->start, a->end,
+			a->end - a->start);
 		if ((a->va_flags & VMAP_BLOCK) && !(a->va_flags & VM_LAZY_FREE))
 			fprintf(f, "\nvmap block: %" PRIu64 " of %" PRIu64
 				   " pages mapped", a->mapped_pages,
