@@ -450,7 +450,8 @@ static unsigned block_used_est(const struct vmf_program *p, size_t pos)
  *  0: an allocation, then its own free (vm_unmap_ram with the right count);
  *  1: set_cpu, then any command: a new one, or half of the time one the
  *     program has (the same step on another CPU);
- *  2: a free of the newest handle, unmap_aliases, read_freed of it;
+ *  2: a free of the newest handle (the free of the newest allocation's
+ *     kind when that is a few commands back), unmap_aliases, read_freed;
  *  3: one allocation two to four times, or 8 or 16 (fills a small window);
  *  4: vm_map_ram calls that fill the current CPU's vmap block (by
  *     block_used_est), largest carves first; half of the time then the
@@ -491,7 +492,8 @@ static bool mut_run(struct vmf_mutator *m, struct vmf_program *p)
 
 		if (room < 3)
 			return false;
-		/* Half of the time the free of the newest allocation's kind. */
+		/* The free of the newest allocation's kind when it is close:
+		 * each step back is taken half of the time. */
 		for (size_t i = pos; i-- > 0 && rnd(m, 2);) {
 			unsigned j;
 
