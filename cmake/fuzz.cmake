@@ -171,7 +171,8 @@ endforeach()
 #                            AFL++ builds
 #   test_mutator             links the mutator and the AFL++ entry points
 set(VMF_MUTATOR_DIR ${CMAKE_SOURCE_DIR}/fuzz/mutator)
-set(VMF_MUTATOR_SRC ${VMF_MUTATOR_DIR}/vmf_mutator.c)
+set(VMF_MUTATOR_SRC ${VMF_MUTATOR_DIR}/vmf_mutator.c
+    ${VMF_MUTATOR_DIR}/vmf_operand.c)
 if(_vmf_libfuzzer AND TARGET vmfuzz_harness_fz)
   add_executable(fuzz_main_sm ${CMAKE_SOURCE_DIR}/fuzz/fuzz_main.c
                  ${VMF_MUTATOR_SRC} ${VMF_MUTATOR_DIR}/mutator_libfuzzer.c)

@@ -47,9 +47,14 @@ static uint64_t next64(struct vmf_mutator *m)
 }
 
 /* Uniform in [0, n); n > 0. */
-static unsigned rnd(struct vmf_mutator *m, unsigned n)
+unsigned vmf_mut_rnd(struct vmf_mutator *m, unsigned n)
 {
 	return (unsigned)(next64(m) % n);
+}
+
+static unsigned rnd(struct vmf_mutator *m, unsigned n)
+{
+	return vmf_mut_rnd(m, n);
 }
 
 static unsigned min_u(unsigned a, unsigned b) { return a < b ? a : b; }
@@ -59,7 +64,7 @@ static unsigned min_u(unsigned a, unsigned b) { return a < b ? a : b; }
 static bool op_allocates(enum vmf_op op)
 {
 	return (op >= OP_EARLY_ADD && op <= OP_VMAP) || op == OP_VM_MAP_RAM ||
-	       op == OP_IOREMAP;
+	       op == OP_IOREMAP || op == OP_VMALLOC_HUGE;
 }
 
 /* vm_unmap_ram frees only with the right count (dcount 0). */
@@ -141,100 +146,6 @@ static uint8_t pick_handle(struct vmf_mutator *m, unsigned n, uint8_t old)
 
 /* ---- operand values, by kind ----------------------------------------------- */
 
-static const uint8_t off_bytes[] = {0, 0, 0, 1, 0xff, 0x10, 0xf0, 0x7f,
-				    0x80, 0x08};
-static const uint8_t ramcount_bytes[] = {0, 1, 3, 7, 15, 31, 32, 63, 64,
-					 127};
-static const uint16_t len_values[] = {0, 3, 7, 15, 63, 255, 511, 1023,
-				      4095, 4094};
-
-/* A value of kind for the operand at b (width bytes of the kind); small
- * and boundary values most of the time, any bytes sometimes. */
-static void gen_operand(struct vmf_mutator *m, unsigned kind, uint8_t *b)
-{
-	const struct vmf_kind_desc *d = &vmf_kinds[kind];
-	unsigned r = rnd(m, 20);
-
-	switch (kind) {
-	case K_SIZE:
-		if (r < 10) {
-			b[0] = 0; /* pages */
-			b[1] = (uint8_t)(r < 6 ? 1 + rnd(m, 4) : r < 9 ?
-					 1 + rnd(m, 16) : rnd(m, 256));
-		} else if (r < 12) {
-			b[0] = 8; /* 16 * v pages */
-			b[1] = (uint8_t)(1 + rnd(m, 16));
-		} else if (r < 14) {
-			b[0] = 2; /* bytes */
-			b[1] = (uint8_t)rnd(m, 256);
-		} else if (r < 15) {
-			b[0] = (uint8_t)(3 + rnd(m, 2)); /* pages -/+ 1 */
-			b[1] = (uint8_t)rnd(m, 8);
-		} else if (r < 17) {
-			b[0] = (uint8_t)(5 + rnd(m, 2)); /* window, totalram */
-			b[1] = (uint8_t)(rnd(m, 5) - 2);
-		} else if (r < 18) {
-			b[0] = (uint8_t)(9 + rnd(m, 3)); /* wraps, huge */
-			b[1] = (uint8_t)rnd(m, 256);
-		} else {
-			b[0] = (uint8_t)rnd(m, 256);
-			b[1] = (uint8_t)rnd(m, 256);
-		}
-		return;
-	case K_OFF:
-		b[0] = (uint8_t)(r < 12 ? rnd(m, 4) : r < 16 ? rnd(m, 16) :
-				 rnd(m, 256));
-		b[1] = r & 1 ? off_bytes[rnd(m, sizeof(off_bytes))] :
-			       (uint8_t)(r < 10 ? 0 : rnd(m, 256));
-		return;
-	case K_LEN: {
-		unsigned v = r < 16 ? len_values[rnd(m, 10)] : rnd(m, 4096);
-
-		b[0] = (uint8_t)v;
-		b[1] = (uint8_t)(v >> 8);
-		return;
-	}
-	case K_ALIGN:
-		b[0] = (uint8_t)(r < 6 ? rnd(m, 13) : r < 12 ? 0x40 + rnd(m, 6) :
-				 r < 15 ? 0xc0 + rnd(m, 16) : rnd(m, 256));
-		return;
-	case K_START:
-	case K_END: /* stored ^ 0x40: small bytes are near win_end */
-	case K_ADDR:
-		b[0] = (uint8_t)(r < 8 ? rnd(m, 8) : r < 14 ? 0x40 + rnd(m, 8) :
-				 rnd(m, 256));
-		return;
-	case K_H:
-		b[0] = (uint8_t)rnd(m, 4);
-		return;
-	case K_CPU:
-		b[0] = (uint8_t)rnd(m, 8);
-		return;
-	case K_N:
-		b[0] = (uint8_t)(r < 14 ? rnd(m, 8) : rnd(m, 256));
-		return;
-	case K_COUNT:
-		b[0] = (uint8_t)(r < 14 ? rnd(m, 8) : rnd(m, 64));
-		return;
-	case K_RAMCOUNT: /* count - 1: block orders' edges, VMAP_MAX_ALLOC */
-		b[0] = r < 12 ? ramcount_bytes[rnd(m, sizeof(ramcount_bytes))] :
-		       (uint8_t)rnd(m, 128);
-		return;
-	case K_DCOUNT: /* 0: the count mapped; else a wrong one */
-		b[0] = (uint8_t)(r < 15 ? 0 : r < 18 ? 1 + rnd(m, 2) * 254 :
-				 rnd(m, 256));
-		return;
-	default:
-		break;
-	}
-	if (d->cls == CL_NAME)
-		b[0] = (uint8_t)rnd(m, d->nr_names);
-	else if (d->cls == CL_BITS)
-		b[0] = r < 6 ? 0 : (uint8_t)(b[0] ^ (1u << rnd(m, d->nr_names)));
-	else
-		b[0] = (uint8_t)rnd(m, 256);
-}
-
 /* The operand's meaning changed (raw operands compare as bytes). */
 static bool operand_changed(unsigned kind, const uint8_t *a, const uint8_t *b)
 {
@@ -256,7 +167,7 @@ static void gen_cmd(struct vmf_mutator *m, struct vmf_cmd *c, enum vmf_op op,
 	c->op = op;
 	c->opcode = d->canon;
 	for (unsigned i = 0; i < d->nr; i++) {
-		gen_operand(m, d->kind[i], c->operand + off);
+		vmf_mut_gen_operand(m, d->kind[i], c->operand + off);
 		off += vmf_kinds[d->kind[i]].width;
 	}
 	for (unsigned i = 0; i < d->nr; i++)
@@ -280,7 +191,7 @@ static const uint8_t insert_ops[] = {
 	OP_VMALLOC_TO_PAGE, OP_VREAD, OP_VREAD, OP_FAULT, OP_FRAGMENT,
 	OP_BAD, OP_BAD, OP_CHECK, OP_CHECK, OP_EARLY_ADD, OP_EARLY_REGISTER,
 	OP_VM_MAP_RAM, OP_VM_MAP_RAM, OP_VM_UNMAP_RAM, OP_VM_UNMAP_RAM,
-	OP_IOREMAP, OP_IOUNMAP,
+	OP_IOREMAP, OP_IOUNMAP, OP_VMALLOC_HUGE,
 };
 
 /* Field f of p's header to a random value for which ok(raw) holds, if it
@@ -317,6 +228,19 @@ static bool ram_holds_block(const struct vmf_header_raw *r)
 	return r->phys_size >> r->page_shift >= VMAP_BLOCK_PAGES_EST + 256;
 }
 
+/* Two PMD blocks of the granule fit in the window (a level-2 descriptor
+ * maps 1 << (page_shift + page_shift - 3) bytes), and one in RAM. */
+static bool window_holds_pmd(const struct vmf_header_raw *r)
+{
+	return !r->window_bytes ||
+	       r->window_bytes >> (2 * r->page_shift - 3) >= 2;
+}
+
+static bool ram_holds_pmd(const struct vmf_header_raw *r)
+{
+	return r->phys_size >> (2 * r->page_shift - 3) >= 1;
+}
+
 static bool several_cpus(const struct vmf_header_raw *r)
 {
 	return r->nr_cpus >= 2;
@@ -324,7 +248,9 @@ static bool several_cpus(const struct vmf_header_raw *r)
 
 /* Half of the time, a header where an inserted op can reach the states it
  * is there for: vm_map_ram a window and RAM that hold whole vmap blocks
- * (full, fragmented, on several CPUs' queues), set_cpu more than one CPU;
+ * (full, fragmented, on several CPUs' queues), set_cpu more than one CPU,
+ * ioremap and vmalloc_huge a window that holds PMD blocks (and for
+ * vmalloc_huge RAM for one and huge vmalloc on);
  * and for a block command, the block rule drawn afresh (vbfix: 4.19's or
  * the 6.5 one), so that both rules meet the block states alike. The
  * other half keeps the header, small windows' failures included. */
@@ -344,6 +270,13 @@ static void fit_header(struct vmf_mutator *m, struct vmf_program *p,
 		header_field_to(m, p, HF_RAM, ram_holds_block);
 	} else if (op == OP_SET_CPU) {
 		header_field_to(m, p, HF_CPUS, several_cpus);
+	} else if (op == OP_IOREMAP || op == OP_VMALLOC_HUGE) {
+		/* room for blocks; vmalloc_huge: RAM for one, huge=1 */
+		header_field_to(m, p, HF_WINDOW, window_holds_pmd);
+		if (op == OP_VMALLOC_HUGE) {
+			header_field_to(m, p, HF_RAM, ram_holds_pmd);
+			p->ext |= VMF_EXT_HUGE;
+		}
 	}
 }
 
@@ -648,7 +581,7 @@ static bool mut_reparam(struct vmf_mutator *m, struct vmf_program *p)
 			for (i = 0; i < e->nr; i++) {
 				if (i >= d->nr || e->kind[i] != d->kind[i] ||
 				    operand_off(c->op, i) != off)
-					gen_operand(m, e->kind[i],
+					vmf_mut_gen_operand(m, e->kind[i],
 						    c->operand + off);
 				off += vmf_kinds[e->kind[i]].width;
 			}
@@ -664,7 +597,7 @@ static bool mut_reparam(struct vmf_mutator *m, struct vmf_program *p)
 		off = operand_off(c->op, i);
 		memcpy(old, c->operand + off, vmf_kinds[d->kind[i]].width);
 		for (unsigned k = 0; k < 4; k++) {
-			gen_operand(m, d->kind[i], c->operand + off);
+			vmf_mut_gen_operand(m, d->kind[i], c->operand + off);
 			if (operand_changed(d->kind[i], old, c->operand + off))
 				return true;
 		}

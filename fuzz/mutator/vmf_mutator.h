@@ -73,6 +73,12 @@ struct vmf_mutator {
 	unsigned long done[MUT_NR];
 };
 
+/* Shared by the mutator's files: uniform in [0, n) (n > 0), from the
+ * mutator's own state; a value of operand kind `kind` at b
+ * (vmf_operand.c). */
+unsigned vmf_mut_rnd(struct vmf_mutator *m, unsigned n);
+void vmf_mut_gen_operand(struct vmf_mutator *m, unsigned kind, uint8_t *b);
+
 /* NULL when out of memory. */
 struct vmf_mutator *vmf_mutator_new(vmf_bytes_fn bytes, void *bytes_ctx);
 void vmf_mutator_free(struct vmf_mutator *m);
