@@ -82,7 +82,7 @@ static void predict(struct shadow *sh, vaddr_t va, enum mmu_access acc,
 	if (a) {
 		p->area = a;
 		p->fault = perm(a->prot, acc, el);
-		p->level = 3;
+		p->level = a->page_order ? 2 : 3; /* vmalloc_huge: a block */
 		return;
 	}
 	a = sh_busy_containing(&sh->busy, va);
