@@ -372,10 +372,6 @@ static bool pgtable_flushed(struct shadow *sh, const struct sh_counters *o,
 int sh_huge_verify(struct shadow *sh, const struct sh_counters *o,
 		   struct sh_fail *f)
 {
-	if (sh->huge.blocks_bad) {
-		sh->huge.blocks_bad = false;
-		return sh_fail(f, "free-blocks", "%s", sh->huge.blocks_why);
-	}
 	if (o->walk_stale_hits > sh->exp.walk_stale_hits)
 		return sh_fail(f, "walk-stale",
 			       "%llu walk(s) used a walk-cache entry whose table "

@@ -606,6 +606,10 @@ int shadow_alloc(struct shadow *sh, const struct sh_alloc_req *req,
 	sh->tracking.hint_set = false;
 
 	sh_vm_created(sh, req, want);
+	if (sh->huge.blocks_bad) { /* vmalloc_huge's picture of the buddy */
+		sh->huge.blocks_bad = false;
+		return sh_fail(f, "free-blocks", "%s", sh->huge.blocks_why);
+	}
 	if (want != observed)
 		return sh_fail(f, "address",
 			       "expected %s%llx, the library returned %s%llx",
