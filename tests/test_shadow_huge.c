@@ -521,6 +521,13 @@ static void huge_wrong_blocks(void)
 	CHECK_STR(x.f.check, "address");
 	shadow_destroy(x.sh);
 	x.sh = NULL;
+	/* a flag the area must not keep (VM_UNINITIALIZED) */
+	setup_2m(&x);
+	x.area[0].vm_flags |= SH_VM_UNINITIALIZED;
+	CHECK_EQ(huge(&x, M2, 0, W), 0);
+	CHECK_STR(verdict(&x), "vm_struct/flags");
+	shadow_destroy(x.sh);
+	x.sh = NULL;
 	/* free_blocks that do not add up to the node's free pages */
 	setup_2m(&x);
 	x.nf[0][0]++;
@@ -571,6 +578,35 @@ static void huge_fragmented(void)
 				  "failed to allocate pages";
 	CHECK_EQ(huge(&x, M2, 0, W + M2 + P), 0);
 	CHECK_STR(verdict(&x), "warning");
+	shadow_destroy(x.sh);
+}
+
+/* 2 MiB on node 0 whose level-1 table cannot be had (the first
+ * FAULT_PGTABLE call, pud_alloc of the only step): the model's map
+ * failure (4.19's warning with all pages got), vfree of the attempt (its
+ * 512 pages back, lazy), then the fallback as in the fragmented case. */
+static void huge_map_failure(void)
+{
+	struct fk x = {0};
+
+	fk_init(&x);
+	fk_nat(&x, 0, 16384);
+	shadow_fault_set(x.sh, FAULT_PGTABLE, FAULT_NTH, 1);
+	fk_varea(&x, W, M2, 512, 0);
+	fk_lazy(&x, W);
+	fk_warn_text(&x, WARN_VMALLOC_ALLOC_FAILURE,
+		     "vmalloc: allocation failure, allocated 2097152 of "
+		     "2101248 bytes");
+	fk_varea(&x, W + M2 + P, M2, 512, 0);
+	fk_vrun(&x, W + M2 + P, 3, 512, 0x40400000);
+	fk_tables(&x, 4);
+	x.c.node_free[0] -= 512;
+	CHECK_EQ(huge(&x, M2, 0, W + M2 + P), 0);
+	CHECK_STR(verdict(&x), "ok");
+	CHECK_EQ(x.sh->exp.fault_calls[FAULT_PGTABLE], 5);
+	/* wrong: the attempt's pages kept */
+	x.c.node_free[0] -= 512;
+	CHECK_STR(verdict(&x), "pages");
 	shadow_destroy(x.sh);
 }
 
@@ -807,6 +843,18 @@ static void huge_free_and_access(void)
 	setup_2m(&x);
 	CHECK_EQ(huge(&x, M2, 0, W), 0);
 	CHECK_STR(verdict(&x), "ok");
+	/* vmallocinfo: like any vmalloc area, all 512 small pages */
+	CHECK_EQ(shadow_vmallocinfo_check(x.sh,
+					  "0xffff000008000000-0xffff000008201000 "
+					  "2101248 vmalloc_huge pages=512 "
+					  "vmalloc N0=512\n",
+					  &x.f), 0);
+	CHECK(shadow_vmallocinfo_check(x.sh,
+				       "0xffff000008000000-0xffff000008201000 "
+				       "2101248 vmalloc_huge pages=1 vmalloc "
+				       "N0=1\n",
+				       &x.f) != 0);
+	CHECK_STR(x.f.check, "vmallocinfo");
 	shadow_begin(x.sh);
 	CHECK_EQ(shadow_vmalloc_to_page(x.sh, W + 5 * P + 3, true,
 					VH_PA / P + 5, &x.f), 0);
@@ -901,6 +949,6 @@ TEST_MAIN(TEST(pmd_block_and_pages), TEST(wrong_levels),
 	  TEST(refusals_and_owned_ram), TEST(accesses), TEST(to_page),
 	  TEST(vmalloc_huge_paths), TEST(vmap_with_vm_ioremap),
 	  TEST(huge_blocks), TEST(huge_wrong_blocks), TEST(huge_fragmented),
-	  TEST(huge_fault_kth_page), TEST(huge_numa_spread),
+	  TEST(huge_map_failure), TEST(huge_fault_kth_page), TEST(huge_numa_spread),
 	  TEST(huge_16k_granule), TEST(huge_pte_table_freed),
 	  TEST(huge_free_and_access))
