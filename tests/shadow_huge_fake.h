@@ -282,9 +282,10 @@ static void fk_tables(struct fk *x, long d)
 	x->c.node_free[0] -= (uint64_t)d;
 }
 
-/* A machine of nodes nodes and the granule page_shift (else the
- * defaults), vmalloc_init run. */
-static void fk_setup(struct fk *x, unsigned nodes, unsigned page_shift)
+/* A machine of nodes nodes, the granule page_shift and ram bytes of RAM
+ * (else the defaults), vmalloc_init run. */
+static void fk_setup_ram(struct fk *x, unsigned nodes, unsigned page_shift,
+			 uint64_t ram)
 {
 	struct sh_observer o = {
 		.ctx = x,
@@ -306,6 +307,7 @@ static void fk_setup(struct fk *x, unsigned nodes, unsigned page_shift)
 	vmf_config_default(&x->cfg);
 	x->cfg.nr_nodes = nodes;
 	x->cfg.page_shift = page_shift;
+	x->cfg.phys_size = ram;
 	vmf_config_resolve(&x->cfg);
 	if (page_shift == 12)
 		CHECK_EQ(x->cfg.vmalloc_start, W);
@@ -313,11 +315,16 @@ static void fk_setup(struct fk *x, unsigned nodes, unsigned page_shift)
 	/* 64 MiB of frames split evenly, the root taken from node 0 */
 	x->c.pgtable_pages = 1;
 	for (unsigned n = 0; n < nodes; n++)
-		x->c.node_free[n] = (64ull << 20 >> page_shift) / nodes;
+		x->c.node_free[n] = (ram >> page_shift) / nodes;
 	x->c.node_free[0]--;
 	shadow_begin(x->sh);
 	shadow_init(x->sh);
 	CHECK(shadow_verify(x->sh, &x->f) == 0);
+}
+
+static void fk_setup(struct fk *x, unsigned nodes, unsigned page_shift)
+{
+	fk_setup_ram(x, nodes, page_shift, 64ull << 20);
 }
 
 static void fk_init(struct fk *x)

@@ -751,6 +751,56 @@ static void huge_16k_granule(void)
 	shadow_destroy(x.sh);
 }
 
+/* 64K granule, 1 GiB of RAM (16384 frames): PMD_SIZE 512 MiB, order 13.
+ * The attempt's area is at the first 512 MiB boundary of the window, A =
+ * W + 384 MiB; it fails silently; its vfree passes lazy_max_pages (8193 >
+ * 3 * 512): the purge runs at once (one flush of all: 8193 pages > 1024)
+ * and releases it, so the fallback's area is the lowest fit, W: 8192
+ * pages, a level-2 table and two level-3 tables (512 MiB each, W is not
+ * aligned to one); the root is the level-1 table. */
+#define K64 0x10000ull
+#define M512 0x20000000ull
+static void huge_64k_granule(void)
+{
+	struct fk x = {0};
+	vaddr_t w;
+
+	fk_setup_ram(&x, 1, 16, 1ull << 30);
+	w = x.cfg.vmalloc_start;
+	CHECK_EQ(w, W);
+	fk_nat(&x, 0, 16384);
+	fk_warn_text(&x, WARN_VMALLOC_ALLOC_FAILURE,
+		     "vmalloc error: size 0, page order 13, failed to "
+		     "allocate pages");
+	fk_flush(&x, TLB_FLUSH_ALL, W + 3 * (M512 / 4),
+		 W + 3 * (M512 / 4) + M512 + K64);
+	x.c.nr_purge_calls++;
+	x.c.nr_purges++;
+	fk_varea(&x, w, M512, 8192, 0);
+	fk_vrun(&x, w, 3, 8192, 0x40000000 + 8192 * K64);
+	fk_tables(&x, 3);
+	x.c.node_free[0] -= 8192;
+	CHECK_EQ(huge(&x, M512, 0, w), 0);
+	CHECK_STR(verdict(&x), "ok");
+	CHECK_EQ(x.sh->exp.fault_calls[FAULT_PAGE_ALLOC], 8192);
+	shadow_destroy(x.sh);
+	x.sh = NULL;
+	/* wrong: the attempt left lazy (no purge) */
+	fk_setup_ram(&x, 1, 16, 1ull << 30);
+	w = x.cfg.vmalloc_start;
+	fk_nat(&x, 0, 16384);
+	fk_warn_text(&x, WARN_VMALLOC_ALLOC_FAILURE,
+		     "vmalloc error: size 0, page order 13, failed to "
+		     "allocate pages");
+	fk_varea(&x, w, M512, 8192, 0);
+	fk_vrun(&x, w, 3, 8192, 0x40000000 + 8192 * K64);
+	fk_tables(&x, 3);
+	x.c.node_free[0] -= 8192;
+	CHECK_EQ(huge(&x, M512, 0, w), 0);
+	CHECK_STR(verdict(&x), "purge");
+	shadow_destroy(x.sh);
+}
+
 /* A page at W (huge vmalloc off: small pages, three tables), vfree'd and
  * purged: the level-3 table of PMD entry W stays. Then 2 MiB huge at W:
  * pmd_free_pte_page clears it, flushes TLB_FLUSH_PGTABLE [W, W + 4K) and
@@ -950,5 +1000,5 @@ TEST_MAIN(TEST(pmd_block_and_pages), TEST(wrong_levels),
 	  TEST(vmalloc_huge_paths), TEST(vmap_with_vm_ioremap),
 	  TEST(huge_blocks), TEST(huge_wrong_blocks), TEST(huge_fragmented),
 	  TEST(huge_map_failure), TEST(huge_fault_kth_page), TEST(huge_numa_spread),
-	  TEST(huge_16k_granule), TEST(huge_pte_table_freed),
+	  TEST(huge_16k_granule), TEST(huge_64k_granule), TEST(huge_pte_table_freed),
 	  TEST(huge_free_and_access))
