@@ -51,6 +51,7 @@ struct fk {
 	size_t narea;
 	uint64_t nf[VMF_MAX_NODES][MAX_ORDER]; /* the buddy's free blocks */
 	pfn_t bad_pfn;          /* a frame shown as not allocated (0: none) */
+	pfn_t vpfn_off;         /* added to what vmalloc_to_pfn finds */
 	struct sh_fail f;
 };
 
@@ -148,10 +149,11 @@ static void ob_pages(void *ctx, vaddr_t va, size_t nr, struct sh_page_obs *o)
 
 static pfn_t ob_vmalloc_pfn(void *ctx, vaddr_t va)
 {
+	struct fk *x = ctx;
 	struct sh_page_obs o;
 
 	ob_page(ctx, va, &o);
-	return o.mapped ? o.pa / fk_ps(ctx) : 0;
+	return o.mapped ? o.pa / fk_ps(x) + x->vpfn_off : 0;
 }
 
 static bool ob_first_mapped(void *ctx, vaddr_t s, vaddr_t e, vaddr_t *first)

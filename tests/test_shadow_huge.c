@@ -398,6 +398,13 @@ static void vmalloc_huge_paths(void)
 
 #define VH_PA 0x40200000ull /* a 2 MiB-aligned frame run of node 0 */
 
+/* The case is over: a fresh shadow for the next. */
+static void fk_done(struct fk *x)
+{
+	shadow_destroy(x->sh);
+	x->sh = NULL;
+}
+
 static int huge(struct fk *x, uint64_t size, int node, vaddr_t observed)
 {
 	struct sh_alloc_req r;
@@ -481,53 +488,53 @@ static void huge_wrong_blocks(void)
 	x.bad_pfn = VH_PA / P + 7;
 	CHECK_EQ(huge(&x, M2, 0, W), 0);
 	CHECK_STR(verdict(&x), "phys-owner");
-	shadow_destroy(x.sh);
-	x.sh = NULL;
+	fk_done(&x);
 	/* a wrong block pfn: not PMD aligned */
 	setup_2m(&x);
 	x.run[0].pa = VH_PA + P;
 	CHECK_EQ(huge(&x, M2, 0, W), 0);
 	CHECK_STR(verdict(&x), "mapping");
 	CHECK(strstr(x.f.detail, "PMD-aligned") != NULL);
-	shadow_destroy(x.sh);
-	x.sh = NULL;
+	fk_done(&x);
 	/* a wrong block pfn: frames nobody allocated (free RAM) */
 	setup_2m(&x);
 	x.run[0].vmalloc = false;
 	x.run[0].pa = 0x40400000;
 	CHECK_EQ(huge(&x, M2, 0, W), 0);
 	CHECK_STR(verdict(&x), "phys-owner");
-	shadow_destroy(x.sh);
-	x.sh = NULL;
+	fk_done(&x);
 	/* pages where the block belongs (one more table, too) */
 	setup_2m(&x);
 	x.run[0] = (struct fk_run){W, 3, 512, VH_PA, PK, true};
 	x.c.pgtable_pages++; /* and a level-3 table (its page not counted) */
 	CHECK_EQ(huge(&x, M2, 0, W), 0);
 	CHECK_STR(verdict(&x), "pgtable");
-	shadow_destroy(x.sh);
-	x.sh = NULL;
+	fk_done(&x);
 	setup_2m(&x);
 	x.run[0] = (struct fk_run){W, 3, 512, VH_PA, PK, true};
 	CHECK_EQ(huge(&x, M2, 0, W), 0);
 	CHECK_STR(verdict(&x), "mapping");
 	CHECK(strstr(x.f.detail, "PMD block") != NULL);
-	shadow_destroy(x.sh);
-	x.sh = NULL;
+	fk_done(&x);
 	/* an unpredicted fallback: the library gave up on the block and
 	 * returned a small-page area after the lazily freed attempt */
 	setup_2m(&x);
 	CHECK(huge(&x, M2, 0, W + M2 + P) != 0);
 	CHECK_STR(x.f.check, "address");
-	shadow_destroy(x.sh);
-	x.sh = NULL;
+	fk_done(&x);
+	/* the library's own walk (vmalloc_to_pfn) disagreeing with the block */
+	setup_2m(&x);
+	x.vpfn_off = 1;
+	CHECK_EQ(huge(&x, M2, 0, W), 0);
+	CHECK_STR(verdict(&x), "mapping");
+	CHECK(strstr(x.f.detail, "vmalloc_to_pfn") != NULL);
+	fk_done(&x);
 	/* a flag the area must not keep (VM_UNINITIALIZED) */
 	setup_2m(&x);
 	x.area[0].vm_flags |= SH_VM_UNINITIALIZED;
 	CHECK_EQ(huge(&x, M2, 0, W), 0);
 	CHECK_STR(verdict(&x), "vm_struct/flags");
-	shadow_destroy(x.sh);
-	x.sh = NULL;
+	fk_done(&x);
 	/* free_blocks that do not add up to the node's free pages */
 	setup_2m(&x);
 	x.nf[0][0]++;
@@ -564,14 +571,12 @@ static void huge_fragmented(void)
 	setup_frag(&x);
 	CHECK_EQ(huge(&x, M2, 0, W + M2 + P), 0);
 	CHECK_STR(verdict(&x), "ok");
-	shadow_destroy(x.sh);
-	x.sh = NULL;
+	fk_done(&x);
 	/* wrong: the library mapped a block anyway */
 	setup_frag(&x);
 	CHECK(huge(&x, M2, 0, W) != 0);
 	CHECK_STR(x.f.check, "address");
-	shadow_destroy(x.sh);
-	x.sh = NULL;
+	fk_done(&x);
 	/* wrong: another size in the warning */
 	setup_frag(&x);
 	x.wt[x.c.warn_seq % 64] = "vmalloc error: size 2097152, page order 9, "
@@ -643,15 +648,13 @@ static void huge_fault_kth_page(void)
 	CHECK_EQ(huge(&x, 2 * M2, 0, 0), 0);
 	CHECK_STR(verdict(&x), "ok");
 	CHECK_EQ(x.sh->exp.fault_calls[FAULT_PAGE_ALLOC], 4);
-	shadow_destroy(x.sh);
-	x.sh = NULL;
+	fk_done(&x);
 	/* wrong: the fault hit the first high-order page */
 	setup_kth(&x, "vmalloc error: size 0, page order 9, failed to "
 		      "allocate pages");
 	CHECK_EQ(huge(&x, 2 * M2, 0, 0), 0);
 	CHECK_STR(verdict(&x), "warning");
-	shadow_destroy(x.sh);
-	x.sh = NULL;
+	fk_done(&x);
 	/* wrong: the pages of the failed attempt kept */
 	setup_kth(&x, "vmalloc error: size 2097152, page order 9, failed "
 		      "to allocate pages");
@@ -690,8 +693,7 @@ static void huge_numa_spread(void)
 	setup_numa(&x, 0x42000000); /* node 1 starts at 0x40000000 + 32M */
 	CHECK_EQ(huge(&x, 2 * M2, NUMA_NO_NODE, W), 0);
 	CHECK_STR(verdict(&x), "ok");
-	shadow_destroy(x.sh);
-	x.sh = NULL;
+	fk_done(&x);
 	/* wrong: both blocks from node 0 (the counts say it had one) */
 	setup_numa(&x, 0x40400000);
 	x.c.node_free[0] -= 512;
@@ -735,15 +737,13 @@ static void huge_16k_granule(void)
 	CHECK_EQ(huge(&x, M32, 0, W + M32 + K16), 0);
 	CHECK_STR(verdict(&x), "ok");
 	CHECK_EQ(x.sh->exp.fault_calls[FAULT_PAGE_ALLOC], 2048);
-	shadow_destroy(x.sh);
-	x.sh = NULL;
+	fk_done(&x);
 	/* wrong: the page allocator warned about the order */
 	setup_16k(&x);
 	fk_warn(&x, WARN_PAGE_BAD_ORDER);
 	CHECK_EQ(huge(&x, M32, 0, W + M32 + K16), 0);
 	CHECK_STR(verdict(&x), "warning");
-	shadow_destroy(x.sh);
-	x.sh = NULL;
+	fk_done(&x);
 	/* wrong: the library mapped the area at once */
 	setup_16k(&x);
 	CHECK(huge(&x, M32, 0, W) != 0);
@@ -760,43 +760,38 @@ static void huge_16k_granule(void)
  * aligned to one); the root is the level-1 table. */
 #define K64 0x10000ull
 #define M512 0x20000000ull
+static void setup_64k(struct fk *x, bool purged)
+{
+	fk_setup_ram(x, 1, 16, 1ull << 30);
+	CHECK_EQ(x->cfg.vmalloc_start, W);
+	fk_nat(x, 0, 16384);
+	fk_warn_text(x, WARN_VMALLOC_ALLOC_FAILURE,
+		     "vmalloc error: size 0, page order 13, failed to "
+		     "allocate pages");
+	if (purged) {
+		fk_flush(x, TLB_FLUSH_ALL, W + 3 * (M512 / 4),
+			 W + 3 * (M512 / 4) + M512 + K64);
+		x->c.nr_purge_calls++;
+		x->c.nr_purges++;
+	}
+	fk_varea(x, W, M512, 8192, 0);
+	fk_vrun(x, W, 3, 8192, 0x40000000 + 8192 * K64);
+	fk_tables(x, 3);
+	x->c.node_free[0] -= 8192;
+}
+
 static void huge_64k_granule(void)
 {
 	struct fk x = {0};
-	vaddr_t w;
 
-	fk_setup_ram(&x, 1, 16, 1ull << 30);
-	w = x.cfg.vmalloc_start;
-	CHECK_EQ(w, W);
-	fk_nat(&x, 0, 16384);
-	fk_warn_text(&x, WARN_VMALLOC_ALLOC_FAILURE,
-		     "vmalloc error: size 0, page order 13, failed to "
-		     "allocate pages");
-	fk_flush(&x, TLB_FLUSH_ALL, W + 3 * (M512 / 4),
-		 W + 3 * (M512 / 4) + M512 + K64);
-	x.c.nr_purge_calls++;
-	x.c.nr_purges++;
-	fk_varea(&x, w, M512, 8192, 0);
-	fk_vrun(&x, w, 3, 8192, 0x40000000 + 8192 * K64);
-	fk_tables(&x, 3);
-	x.c.node_free[0] -= 8192;
-	CHECK_EQ(huge(&x, M512, 0, w), 0);
+	setup_64k(&x, true);
+	CHECK_EQ(huge(&x, M512, 0, W), 0);
 	CHECK_STR(verdict(&x), "ok");
 	CHECK_EQ(x.sh->exp.fault_calls[FAULT_PAGE_ALLOC], 8192);
-	shadow_destroy(x.sh);
-	x.sh = NULL;
+	fk_done(&x);
 	/* wrong: the attempt left lazy (no purge) */
-	fk_setup_ram(&x, 1, 16, 1ull << 30);
-	w = x.cfg.vmalloc_start;
-	fk_nat(&x, 0, 16384);
-	fk_warn_text(&x, WARN_VMALLOC_ALLOC_FAILURE,
-		     "vmalloc error: size 0, page order 13, failed to "
-		     "allocate pages");
-	fk_varea(&x, w, M512, 8192, 0);
-	fk_vrun(&x, w, 3, 8192, 0x40000000 + 8192 * K64);
-	fk_tables(&x, 3);
-	x.c.node_free[0] -= 8192;
-	CHECK_EQ(huge(&x, M512, 0, w), 0);
+	setup_64k(&x, false);
+	CHECK_EQ(huge(&x, M512, 0, W), 0);
 	CHECK_STR(verdict(&x), "purge");
 	shadow_destroy(x.sh);
 }
@@ -854,23 +849,20 @@ static void huge_pte_table_freed(void)
 	fk_tables(&x, -1);
 	CHECK_EQ(huge(&x, M2, 0, W), 0);
 	CHECK_STR(verdict(&x), "ok");
-	shadow_destroy(x.sh);
-	x.sh = NULL;
+	fk_done(&x);
 	/* wrong: the table not freed (its page is back, the count not) */
 	setup_pte_under(&x);
 	fk_flush(&x, TLB_FLUSH_PGTABLE, W, W + P);
 	x.c.node_free[0]++;
 	CHECK_EQ(huge(&x, M2, 0, W), 0);
 	CHECK_STR(verdict(&x), "pgtable");
-	shadow_destroy(x.sh);
-	x.sh = NULL;
+	fk_done(&x);
 	/* wrong: freed without its flush */
 	setup_pte_under(&x);
 	fk_tables(&x, -1);
 	CHECK_EQ(huge(&x, M2, 0, W), 0);
 	CHECK_STR(verdict(&x), "bbm");
-	shadow_destroy(x.sh);
-	x.sh = NULL;
+	fk_done(&x);
 	/* wrong: a break-before-make warning nobody predicted */
 	setup_pte_under(&x);
 	fk_flush(&x, TLB_FLUSH_PGTABLE, W, W + P);
