@@ -908,6 +908,8 @@ int interp_exec_cmd(struct vmf_runner *r, enum vmf_op op,
 		return interp_do_ioremap(r, a);
 	case OP_IOUNMAP:
 		return interp_do_iounmap(r, a);
+	case OP_VMALLOC_HUGE:
+		return interp_do_vmalloc_huge(r, a);
 	case OP_NR:
 		break;
 	}

@@ -6,7 +6,8 @@
  *   interp.c          the runner's life cycle, the run loop, the trace
  *                     and the handle table;
  *   interp_cmd.c      one function per command and the dispatch;
- *   interp_cmd_huge.c the huge-mapping commands (ioremap, iounmap);
+ *   interp_cmd_huge.c the huge-mapping commands (ioremap, iounmap,
+ *                     vmalloc_huge);
  *   interp_observe.c  the observer: the shadow's only view of the machine.
  *
  * Invariants: live[0, nr_live) are the live handles in allocation order;
@@ -132,9 +133,10 @@ int harness_free(struct vmf_runner *r, struct page *p);
 int interp_exec_cmd(struct vmf_runner *r, enum vmf_op op,
 		    const struct vmf_args *a, size_t idx);
 
-/* ---- interp_cmd_huge.c: ioremap, iounmap (issue 15) ---- */
+/* ---- interp_cmd_huge.c: ioremap, iounmap, vmalloc_huge (issue 15) ---- */
 int interp_do_ioremap(struct vmf_runner *r, const struct vmf_args *a);
 int interp_do_iounmap(struct vmf_runner *r, const struct vmf_args *a);
+int interp_do_vmalloc_huge(struct vmf_runner *r, const struct vmf_args *a);
 /* The retirement do_free_addr does once a free succeeded: a vmap
  * handle's pages back to the harness, the handle to the freed ring. */
 int interp_handle_gone(struct vmf_runner *r, struct vmf_handle *h);

@@ -219,8 +219,51 @@ static void obs_free_blocks(void *ctx, unsigned node,
 				     0;
 }
 
+static bool obs_phys_read(void *ctx, phys_addr_t pa, void *buf, size_t len)
+{
+	struct vmf_runner *r = ctx;
+
+	return phys_read(r->m, pa, buf, len);
+}
+
+static phys_addr_t obs_ttbr1(void *ctx)
+{
+	struct vmf_runner *r = ctx;
+
+	return mmu_ttbr1(r->m);
+}
+
+/* vm->pages[first, first + nr) as pfns: pointer arithmetic on the
+ * machine's descriptor array only, so a stray entry reads as pfn 0. */
+static bool obs_page_array(void *ctx, vaddr_t addr, uint64_t first, size_t nr,
+			   pfn_t *pfn)
+{
+	struct vmf_runner *r = ctx;
+	const struct phys_mem *p = &r->m->phys;
+	struct vmap_area *va = find_vmap_area(r->m, addr);
+	const struct vm_struct *vm = va && va->va_start == addr ? va->vm : NULL;
+	uintptr_t lo = (uintptr_t)p->pages;
+
+	if (!vm || !vm->pages || first > vm->nr_pages ||
+	    nr > vm->nr_pages - first)
+		return false;
+	for (size_t i = 0; i < nr; i++) {
+		uintptr_t pg = (uintptr_t)vm->pages[first + i];
+		uint64_t idx = (pg - lo) / sizeof(struct page);
+
+		pfn[i] = pg >= lo && (pg - lo) % sizeof(struct page) == 0 &&
+				 idx < p->nr_pages ?
+			 (p->base >> p->page_shift) + idx :
+			 0;
+	}
+	return true;
+}
+
 void interp_observer_init(struct vmf_runner *r, struct sh_observer *o)
 {
+	o->phys_read = obs_phys_read;
+	o->ttbr1 = obs_ttbr1;
+	o->page_array = obs_page_array;
 	o->ctx = r;
 	o->counters = obs_counters;
 	o->warn_get = obs_warn_get;

@@ -88,7 +88,8 @@ void vmf_report_build(struct vmf_failure *fail,
 		       "reproducer, a kernel module, the picture)\n");
 	/* The signature line always fits: leave room for it. */
 	{
-		size_t need = strlen(sig_tail) + strlen(fail->signature) + 2;
+		/* the line, its '\n', the NUL, and a '\n' before it */
+		size_t need = strlen(sig_tail) + strlen(fail->signature) + 3;
 
 		if (at + need > sizeof(fail->report))
 			at = sizeof(fail->report) - need;

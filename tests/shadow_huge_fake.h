@@ -17,6 +17,7 @@
 #include <vmfuzz/page_alloc.h>
 
 #include "shadow_model.h"
+#include "shadow_walk.h"
 #include "test.h"
 
 #define P 0x1000ull

@@ -360,6 +360,8 @@ static void test_opcode_table(void)
 			CHECK_EQ(op, b == 0xc1 ? OP_VM_MAP_RAM : OP_VM_UNMAP_RAM);
 		else if (b == 0xc4 || b == 0xc5 || b == 0xc6)
 			CHECK_EQ(op, b == 0xc6 ? OP_IOUNMAP : OP_IOREMAP);
+		else if (b == 0xc9 || b == 0xca)
+			CHECK_EQ(op, OP_VMALLOC_HUGE);
 		else if (b == 0 || b >= 0xc0)
 			CHECK_EQ(op, OP_NOP);
 		else
@@ -433,7 +435,8 @@ static void test_opcode_ranges(void)
 		  "a1-a4 vmalloc_to_page a5-a9 vread aa-af fault "
 		  "b0-b3 fragment b4-bb bad bc-bf check c0-c0 nop "
 		  "c1-c1 vm_map_ram c2-c2 vm_unmap_ram c3-c3 nop "
-		  "c4-c5 ioremap c6-c6 iounmap c7-ff nop");
+		  "c4-c5 ioremap c6-c6 iounmap c7-c8 nop "
+		  "c9-ca vmalloc_huge cb-ff nop");
 }
 
 /* Every opcode byte decodes, and takes exactly its op's operand bytes. */
@@ -767,7 +770,8 @@ static void roundtrip(const uint8_t *x, size_t n, struct vmf_program *p1,
 		      p2->cmds[i].op == OP_VM_MAP_RAM ||
 		      p2->cmds[i].op == OP_VM_UNMAP_RAM ||
 		      p2->cmds[i].op == OP_IOREMAP ||
-		      p2->cmds[i].op == OP_IOUNMAP);
+		      p2->cmds[i].op == OP_IOUNMAP ||
+		      p2->cmds[i].op == OP_VMALLOC_HUGE);
 	}
 	/* Text. */
 	vmf_decode(x, n, p1);
@@ -1481,6 +1485,60 @@ static void test_ioremap_operands(void)
 	free(p);
 }
 
+/* vmalloc_huge: vmalloc_node's operands at 0xc9 (0xca the same), its
+ * text line round-trips, both bytes decode to it. */
+static void test_vmalloc_huge_operands(void)
+{
+	struct vmf_program *p = prog_new(), *q = prog_new();
+	uint8_t in[] = {0, 0, 0, 0, 0, 0, 0, 0, 0xc0, 0x10,
+			0xca, 0x00, 0x02, 0x01};
+	uint8_t out[64];
+	struct vmf_args a;
+	char err[200], *t;
+	size_t n;
+
+	CHECK_EQ(vmf_program_parse("machine huge=1\n"
+				   "vmalloc_huge size=0x200000 node=0\n"
+				   "vmalloc_huge\n",
+				   p, err, sizeof(err)), 0);
+	CHECK_EQ(p->nr_cmds, 2);
+	CHECK(p->cfg.huge_vmalloc);
+	CHECK_EQ(p->cmds[0].op, OP_VMALLOC_HUGE);
+	CHECK_EQ(p->cmds[0].opcode, 0xc9);
+	vmf_cmd_resolve(&p->cmds[0], &p->cfg, &a);
+	CHECK_EQ(a.size, 0x200000);
+	CHECK_EQ(a.node, 0);
+	t = print_prog(p);
+	CHECK(strstr(t, "vmalloc_huge size=0x200000 node=0\n") != NULL);
+	CHECK_EQ(vmf_program_parse(t, q, err, sizeof(err)), 0);
+	CHECK(vmf_program_equal(p, q));
+	free(t);
+	/* The second byte decodes to the same op, re-encoded canonically. */
+	vmf_decode(in, sizeof(in), p);
+	CHECK_EQ(p->nr_cmds, 1);
+	CHECK_EQ(p->cmds[0].op, OP_VMALLOC_HUGE);
+	CHECK_EQ(p->cmds[0].opcode, 0xca);
+	vmf_cmd_resolve(&p->cmds[0], &p->cfg, &a);
+	{
+		/* The operands mean what vmalloc_node's do (0x1b). */
+		struct vmf_args b;
+
+		in[10] = 0x1b;
+		vmf_decode(in, sizeof(in), q);
+		CHECK_EQ(q->cmds[0].op, OP_VMALLOC_NODE);
+		vmf_cmd_resolve(&q->cmds[0], &q->cfg, &b);
+		CHECK_EQ(a.size, b.size);
+		CHECK_EQ(a.node, b.node);
+		in[10] = 0xca;
+	}
+	n = vmf_encode(p, out, sizeof(out));
+	CHECK_EQ(n, sizeof(in));
+	CHECK_EQ(out[10], 0xc9);
+	CHECK(!memcmp(in + 11, out + 11, 3));
+	free(p);
+	free(q);
+}
+
 TEST_MAIN(TEST(test_empty_input), TEST(test_header_every_byte),
 	  TEST(test_header_cross_product), TEST(test_header_values),
 	  TEST(test_header_canonical_text), TEST(test_opcode_table),
@@ -1492,4 +1550,4 @@ TEST_MAIN(TEST(test_empty_input), TEST(test_header_every_byte),
 	  TEST(test_parse_lenient), TEST(test_golden),
 	  TEST(test_one_byte_one_thing),
 	  TEST(test_decode_speed), TEST(test_header_ext),
-	  TEST(test_ioremap_operands))
+	  TEST(test_ioremap_operands), TEST(test_vmalloc_huge_operands))

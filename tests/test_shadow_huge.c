@@ -981,6 +981,8 @@ static void vmap_with_vm_ioremap(void)
 	acc.el = 1;
 	acc.buf = buf;
 	acc.res.level = 3;
+	/* The caller's page, never written: its identity fill. */
+	sh_fill_bytes(pfn, 0, buf, sizeof(buf));
 	shadow_begin(x.sh);
 	CHECK_EQ(shadow_access(x.sh, &acc, &x.f), 0);
 	shadow_destroy(x.sh);

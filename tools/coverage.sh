@@ -10,9 +10,17 @@
 # (default: from the path, fuzz-work/<engine>-<target>/ or
 # corpus/<target>/, else main).
 #
+# Without CORPUS, a second summary follows, clearly labelled: the
+# committed corpora plus the C unit tests (ctest's tests/test_*.c, not the
+# planted suite) run by the same build, their profiles merged with the
+# corpus's. Paths only a failure reaches (the shadow's mismatch reports,
+# harness/report.c, the checkers' corruption branches) cannot be reached by
+# a passing seed; the unit tests corrupt state on purpose. The first
+# summary, the corpus alone, is the one the coverage goals are about.
+#
 # Environment: BUILD=build/coverage, LLVM_COV=llvm-cov-14,
 # LLVM_PROFDATA=llvm-profdata-14, QUIET=1 (summary lines only), CORPUS,
-# TARGET.
+# TARGET, UNITS=0 (no second summary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,7 +32,7 @@ html=$build/html
 for t in "$cov" "$profdata"; do
 	command -v "$t" >/dev/null || { echo "coverage: $t not found (tools/ensure-deps.sh coverage)" >&2; exit 2; }
 done
-rm -rf "$prof" "$html"
+rm -rf "$prof" "$html" "$build/html-units"
 mkdir -p "$prof"
 
 objects=()
@@ -60,9 +68,17 @@ elif [ -x "$build/vmfuzz" ]; then
 	args=("$build/corpus/main")
 	[ -d crashes/main ] && args+=(crashes/main)
 	# The binary seeds as the fuzzers run them, the text seeds through the
-	# parser, and the state dumps the tool prints for every seed.
+	# parser with their traces (-v) and through the encoder (what the
+	# build does to each), and the state dumps the tool prints for every
+	# seed.
 	run "$build/vmfuzz" replay -q "${args[@]}"
-	run "$build/vmfuzz" replay -q corpus/main
+	run "$build/vmfuzz" replay -v corpus/main
+	for f in corpus/main/*.txt; do
+		run "$build/vmfuzz" encode "$f" -o "$prof/encoded.bin"
+	done
+	# The placement policies' text programs (policy= modern, nextfit,
+	# all; ctest placement_replay) are committed seeds of the main target.
+	[ -d corpus/placement ] && run "$build/vmfuzz" replay -v corpus/placement
 	for f in "$build"/corpus/main/*.bin; do
 		[ -f "$f" ] || continue
 		run "$build/vmfuzz" vmallocinfo "$f"
@@ -98,7 +114,7 @@ done
 # Per-directory totals from the per-file table: columns are Regions,
 # Missed, Cover, Functions, Missed, Executed, Lines, Missed, Cover,
 # Branches, Missed, Cover.
-summ() {
+summ() { # summ DIR [REPORT]
 	# llvm-cov strips the file names' common prefix: a row belongs to DIR
 	# when one of DIR's sources ends with "/<row name>".
 	awk -v dir="$1/" -v files="$(printf '%s\n' "${sources[@]}")" '
@@ -116,7 +132,7 @@ summ() {
 		bc = br ? 100 * (br - bmiss) / br : 0
 		printf "%-9s lines %6.2f%% (%d/%d)   branches %6.2f%% (%d/%d)\n", dir,
 			lc, lines - lmiss, lines, bc, br - bmiss, br
-	}' "$build/coverage-report.txt"
+	}' "${2:-$build/coverage-report.txt}"
 }
 if [ -n "$corpus" ]; then
 	echo "== coverage of $corpus (target $target)"
@@ -128,3 +144,29 @@ fi
 summ lib
 summ harness
 echo "HTML report: $html/index.html"
+
+# The second summary: the corpus's profiles plus the unit tests'.
+[ -z "$corpus" ] && [ "${UNITS:-1}" != 0 ] || exit 0
+uprof=$build/profiles-units
+rm -rf "$uprof"
+mkdir -p "$uprof"
+units=()
+for src in tests/test_*.c; do
+	t=$(basename "$src" .c)
+	[ -x "$build/$t" ] && units+=("$t")
+done
+[ ${#units[@]} -gt 0 ] || { echo "coverage: no unit test built in $build" >&2; exit 1; }
+re=$(printf '%s|' "${units[@]}")
+LLVM_PROFILE_FILE="$PWD/$uprof/unit-%4m.profraw" ctest --test-dir "$build" \
+	--parallel 2 -R "^(${re%|})\$" >"$uprof/ctest.log" 2>&1 || {
+	echo "coverage: unit tests failed under $build:" >&2; tail -n 20 "$uprof/ctest.log" >&2; exit 1; }
+"$profdata" merge -sparse "$prof/merged.profdata" "$uprof"/*.profraw -o "$uprof/merged.profdata"
+for t in "${units[@]}"; do objargs+=(-object "$build/$t"); done
+"$cov" report -show-branch-summary -instr-profile="$uprof/merged.profdata" \
+	"${objargs[@]}" "${sources[@]}" >"$build/coverage-report-units.txt"
+"$cov" show -format=html -output-dir="$build/html-units" -show-branches=count \
+	-instr-profile="$uprof/merged.profdata" "${objargs[@]}" "${sources[@]}" >/dev/null
+echo "== second summary, NOT the corpus figures: the committed corpora plus ${#units[@]} unit tests (tests/test_*.c)"
+summ lib "$build/coverage-report-units.txt"
+summ harness "$build/coverage-report-units.txt"
+echo "per file: $build/coverage-report-units.txt, HTML: $build/html-units/index.html"

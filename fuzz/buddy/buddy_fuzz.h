@@ -33,7 +33,9 @@ struct bz_frame {
 	uint8_t state;   /* enum bz_state */
 	uint8_t order;   /* BZ_HEAD */
 	uint8_t owner;   /* BZ_HEAD and BZ_TAIL */
-	uint8_t fill;    /* every byte of the frame */
+	uint8_t fill;    /* every byte of the frame, unless fresh */
+	bool fresh;      /* never filled since reset: the identity fill
+			    (docs/shadow.md "Frame contents") */
 	bool foreign;    /* allocated by the machine itself (page tables) */
 };
 

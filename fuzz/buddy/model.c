@@ -166,16 +166,25 @@ static void bz_check_frame(const struct bz *s, uint32_t idx, bool whole)
 	size_t at[2] = {0, sizeof(buf) - 32};
 
 	memset(want, fill, sizeof(want));
+	if (s->f[idx].fresh) /* word w of frame pfn, docs/shadow.md */
+		for (size_t w = 0; w < sizeof(want) / 8; w++) {
+			uint64_t x = ((bz_pa(s, idx) >> BZ_PAGE_SHIFT) << 32) + w;
+
+			x *= 0x9e3779b97f4a7c15ull;
+			x ^= x >> 32;
+			for (int k = 0; k < 8; k++)
+				want[w * 8 + (size_t)k] = (uint8_t)(x >> (8 * k));
+		}
 	for (int part = 0; part < (whole ? 1 : 2); part++) {
 		size_t len = whole ? sizeof(buf) : 32;
 
 		if (!phys_read(s->m, bz_pa(s, idx) + at[part], buf, len))
 			bz_fail(s, "contents", "phys_read of frame %u refused",
 				idx);
-		if (memcmp(buf, want, len) == 0)
+		if (memcmp(buf, want + at[part], len) == 0)
 			continue;
 		for (size_t i = 0; i < len; i++)
-			if (buf[i] != fill)
+			if (buf[i] != want[at[part] + i])
 				bz_fail(s, "contents",
 					"frame %u byte %zu is 0x%02x, model "
 					"0x%02x",
@@ -267,6 +276,7 @@ BZ_NO_COV void bz_model_from_machine(struct bz *s)
 		struct bz_frame *f = &s->f[i];
 
 		memset(f, 0, sizeof(*f));
+		f->fresh = true;
 		if (pg->flags & PG_head) {
 			f->state = BZ_HEAD;
 			f->order = pg->order;

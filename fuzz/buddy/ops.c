@@ -94,7 +94,7 @@ bool bz_alloc(struct bz *s, unsigned order, int node, gfp_t gfp,
 		s->f[idx + i].owner = (uint8_t)owner;
 		s->f[idx + i].foreign = false;
 		if (gfp & __GFP_ZERO)
-			s->f[idx + i].fill = 0;
+			s->f[idx + i].fill = 0, s->f[idx + i].fresh = false;
 	}
 	bz_check_block_contents(s, idx, order);
 	s->live[s->nr_live].idx = idx;
@@ -115,7 +115,7 @@ static void bz_model_free(struct bz *s, uint32_t idx, unsigned order)
 		s->f[idx + i].state = BZ_FREE;
 		s->f[idx + i].order = 0;
 		s->f[idx + i].owner = OWNER_NONE;
-		s->f[idx + i].fill = PAGE_POISON;
+		s->f[idx + i].fill = PAGE_POISON, s->f[idx + i].fresh = false;
 		s->f[idx + i].foreign = false;
 	}
 }
@@ -189,7 +189,7 @@ void bz_write(struct bz *s, uint32_t k, uint8_t byte)
 	if (!phys_fill(s->m, bz_pa(s, b.idx), byte, (size_t)len))
 		bz_fail(s, "contents", "phys_fill of frame %u refused", b.idx);
 	for (uint32_t i = 0; i < (1u << b.order); i++)
-		s->f[b.idx + i].fill = byte;
+		s->f[b.idx + i].fill = byte, s->f[b.idx + i].fresh = false;
 }
 
 void bz_read(struct bz *s, uint32_t k)

@@ -18,7 +18,7 @@
 
 #define VMF_FORMAT_VERSION 3 /* 2: policy=modern|nextfit|all, vm_map_ram,
 				 vm_unmap_ram, vbfix; 3: ioremap, iounmap,
-				 the header extension */
+				 vmalloc_huge, the header extension */
 #define VMF_MAX_CMDS 256     /* commands per input */
 #define VMF_MAX_ACCESS 4096  /* bytes per read/write/vread command */
 #define VMF_MAX_HANDLES 64   /* live objects the interpreter tracks */
@@ -79,6 +79,7 @@ enum vmf_op {
 	/* format version 3: huge mappings (issue 15) */
 	OP_IOREMAP,            /* __ioremap(phys, size, prot) */
 	OP_IOUNMAP,            /* iounmap(handle) */
+	OP_VMALLOC_HUGE,       /* vmalloc_huge(size, node) */
 	OP_NR,
 };
 

@@ -19,7 +19,8 @@
  * format versions; the encoder never writes them. Each version took only
  * bytes that no committed input used as an opcode, so every committed
  * trace kept its meaning: version 2 0xc1 vm_map_ram, 0xc2 vm_unmap_ram;
- * version 3 0xc4-0xc5 ioremap, 0xc6 iounmap. 0xc0 right after the header
+ * version 3 0xc4-0xc5 ioremap, 0xc6 iounmap, 0xc9-0xca vmalloc_huge.
+ * 0xc0 right after the header
  * is the header extension (codec.c); elsewhere a NOP. */
 const uint8_t vmf_opcode_op[256] = {
 	/* 0x00 */ OP_NOP, OP_EARLY_ADD, OP_EARLY_ADD, OP_EARLY_ADD,
@@ -84,7 +85,8 @@ const uint8_t vmf_opcode_op[256] = {
 	/* 0xbe */ OP_CHECK, OP_CHECK,
 	/* 0xc0 */ OP_NOP, OP_VM_MAP_RAM, OP_VM_UNMAP_RAM, OP_NOP, OP_IOREMAP,
 	/* 0xc5 */ OP_IOREMAP, OP_IOUNMAP, OP_NOP,
-	/* 0xc8 */ OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP,
+	/* 0xc8 */ OP_NOP, OP_VMALLOC_HUGE, OP_VMALLOC_HUGE, OP_NOP, OP_NOP,
+	/* 0xcd */ OP_NOP, OP_NOP, OP_NOP,
 	/* 0xd0 */ OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP,
 	/* 0xd8 */ OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP,
 	/* 0xe0 */ OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP, OP_NOP,
@@ -142,6 +144,7 @@ const struct vmf_op_desc vmf_ops[OP_NR] = {
 	[OP_VM_UNMAP_RAM] = {"vm_unmap_ram", 2, 2, 0xc2, {K_H, K_DCOUNT}},
 	[OP_IOREMAP] = {"ioremap", 3, 4, 0xc4, {K_PHYS, K_SIZE, K_PROT}},
 	[OP_IOUNMAP] = {"iounmap", 1, 1, 0xc6, {K_H}},
+	[OP_VMALLOC_HUGE] = {"vmalloc_huge", 2, 3, 0xc9, {K_SIZE, K_NODE}},
 };
 
 const struct vmf_kind_desc vmf_kinds[K_NR] = {

@@ -21,6 +21,7 @@
 #include "cmd.h"
 #include "shadow_model.h"
 #include "shadow_vminfo.h"
+#include "shadow_walk.h"
 
 _Static_assert(SH_MAX_AREAS >= 2 * VMF_MAX_CMDS,
 	       "SH_MAX_AREAS: two areas per command at most");
@@ -458,18 +459,6 @@ static unsigned lib_owner(enum sh_kind k)
 	return k == SHK_VMAP ? OWNER_VMAP : OWNER_VMALLOC;
 }
 
-/* vmalloc_to_pfn() is the library's own walk; the pages of an area are
- * observed with one walk per last-level table instead, and the two are
- * compared where a walk could go wrong: the first and last page and the
- * first page under each last-level table. */
-static bool vmalloc_pfn_sampled(const struct shadow *sh,
-				const struct sh_area *a, uint64_t i, vaddr_t va)
-{
-	uint64_t tspan = 1ull << sh_pt_shift(&sh->pt, 2); /* a last-level table */
-
-	return i == 0 || i + 1 == a->nr_pages || !(va & (tspan - 1));
-}
-
 static int verify_new_area(struct shadow *sh, vaddr_t start,
 			   struct sh_fail *f)
 {
@@ -539,6 +528,9 @@ static int verify_new_area(struct shadow *sh, vaddr_t start,
 		uint64_t per_node[VMF_MAX_NODES] = {0};
 		struct sh_page_obs batch[SH_PAGE_BATCH];
 
+		/* The shadow's reader first: lib's walk, the page array. */
+		if (sh_walk_check_area(sh, a, f))
+			return -1;
 		if (own && !a->pfns && a->nr_pages) {
 			a->pfns = calloc(a->nr_pages, sizeof(*a->pfns));
 			if (!a->pfns)
@@ -579,18 +571,6 @@ static int verify_new_area(struct shadow *sh, vaddr_t start,
 					       (unsigned long long)pp->desc,
 					       (unsigned long long)want_desc,
 					       (unsigned long long)a->prot);
-			if (vmalloc_pfn_sampled(sh, a, i, va)) {
-				pfn_t got = sh->obs.vmalloc_pfn(sh->obs.ctx, va);
-
-				if (got != pfn)
-					return sh_fail(f, "mapping",
-						       "vmalloc_to_pfn(0x%llx) = "
-						       "0x%llx, the page tables "
-						       "map pfn 0x%llx",
-						       (unsigned long long)va,
-						       (unsigned long long)got,
-						       (unsigned long long)pfn);
-			}
 			if (!own) {
 				if (pfn != a->pfns[i])
 					return sh_fail(f, "mapping",

@@ -160,6 +160,19 @@ struct sh_observer {
 	bool (*area_at)(void *ctx, vaddr_t addr, struct sh_area_obs *a);
 	/* Free blocks of each order on a node (the buddy's free_area[order].nr_free), before the command. */
 	void (*free_blocks)(void *ctx, unsigned node, uint64_t nr_free[MAX_ORDER]);
+	/* ---- raw views for the shadow's own reader (shadow_walk.c) ---- */
+	/* Physical memory [pa, pa + len) as the machine holds it, fills
+	 * included; false if it is not all RAM. Read-only. */
+	bool (*phys_read)(void *ctx, phys_addr_t pa, void *buf, size_t len);
+	/* TTBR1's table: the kernel root table's physical address. */
+	phys_addr_t (*ttbr1)(void *ctx);
+	/* Entries [first, first + nr) of the page array of the vm_struct of
+	 * the busy area starting at addr, when that array is a kmalloc'ed
+	 * one (vm->pages): their pfns (0 for NULL). false: no such area,
+	 * no vm_struct, or the array is not a kmalloc'ed one (a nested
+	 * array lies in RAM at the area's pages_va), or past nr_pages. */
+	bool (*page_array)(void *ctx, vaddr_t addr, uint64_t first, size_t nr,
+			   pfn_t *pfn);
 };
 
 /* A disagreement: which check, and the details (expected vs actual). */

@@ -13,6 +13,7 @@
 
 #include "shadow_model.h"
 #include "shadow_vminfo.h"
+#include "shadow_walk.h"
 
 struct pred {
 	enum mmu_fault fault;
@@ -167,6 +168,9 @@ int shadow_access(struct shadow *sh, const struct sh_access *x,
 			       "without a fault",
 			       acc_name(x->acc), x->len,
 			       (unsigned long long)x->va, x->done);
+	/* The frame the page array names, by the MMU and the reader. */
+	if (sh_walk_check_access(sh, p.area, x, f))
+		return -1;
 	if (x->acc == ACC_WRITE) {
 		sh_data_store(&sh->data, p.area, x->va - p.area->start, x->buf,
 			      x->len);
@@ -181,7 +185,7 @@ int shadow_access(struct shadow *sh, const struct sh_access *x,
 
 			if (n > sizeof(val))
 				n = sizeof(val);
-			sh_data_expect(&sh->data, p.area,
+			sh_expect_bytes(sh, p.area,
 				       x->va + done - p.area->start, n, val,
 				       known);
 			for (size_t i = 0; i < n; i++) {
@@ -233,7 +237,7 @@ size_t shadow_known_mask(struct shadow *sh, vaddr_t va, size_t len,
 
 				if (m > sizeof(val))
 					m = sizeof(val);
-				sh_data_expect(&sh->data, ar,
+				sh_expect_bytes(sh, ar,
 					       a + d - ar->start, m, val,
 					       known + done + d);
 				d += m;
@@ -278,6 +282,9 @@ int shadow_vmalloc_to_page(struct shadow *sh, vaddr_t va, bool found,
 		return 0;
 	}
 	want = a->pfns[i];
+	if (sh_walk_check_to_page(sh, va, a->page_order ? 2 : 3, found, pfn,
+				  want, f))
+		return -1;
 	if (!found || pfn != want)
 		return sh_fail(f, "result",
 			       "vmalloc_to_page(0x%llx): expected pfn 0x%llx "
@@ -314,7 +321,7 @@ int shadow_vread(struct shadow *sh, vaddr_t va, uint64_t len, long ret,
 		/* 4.19 vread skips areas without VM_VM_AREA (vm_map_ram's),
 		 * like ioremap ones: zero. */
 		if (ar && !ar->ioremap && ar->has_vm) {
-			sh_data_expect(&sh->data, ar, a - ar->start, n, val,
+			sh_expect_bytes(sh, ar, a - ar->start, n, val,
 				       known);
 		} else {
 			memset(val, 0, n);

@@ -103,6 +103,12 @@ void sh_data_expect(struct sh_data *d, const struct sh_area *a, uint64_t off,
 		}
 		if (a->data_id)
 			c = chunk_of(d, a->data_id, no, false);
+		if (c < 0 && !a->zeroed) {
+			memset(val + i, 0, n);
+			memset(known + i, SH_KNOWN_BASE, n);
+			i += n;
+			continue;
+		}
 		for (size_t j = 0; j < n; j++) {
 			uint8_t st = c < 0 ? SH_B_BASE :
 				     d->state[(size_t)c * SH_CHUNK + in + j];
@@ -115,7 +121,7 @@ void sh_data_expect(struct sh_data *d, const struct sh_area *a, uint64_t off,
 				known[i + j] = 1;
 			} else {
 				val[i + j] = 0;
-				known[i + j] = 0;
+				known[i + j] = st == SH_B_BASE ? SH_KNOWN_BASE : 0;
 			}
 		}
 		i += n;

@@ -47,6 +47,7 @@
 #include <string.h>
 
 #include "shadow_model.h"
+#include "shadow_walk.h"
 
 static uint64_t pmd_size(const struct shadow *sh)
 {
@@ -334,6 +335,10 @@ int sh_huge_vmalloc_verify(struct shadow *sh, struct sh_area *a,
 	uint64_t per_node[VMF_MAX_NODES] = {0};
 	phys_addr_t base = 0;
 
+	/* The shadow's reader first (shadow_walk.c): lib's walk and the page
+	 * array (pages[i] is the i-th small page) against its own walk. */
+	if (sh_walk_check_area(sh, a, f))
+		return -1;
 	free(a->pfns);
 	a->pfns = calloc(a->nr_pages, sizeof(*a->pfns));
 	if (!a->pfns)

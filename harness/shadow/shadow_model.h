@@ -176,6 +176,9 @@ void sh_place_judge(struct shadow *sh, uint64_t size, uint64_t align,
 /* In sh_phys.owner: the frame is on the touched list (each frame is listed
  * at most once per input, so the list never outgrows the frames). */
 #define SH_OWN_LISTED 0x80
+/* In sh_phys.owner: the frame went back to the buddy allocator since
+ * reset, so unwritten it reads PAGE_POISON (shadow_frames.c). */
+#define SH_FRAME_FREED 0x40
 
 struct sh_keys {
 	uint64_t *k;
@@ -201,11 +204,16 @@ struct sh_phys {
 	/* frames marked in owner this input (for a proportional reset) */
 	pfn_t *touched;
 	size_t nr_touched, touched_cap;
+	/* frames went back that the shadow cannot name (shadow_frames.c) */
+	bool lost_frees;
 };
 
 /* ---- expected bytes ------------------------------------------------------- */
 
 enum { SH_B_BASE = 0, SH_B_KNOWN = 1, SH_B_UNKNOWN = 2 };
+/* sh_data_expect's known[] for a byte at the baseline of a non-zeroed
+ * area: its frame decides (sh_expect_bytes, shadow_frames.c). */
+#define SH_KNOWN_BASE 2
 
 struct sh_chunk_slot {
 	uint32_t data_id;   /* 0 = empty */
@@ -515,8 +523,8 @@ int sh_data_init(struct sh_data *d);
 void sh_data_reset(struct sh_data *d);
 void sh_data_free(struct sh_data *d);
 /* Bytes [off, off + len) of an area (off < SH_MAX area size): expected
- * value and state (SH_B_KNOWN / SH_B_UNKNOWN after resolving the
- * baseline: zeroed -> known 0). */
+ * value and known (1; 0 unknown; SH_KNOWN_BASE: at the baseline of a
+ * non-zeroed area; zeroed -> known 0). Use sh_expect_bytes. */
 void sh_data_expect(struct sh_data *d, const struct sh_area *a, uint64_t off,
 		    size_t len, uint8_t *val, uint8_t *known);
 void sh_data_store(struct sh_data *d, struct sh_area *a, uint64_t off,

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "shadow_model.h"
+#include "shadow_walk.h"
 
 /* ---- page tables ------------------------------------------------------------ */
 
@@ -156,6 +157,7 @@ bool sh_pt_table_free(struct shadow *sh, int level, vaddr_t va)
 	if (i >= ks->n || ks->k[i] != key)
 		return false;
 	sh->phys.node_free[ks->node[i]]++;
+	sh_frames_lost(sh); /* its frame is poisoned; which one is not known */
 	memmove(&ks->k[i], &ks->k[i + 1], (ks->n - i - 1) * sizeof(*ks->k));
 	memmove(&ks->node[i], &ks->node[i + 1], ks->n - i - 1);
 	ks->n--;
@@ -211,6 +213,7 @@ int sh_phys_reset(struct sh_phys *p, const struct vmf_config *cfg)
 			p->owner[idx] = 0;
 	}
 	p->nr_touched = 0;
+	p->lost_frees = false;
 	if (p->owner_cap < nr) {
 		free(p->owner);
 		p->owner = calloc(nr, 1);
@@ -302,6 +305,7 @@ void sh_phys_give(struct shadow *sh, pfn_t pfn)
 	if (n >= 0)
 		sh->phys.node_free[n]++;
 	sh_phys_set_owner(&sh->phys, pfn, SH_OWN_NONE);
+	sh_frame_freed(sh, pfn);
 }
 
 void sh_phys_set_owner(struct sh_phys *p, pfn_t pfn, uint8_t owner)
@@ -325,7 +329,7 @@ void sh_phys_set_owner(struct sh_phys *p, pfn_t pfn, uint8_t owner)
 		p->touched[p->nr_touched++] = pfn;
 		listed = SH_OWN_LISTED;
 	}
-	p->owner[idx] = owner | listed;
+	p->owner[idx] = owner | listed | (p->owner[idx] & SH_FRAME_FREED);
 }
 
 uint8_t sh_phys_owner(const struct sh_phys *p, pfn_t pfn)
@@ -334,5 +338,5 @@ uint8_t sh_phys_owner(const struct sh_phys *p, pfn_t pfn)
 
 	if (pfn < p->base_pfn || idx >= p->nr_frames)
 		return 0;
-	return p->owner[idx] & (uint8_t)~SH_OWN_LISTED;
+	return p->owner[idx] & (uint8_t)~(SH_OWN_LISTED | SH_FRAME_FREED);
 }

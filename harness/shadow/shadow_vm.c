@@ -12,6 +12,7 @@
 
 #include "shadow_model.h"
 #include "shadow_vminfo.h"
+#include "shadow_walk.h"
 
 #define PTR_BYTES 8 /* sizeof(struct page *) on the simulated arm64 */
 
@@ -302,8 +303,7 @@ static void free_area_pages(struct shadow *sh, const struct sh_area *a)
 		for (uint64_t i = 0; i < a->nr_pages; i++)
 			sh_phys_give(sh, a->pfns[i]);
 	} else {
-		for (unsigned n = 0; n < VMF_MAX_NODES; n++)
-			sh->phys.node_free[n] += a->node_pages[n];
+		sh_frames_give_unnamed(sh, a->node_pages);
 	}
 }
 

@@ -29,11 +29,14 @@
 #define PG_buddy 0x01u    /* head of a free block (page->order valid) */
 #define PG_head 0x02u     /* head of an allocated block (order valid) */
 #define PG_tail 0x04u     /* a non-head frame of an allocated block */
-/* Frame contents are lazy: a frame holds a uniform fill, PAGE_POISON with
- * PG_poison, else zero, except where writes made its bytes real in the
- * RAM buffer (PG_bytes: one range of 64-byte lines per frame). Free,
- * zeroing and reset are then O(1) a frame, a write costs what it writes. */
-#define PG_poison 0x20u   /* the fill is PAGE_POISON (else zero) */
+/* Frame contents are lazy: a frame holds a fill, PAGE_POISON with
+ * PG_poison, zero with PG_zeroed, else (never written since reset) its
+ * identity fill (frame_fill_word below), except where writes made its
+ * bytes real in the RAM buffer (PG_bytes: one range of 64-byte lines per
+ * frame). Free, zeroing and reset are then O(1) a frame, a write costs
+ * what it writes. */
+#define PG_zeroed 0x10u   /* the fill is zero (__GFP_ZERO) */
+#define PG_poison 0x20u   /* the fill is PAGE_POISON */
 #define PG_bytes 0x40u    /* some of the frame's bytes are real */
 #define PG_dirty_rst 0x80u /* on the reset dirty list (bookkeeping only) */
 
@@ -109,6 +112,12 @@ struct page *alloc_pages_owner(struct vmf_machine *m, int node, gfp_t gfp,
  * outside RAM) is refused with a warning and changes nothing: returns
  * -VMF_EINVAL then, 0 on success. */
 int __free_pages(struct vmf_machine *m, struct page *page, unsigned order);
+
+/* split_page(): the 2^order frames of an allocated block become
+ * independent order-0 pages, each freed on its own later. 0, or
+ * -VMF_EINVAL (a warning, nothing changed) if page does not head an
+ * allocated block of that order. */
+int split_page(struct vmf_machine *m, struct page *page, unsigned order);
 
 /* The two translations inline, on the machine's phys_mem, for per-page
  * loops in other files (page_to_pfn and pfn_to_page are calls). */

@@ -54,6 +54,10 @@ struct vm_struct {
 	struct page **pages;
 	vaddr_t pages_va;       /* VM_VPAGES: the nested area holding it */
 	unsigned int nr_pages;
+	/* 6.1 vm->page_order: each 2^page_order pages of the array came
+	 * from one high-order page (split) and are mapped by one PMD block
+	 * (vmalloc_huge); 0 for every other area. */
+	unsigned int page_order;
 	phys_addr_t phys_addr;
 	const char *caller;     /* a static string naming the entry point */
 	/* Ours, not the kernel's (docs/vmalloc.md "vm_struct extensions"):
@@ -175,6 +179,13 @@ vaddr_t vzalloc_node(struct vmf_machine *m, uint64_t size, int node);
 vaddr_t vmalloc_32(struct vmf_machine *m, uint64_t size);
 vaddr_t vmalloc_user(struct vmf_machine *m, uint64_t size);
 vaddr_t vmalloc_exec(struct vmf_machine *m, uint64_t size);
+/* 6.1 vmalloc_huge(size, GFP_KERNEL) on node (lib/mm/vmalloc_huge.c;
+ * docs/vmalloc.md "Huge vmalloc"): with cfg.huge_vmalloc and a size per
+ * node of at least PMD_SIZE, a PMD-aligned area of PMD-sized steps, each
+ * one high-order page split into small pages and mapped by a PMD block;
+ * when that cannot be had, and otherwise, vmalloc_node(size, node) with
+ * caller "vmalloc_huge". The arguments are checked as vmalloc_node's. */
+vaddr_t vmalloc_huge(struct vmf_machine *m, uint64_t size, int node);
 
 /* ---- freeing: 0, or a negative error with a warning and no change ----
  * vfree(0) is a no-op returning 0. In interrupt context (m->in_interrupt)

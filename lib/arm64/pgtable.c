@@ -815,7 +815,17 @@ size_t mmu_lookup_range(struct vmf_machine *m, vaddr_t va, size_t nr,
 				continue;
 			}
 			for (size_t k = 0; k < n; k++, i++, a += psize) {
+#if defined(VMF_PLANT_LOOKUP_RUN_SKEW)
+				/* PLANT LOOKUP_RUN_SKEW: a run after the first of
+				 * a table decodes each entry from the one after. */
+				uint64_t d = load_le64(run + k * 8);
+
+				if (idx >= LOOKUP_RUN && k + 1 < n)
+					d = load_le64(run + (k + 1) * 8);
+				mmu_walk_pte(s, d, attrs, &w);
+#else
 				mmu_walk_pte(s, load_le64(run + k * 8), attrs, &w);
+#endif
 				leaf_of(&w, a, &out[i]);
 			}
 #if defined(VMF_PLANT_LOOKUP_RANGE_NO_REDESCENT)

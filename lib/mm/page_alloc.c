@@ -37,10 +37,50 @@ static uint8_t *frame_bytes(struct phys_mem *p, pfn_t idx)
 	return p->bytes + ((size_t)idx << p->page_shift);
 }
 
-/* The uniform contents of a frame whose bytes are not materialised. */
+/* The contents of a frame whose bytes are not materialised: PAGE_POISON
+ * once freed, zero once allocated with __GFP_ZERO, else (never written
+ * since reset) the frame's identity fill, so that a read from the wrong
+ * frame shows (docs/shadow.md "Frame contents"): the little-endian 64-bit
+ * word w (byte offset 8w) of frame pfn is
+ *   x = (pfn << 32 | w) * 0x9e3779b97f4a7c15 (mod 2^64);  x ^ (x >> 32).
+ * Every byte of a word depends on both pfn and w. */
+#define FILL_FRESH (-1)
+
 static int frame_fill(const struct page *pg)
 {
-	return (pg->flags & PG_poison) ? PAGE_POISON : 0;
+	if (pg->flags & PG_poison)
+		return PAGE_POISON;
+	return (pg->flags & PG_zeroed) ? 0 : FILL_FRESH;
+}
+
+static inline uint64_t fill_word(pfn_t pfn, uint64_t w)
+{
+	uint64_t x = (pfn << 32 | w) * 0x9e3779b97f4a7c15ull;
+
+	return x ^ (x >> 32);
+}
+
+/* out[0, n) = the fill at [off, off + n) of frame idx. */
+static void fill_out(const struct phys_mem *p, pfn_t idx, int fill,
+		     size_t off, uint8_t *out, size_t n)
+{
+	pfn_t pfn = (p->base >> p->page_shift) + idx;
+
+	if (fill != FILL_FRESH) {
+		memset(out, fill, n);
+		return;
+	}
+	for (size_t i = 0; i < n;) {
+		uint64_t o = off + i;
+		uint8_t b[8];
+		size_t in = (size_t)(o & 7), k = 8 - in;
+
+		store_le64(b, fill_word(pfn, o >> 3));
+		if (k > n - i)
+			k = n - i;
+		memcpy(out + i, b + in, k);
+		i += k;
+	}
 }
 
 /* Give the whole frame one value without writing it (free, zeroing). */
@@ -49,9 +89,8 @@ static void set_fill(struct phys_mem *p, pfn_t idx, int byte)
 	struct page *pg = &p->pages[idx];
 
 	mark_dirty(p, idx);
-	pg->flags &= (uint8_t)~(PG_bytes | PG_poison);
-	if (byte)
-		pg->flags |= PG_poison;
+	pg->flags &= (uint8_t)~(PG_bytes | PG_poison | PG_zeroed);
+	pg->flags |= byte ? PG_poison : PG_zeroed;
 }
 
 /* A frame's buffer holds real bytes only in its span: lines [lo, hi) of
@@ -85,17 +124,17 @@ static void materialize(struct phys_mem *p, pfn_t idx, size_t off, size_t len)
 
 	mark_dirty(p, idx);
 	if (!(pg->flags & PG_bytes)) {
-		memset(f + lo, fill, hi - lo);
+		fill_out(p, idx, fill, lo, f + lo, hi - lo);
 		pg->flags |= PG_bytes;
 	} else {
 		size_t olo = span_lo(p->span[idx]), ohi = span_hi(p->span[idx]);
 
 		if (lo < olo)
-			memset(f + lo, fill, olo - lo);
+			fill_out(p, idx, fill, lo, f + lo, olo - lo);
 		else
 			lo = olo;
 		if (hi > ohi)
-			memset(f + ohi, fill, hi - ohi);
+			fill_out(p, idx, fill, ohi, f + ohi, hi - ohi);
 		else
 			hi = ohi;
 	}
@@ -112,7 +151,7 @@ static void read_frame(const struct phys_mem *p, pfn_t idx, size_t off,
 	size_t lo, hi, end = off + n;
 
 	if (!(pg->flags & PG_bytes)) {
-		memset(out, frame_fill(pg), n);
+		fill_out(p, idx, frame_fill(pg), off, out, n);
 		return;
 	}
 	lo = span_lo(p->span[idx]);
@@ -122,12 +161,12 @@ static void read_frame(const struct phys_mem *p, pfn_t idx, size_t off,
 	if (hi > end)
 		hi = end;
 	if (lo >= hi) {
-		memset(out, frame_fill(pg), n);
+		fill_out(p, idx, frame_fill(pg), off, out, n);
 		return;
 	}
-	memset(out, frame_fill(pg), lo - off);
+	fill_out(p, idx, frame_fill(pg), off, out, lo - off);
 	memcpy(out + (lo - off), f + lo, hi - lo);
-	memset(out + (hi - off), frame_fill(pg), end - hi);
+	fill_out(p, idx, frame_fill(pg), hi, out + (hi - off), end - hi);
 }
 
 /* ---- free lists -------------------------------------------------------- */
@@ -617,6 +656,36 @@ int __free_pages(struct vmf_machine *m, struct page *page, unsigned order)
 	return 0;
 }
 
+/* 5.18+ mm/page_alloc.c split_page: every frame of an allocated block
+ * becomes an order-0 allocated page with the head's owner. Refused (a
+ * warning, nothing changed) unless page heads an allocated block of
+ * exactly that order. */
+int split_page(struct vmf_machine *m, struct page *page, unsigned order)
+{
+	struct phys_mem *p = phys(m);
+	pfn_t idx;
+
+	if (!page_ptr_valid(m, page) || !(page->flags & PG_head) ||
+	    (page->flags & PG_tail) || page->order != order) {
+		vmf_warn(m, WARN_PAGE_WRONG_ORDER,
+			 "BUG: split_page: %p is not an allocated block of "
+			 "order %u", (const void *)page, order);
+		return -VMF_EINVAL;
+	}
+	idx = page_index(m, page);
+	page->order = 0;
+	for (pfn_t i = 1; i < (1ull << order); i++) {
+		struct page *t = &p->pages[idx + i];
+
+		mark_dirty(p, idx + i);
+		t->flags = (uint8_t)((t->flags & ~PG_STATE_MASK) | PG_head);
+		t->order = 0;
+		t->owner = page->owner;
+		t->private = 0;
+	}
+	return 0;
+}
+
 /* ---- raw access -------------------------------------------------------- */
 
 static bool phys_range(const struct phys_mem *p, phys_addr_t pa, size_t len,
@@ -674,7 +743,12 @@ bool phys_read_u64(struct vmf_machine *m, phys_addr_t pa, uint64_t *val)
 	/* Lines are 8-byte aligned: the word is wholly in the span or out. */
 	if (!(pg->flags & PG_bytes) || in < span_lo(p->span[idx]) ||
 	    in >= span_hi(p->span[idx])) {
-		*val = frame_fill(pg) ? 0xaaaaaaaaaaaaaaaaull : 0;
+		int fill = frame_fill(pg);
+
+		*val = fill == FILL_FRESH ?
+			       fill_word((p->base >> p->page_shift) + idx,
+					 in >> 3) :
+		       fill ? 0xaaaaaaaaaaaaaaaaull : 0;
 		return true;
 	}
 	*val = load_le64(p->bytes + off);

@@ -14,6 +14,9 @@
  *     its nr_pages pages to the page its page array records, everything
  *     else in it (the guard page included) is unmapped; its page array
  *     is reachable; a nested page-array area belongs to a live owner;
+ *     a huge area (page_order) is whole PMD steps at a PMD-aligned
+ *     address, each step one split high-order page, mapped by a block
+ *     of exactly its frames or by PTEs (vmalloc_huge.c);
  *  4. a lazily freed area has no page mapped;
  *  5. the purge list holds exactly the lazily freed areas and
  *     vmap_lazy_nr counts their pages; the deferred lists hold exactly
@@ -153,6 +156,8 @@ static int check_live(struct vmf_machine *m, struct vmap_area *va,
 				     (unsigned long long)page_to_pfn(m, pg));
 		}
 	}
+	if (vm->page_order && vmalloc_huge_check(m, vm, why, why_len))
+		return -1;
 	if (va->flags & VM_DEFERRED)
 		t->nr_deferred++;
 	t->vmalloc_pages += vm->nr_pages;

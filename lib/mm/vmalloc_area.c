@@ -66,10 +66,9 @@ static int check_area_args_cap(struct vmf_machine *m, const char *fn,
 	return 0;
 }
 
-static int check_area_args(struct vmf_machine *m, const char *fn,
-			   uint64_t size, uint64_t align, vaddr_t start,
-			   vaddr_t end, int node, gfp_t gfp,
-			   unsigned long vm_flags)
+int check_area_args(struct vmf_machine *m, const char *fn, uint64_t size,
+		    uint64_t align, vaddr_t start, vaddr_t end, int node,
+		    gfp_t gfp, unsigned long vm_flags)
 {
 	return check_area_args_cap(m, fn, size, align, start, end, node, gfp,
 				   vm_flags, true);
@@ -77,11 +76,10 @@ static int check_area_args(struct vmf_machine *m, const char *fn,
 
 /* ---- __get_vm_area_node ---------------------------------------------------- */
 
-static struct vm_struct *get_vm_area_nocheck(struct vmf_machine *m,
-					     uint64_t size, uint64_t align,
-					     unsigned long flags, vaddr_t start,
-					     vaddr_t end, int node, gfp_t gfp,
-					     const char *caller)
+struct vm_struct *get_vm_area_nocheck(struct vmf_machine *m, uint64_t size,
+				      uint64_t align, unsigned long flags,
+				      vaddr_t start, vaddr_t end, int node,
+				      gfp_t gfp, const char *caller)
 {
 	struct vm_struct *area;
 	struct vmap_area *va;
@@ -174,7 +172,7 @@ struct vm_struct *find_vm_area(struct vmf_machine *m, vaddr_t addr)
 /* remove_vm_area() after the lookup: the area becomes lazily freed. Its
  * PTEs go now, its TLB entries at the next purge. va may be freed by the
  * time this returns (a purge past the threshold): do not touch it. */
-static void remove_vmap_area_lazy(struct vmf_machine *m, struct vmap_area *va)
+void remove_vmap_area_lazy(struct vmf_machine *m, struct vmap_area *va)
 {
 	uint64_t len = va->va_end - va->va_start;
 
@@ -183,6 +181,16 @@ static void remove_vmap_area_lazy(struct vmf_machine *m, struct vmap_area *va)
 	if (va->vm) {
 		uint64_t data = get_vm_area_size(m, va->vm);
 		len = data > m->page_size ? data - m->page_size : 0;
+	}
+#endif
+#if defined(VMF_PLANT_HUGE_VFREE_KEEPS_BLOCK)
+	/* PLANT HUGE_VFREE_KEEPS_BLOCK: a huge area's unmap clears only the
+	 * PTE level past its blocks (the guard page): the PMD blocks stay. */
+	if (va->vm && va->vm->page_order) {
+		uint64_t data = get_vm_area_size(m, va->vm);
+
+		mmu_unmap_range(m, va->va_start + data, len - data);
+		len = 0;
 	}
 #endif
 	va->vm = NULL;
@@ -268,9 +276,6 @@ static struct vmap_area *free_lookup(struct vmf_machine *m, vaddr_t addr,
 	return va;
 }
 
-static void __vunmap_area(struct vmf_machine *m, struct vmap_area *va,
-			  bool deallocate_pages);
-
 /* kvfree(area->pages) */
 static void free_page_array(struct vmf_machine *m, struct vm_struct *vm)
 {
@@ -288,8 +293,8 @@ static void free_page_array(struct vmf_machine *m, struct vm_struct *vm)
 
 /* __vunmap() after the checks: remove the area (lazily), free its pages
  * and page array, free the vm_struct. */
-static void __vunmap_area(struct vmf_machine *m, struct vmap_area *va,
-			  bool deallocate_pages)
+void __vunmap_area(struct vmf_machine *m, struct vmap_area *va,
+		   bool deallocate_pages)
 {
 	struct vm_struct *vm = va->vm;
 
@@ -472,25 +477,17 @@ int vunmap(struct vmf_machine *m, vaddr_t addr)
 
 /* ---- vmalloc ------------------------------------------------------------- */
 
-static vaddr_t vmalloc_nocheck(struct vmf_machine *m, uint64_t size,
-			       uint64_t align, vaddr_t start, vaddr_t end,
-			       gfp_t gfp, pgprot_t prot, unsigned long vm_flags,
-			       int node, const char *caller);
-
-/* __vmalloc_area_node(): page array, pages one by one, map. */
-static vaddr_t __vmalloc_area_node(struct vmf_machine *m,
-				   struct vm_struct *area, gfp_t gfp,
-				   pgprot_t prot, int node)
+/* __vmalloc_area_node()'s page array for area->nr_pages entries: up to
+ * one page kmalloc'ed, larger a nested vmalloc area (VM_VPAGES). False
+ * when it cannot be had: the area is then removed (lazily) and its
+ * vm_struct freed, with no warning (4.19). */
+bool vmalloc_page_array(struct vmf_machine *m, struct vm_struct *area,
+			gfp_t gfp, int node)
 {
 	const gfp_t highmem = (gfp & __GFP_DMA32) ? 0 : __GFP_HIGHMEM;
 	const gfp_t nested_gfp = (gfp & GFP_RECLAIM_MASK) | __GFP_ZERO;
-	const gfp_t alloc_mask = gfp | __GFP_NOWARN | highmem;
-	uint64_t nr_pages = get_vm_area_size(m, area) >> m->page_shift;
-	uint64_t array_size = nr_pages * PAGE_PTR_SIZE;
-	struct vm_page_cursor cur;
-	unsigned int i;
+	uint64_t array_size = (uint64_t)area->nr_pages * PAGE_PTR_SIZE;
 
-	area->nr_pages = (unsigned int)nr_pages;
 	if (array_size > m->page_size) {
 		/* The recursion is bounded: each level's array is 512 (4K
 		 * pages) or more times smaller. */
@@ -517,8 +514,25 @@ static vaddr_t __vmalloc_area_node(struct vmf_machine *m,
 		/* remove_vm_area() + kfree(): the area is lazily freed. */
 		remove_vmap_area_lazy(m, __find_vmap_area(m, area->addr));
 		kfree(m, area);
-		return 0;
+		return false;
 	}
+	return true;
+}
+
+/* __vmalloc_area_node(): page array, pages one by one, map. */
+static vaddr_t __vmalloc_area_node(struct vmf_machine *m,
+				   struct vm_struct *area, gfp_t gfp,
+				   pgprot_t prot, int node)
+{
+	const gfp_t highmem = (gfp & __GFP_DMA32) ? 0 : __GFP_HIGHMEM;
+	const gfp_t alloc_mask = gfp | __GFP_NOWARN | highmem;
+	uint64_t nr_pages = get_vm_area_size(m, area) >> m->page_shift;
+	struct vm_page_cursor cur;
+	unsigned int i;
+
+	area->nr_pages = (unsigned int)nr_pages;
+	if (!vmalloc_page_array(m, area, gfp, node))
+		return 0;
 
 	vm_page_cursor_init(&cur, area);
 	for (i = 0; i < area->nr_pages; i++) {
@@ -562,10 +576,9 @@ fail:
 	return 0;
 }
 
-static vaddr_t vmalloc_nocheck(struct vmf_machine *m, uint64_t size,
-			       uint64_t align, vaddr_t start, vaddr_t end,
-			       gfp_t gfp, pgprot_t prot, unsigned long vm_flags,
-			       int node, const char *caller)
+vaddr_t vmalloc_nocheck(struct vmf_machine *m, uint64_t size, uint64_t align,
+			vaddr_t start, vaddr_t end, gfp_t gfp, pgprot_t prot,
+			unsigned long vm_flags, int node, const char *caller)
 {
 	struct vm_struct *area;
 	uint64_t real_size = size;

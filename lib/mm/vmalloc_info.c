@@ -32,6 +32,12 @@ struct page *vmalloc_to_page(struct vmf_machine *m, vaddr_t addr)
 
 	if (!mmu_va_to_pfn(m, addr, &pfn))
 		return NULL;
+#if defined(VMF_PLANT_TO_PAGE_ROUND_UP)
+	/* PLANT TO_PAGE_ROUND_UP: the page of an address inside a page is
+	 * rounded up (PFN_UP instead of PFN_DOWN): the neighbouring frame. */
+	if (addr & (m->page_size - 1))
+		pfn++;
+#endif
 	return pfn_to_page(m, pfn);
 }
 
@@ -76,7 +82,13 @@ static void vread_pages(struct vmf_machine *m, uint8_t *buf, vaddr_t addr,
 		if (n > len)
 			n = len;
 		if (mmu_lookup(m, addr, NULL, NULL, &pa))
+#if defined(VMF_PLANT_VREAD_NEIGHBOUR_FRAME)
+			/* PLANT VREAD_NEIGHBOUR_FRAME: a piece that starts
+			 * inside a page is copied from the next frame. */
+			phys_read(m, off ? pa + m->page_size : pa, buf, (size_t)n);
+#else
 			phys_read(m, pa, buf, (size_t)n);
+#endif
 		buf += n;
 		addr += n;
 		len -= n;

@@ -14,6 +14,7 @@
  *   vmalloc_area.c   vm_struct level: get_vm_area, vmalloc family, vfree
  *                    family, deferred frees, vmap, early areas;
  *   vmalloc_pages.c  page arrays (host or nested), their cursor, map_vm_area;
+ *   vmalloc_huge.c   huge vmalloc (6.1 VM_ALLOW_HUGE_VMAP), its vm_check part;
  *   vmalloc_info.c   read-only views: vmallocinfo, vread, lookups;
  *   vm_check.c       the consistency checker. */
 #ifndef VMFUZZ_LIB_VMALLOC_INTERNAL_H
@@ -199,6 +200,37 @@ int vmap_blocks_check(struct vmf_machine *m, char *why, size_t why_len);
 /* A bare area from vm_map_ram (VMAP_RAM): its pages mapped, the rest not. */
 int vmap_ram_area_check(struct vmf_machine *m, struct vmap_area *va,
 			char *why, size_t why_len);
+
+/* ---- vmalloc_area.c: the steps vmalloc_huge.c builds on ---- */
+/* __vmalloc_node_range / __get_vm_area_node's argument checks (docs/
+ * vmalloc.md "Hardened behaviour"): 0, or -VMF_EINVAL after one warning. */
+int check_area_args(struct vmf_machine *m, const char *fn, uint64_t size,
+		    uint64_t align, vaddr_t start, vaddr_t end, int node,
+		    gfp_t gfp, unsigned long vm_flags);
+/* __get_vm_area_node after the checks (guard page added, vm_struct set). */
+struct vm_struct *get_vm_area_nocheck(struct vmf_machine *m, uint64_t size,
+				      uint64_t align, unsigned long flags,
+				      vaddr_t start, vaddr_t end, int node,
+				      gfp_t gfp, const char *caller);
+/* __vmalloc_node_range after the checks (4.19, small pages). */
+vaddr_t vmalloc_nocheck(struct vmf_machine *m, uint64_t size, uint64_t align,
+			vaddr_t start, vaddr_t end, gfp_t gfp, pgprot_t prot,
+			unsigned long vm_flags, int node, const char *caller);
+/* The page array of area->nr_pages entries; false: area removed and
+ * freed (no warning), as 4.19's array failure. */
+bool vmalloc_page_array(struct vmf_machine *m, struct vm_struct *area,
+			gfp_t gfp, int node);
+/* remove_vm_area's unmap and lazy free (va may be gone after it). */
+void remove_vmap_area_lazy(struct vmf_machine *m, struct vmap_area *va);
+/* __vunmap after the checks: the area lazily, its pages (order 0) if
+ * deallocate_pages, its page array, its vm_struct. */
+void __vunmap_area(struct vmf_machine *m, struct vmap_area *va,
+		   bool deallocate_pages);
+
+/* ---- vmalloc_huge.c ---- */
+/* vm_check's part for an area with page_order: 0 or -1 with why. */
+int vmalloc_huge_check(struct vmf_machine *m, const struct vm_struct *vm,
+		       char *why, size_t why_len);
 
 /* ---- vmalloc_pages.c: page arrays ---- */
 /* struct page * on arm64: the size of one page-array entry. */

@@ -249,6 +249,16 @@ int map_vm_area(struct vmf_machine *m, struct vm_struct *vm,
 				return -VMF_ENOMEM; /* WARN_ON(!page) */
 			pfns[k] = phys_page_to_pfn(&m->phys, pg);
 		}
+#if defined(VMF_PLANT_MAP_PAGES_SWAPPED)
+		/* PLANT MAP_PAGES_SWAPPED: the first two pages of the array
+		 * are mapped each at the other's address. */
+		if (i == 0 && c >= 2) {
+			pfn_t t = pfns[0];
+
+			pfns[0] = pfns[1];
+			pfns[1] = t;
+		}
+#endif
 		ret = mmu_map_pages(m, vm->addr + ((uint64_t)i << m->page_shift),
 				    pfns, c, prot);
 		if (ret)

@@ -1,0 +1,84 @@
+/* The shadow's own table reader and frame contents (issue 12, items 1-2).
+ *
+ * shadow_walk.c reads AArch64 stage-1 descriptors straight from simulated
+ * RAM (the observer's phys_read, from TTBR1's table) with its own walker,
+ * written from ../shared/notes/arm64-vmsa-facts.md, never lib/arm64's; it
+ * is the reference the library's views (observer page/pages/vmalloc_pfn,
+ * the MMU's access results) are checked against. shadow_frames.c predicts
+ * the bytes of frames nobody wrote (docs/shadow.md "Frame contents").
+ *
+ * Invariant: nothing here changes the machine; the walker only reads. */
+#ifndef VMFUZZ_HARNESS_SHADOW_WALK_H
+#define VMFUZZ_HARNESS_SHADOW_WALK_H
+
+#include "shadow.h"
+
+struct shadow;
+struct sh_area;
+
+/* The walker's geometry and where it reads. */
+struct sh_walker {
+	unsigned page_shift, stride, va_bits, pa_bits;
+	int start_level;
+	phys_addr_t root;               /* TTBR1's table */
+	const struct sh_observer *obs;  /* phys_read only */
+};
+
+/* What the reader found for one VA. */
+struct sh_leaf {
+	bool mapped;        /* a valid leaf (page, or block where allowed) */
+	int level;          /* the leaf's level, or the faulting level */
+	bool addr_size;     /* faulted on an output address >= 2^pa_bits */
+	bool bus;           /* a table outside RAM */
+	uint64_t desc;      /* the leaf descriptor */
+	phys_addr_t oa;     /* the leaf's output address (its region base) */
+	phys_addr_t pa;     /* va's physical address */
+	uint64_t attrs;     /* desc without the output-address bits */
+	uint64_t table_attrs; /* APTable/PXNTable/UXNTable/NSTable seen above */
+};
+
+void sh_walker_init(struct sh_walker *w, const struct vmf_config *cfg,
+		    phys_addr_t root, const struct sh_observer *obs);
+void sh_walk_va(const struct sh_walker *w, vaddr_t va, struct sh_leaf *l);
+/* nr consecutive pages from page-aligned va: one descent per last-level
+ * table, its entries read in one piece. */
+void sh_walk_pages(const struct sh_walker *w, vaddr_t va, size_t nr,
+		   struct sh_leaf *out);
+
+/* ---- checks (shadow_walk.c) ------------------------------------------- */
+/* Every page of a new area a: the reader's leaf is a level-3 page; the
+ * library's own walks (observer pages: level, descriptor, pa; sampled
+ * vmalloc_pfn) agree with it; its frame is the one the area's page array
+ * (in RAM; the caller's pfns for vmap and vm_map_ram) names. The
+ * attributes: shadow.c then checks lib's descriptor (now the reader's)
+ * against pfn | the predicted prot. */
+int sh_walk_check_area(struct shadow *sh, const struct sh_area *a,
+		       struct sh_fail *f);
+/* One successful access piece on a (page idx): the MMU's physical address
+ * is the frame the shadow expects there, and the reader agrees. */
+int sh_walk_check_access(struct shadow *sh, const struct sh_area *a,
+			 const struct sh_access *x, struct sh_fail *f);
+/* vmalloc_to_page(va) found pfn (or nothing): the reader's leaf, of
+ * level (3; 2 under a vmalloc_huge block). */
+int sh_walk_check_to_page(struct shadow *sh, vaddr_t va, int level,
+			  bool found, pfn_t pfn, pfn_t want, struct sh_fail *f);
+
+/* ---- frame contents (shadow_frames.c) ------------------------------------ */
+/* The documented identity fill: word w of frame pfn. */
+uint64_t sh_fill_word(pfn_t pfn, uint64_t w);
+/* Bytes [off, off + n) of the frame (off inside the frame). */
+void sh_fill_bytes(pfn_t pfn, uint64_t off, uint8_t *out, size_t n);
+/* The expected bytes of an area at [off, off + len): sh_data_expect, with
+ * the bytes it leaves at the baseline of a non-zeroed area resolved from
+ * the frame under them (identity fill, or PAGE_POISON once freed). */
+void sh_expect_bytes(struct shadow *sh, const struct sh_area *a, uint64_t off,
+		     size_t len, uint8_t *val, uint8_t *known);
+/* A frame went back to the buddy allocator (it reads as PAGE_POISON). */
+void sh_frame_freed(struct shadow *sh, pfn_t pfn);
+/* Frames went back that the shadow cannot name (a failed vmalloc's pages,
+ * a freed page table): no frame is known to be unwritten any more. */
+void sh_frames_lost(struct shadow *sh);
+/* Pages a failed vmalloc took and gave back, per node (pfns not known). */
+void sh_frames_give_unnamed(struct shadow *sh, const uint64_t *node_pages);
+
+#endif

@@ -1,0 +1,189 @@
+/* The shadow's own table reader (harness/shadow/shadow_walk.c) on tables
+ * built by hand in a fake RAM: table, block, page and invalid descriptors
+ * at each level, for every granule / VA size the config accepts, and the
+ * identity fill of shadow_frames.c. */
+#include <string.h>
+
+#include <vmfuzz/config.h>
+
+#include "shadow_model.h"
+#include "shadow_walk.h"
+#include "test.h"
+
+#define RAM_BASE 0x40000000ull
+#define RAM_PAGES 16
+
+struct fake {
+	uint8_t *ram;
+	uint64_t size;
+};
+
+static bool fake_read(void *ctx, phys_addr_t pa, void *buf, size_t len)
+{
+	struct fake *f = ctx;
+
+	if (pa < RAM_BASE || pa - RAM_BASE > f->size ||
+	    len > f->size - (pa - RAM_BASE))
+		return false;
+	memcpy(buf, f->ram + (pa - RAM_BASE), len);
+	return true;
+}
+
+static void put(struct fake *f, phys_addr_t table, uint64_t idx, uint64_t d)
+{
+	uint8_t *p = f->ram + (table - RAM_BASE) + idx * 8;
+
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(d >> (8 * i));
+}
+
+static unsigned shift_of(unsigned ps, int level)
+{
+	return ps + (ps - 3) * (unsigned)(3 - level);
+}
+
+static uint64_t idx_of(unsigned ps, unsigned va_bits, int start, vaddr_t va,
+		       int level)
+{
+	unsigned s = shift_of(ps, level);
+	unsigned b = level == start ? va_bits - s : ps - 3;
+
+	return (va >> s) & ((1ull << b) - 1);
+}
+
+/* One geometry: a chain of tables for va down to level 3 (pages 1..),
+ * then each kind of leaf at each level. */
+static void one_geometry(unsigned ps, unsigned va_bits)
+{
+	struct vmf_config cfg;
+	struct fake f;
+	struct sh_observer obs;
+	struct sh_walker w;
+	struct sh_leaf l;
+	uint64_t page = 1ull << ps;
+	int start = 4 - (int)((va_bits - 4) / (ps - 3));
+	vaddr_t va = (~0ull << va_bits) | (3ull << ps) | 0x18;
+	phys_addr_t table[4];
+	phys_addr_t data = RAM_BASE + 10 * page;
+	uint64_t prot = 0x0068000000000703ull; /* PAGE_KERNEL */
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.page_shift = ps;
+	cfg.va_bits = va_bits;
+	cfg.pa_bits = 48;
+	f.size = RAM_PAGES * page;
+	f.ram = calloc(1, f.size);
+	CHECK(f.ram != NULL);
+	if (!f.ram)
+		return;
+	memset(&obs, 0, sizeof(obs));
+	obs.ctx = &f;
+	obs.phys_read = fake_read;
+	sh_walker_init(&w, &cfg, RAM_BASE, &obs);
+	CHECK_EQ(w.start_level, start);
+
+	/* An empty root: translation fault at the start level. */
+	sh_walk_va(&w, va, &l);
+	CHECK(!l.mapped);
+	CHECK_EQ(l.level, start);
+	/* Outside TTBR1: level 0. */
+	sh_walk_va(&w, 0x1000, &l);
+	CHECK(!l.mapped);
+	CHECK_EQ(l.level, 0);
+
+	for (int lv = start; lv <= 3; lv++)
+		table[lv] = RAM_BASE + (uint64_t)(lv - start) * page;
+	for (int lv = start; lv < 3; lv++)
+		put(&f, table[lv], idx_of(ps, va_bits, start, va, lv),
+		    table[lv + 1] | 3 | (lv == start ? (1ull << 59) : 0));
+	/* Level 3: invalid, then reserved 01, then a page. */
+	sh_walk_va(&w, va, &l);
+	CHECK(!l.mapped);
+	CHECK_EQ(l.level, 3);
+	put(&f, table[3], idx_of(ps, va_bits, start, va, 3), data | 1);
+	sh_walk_va(&w, va, &l);
+	CHECK(!l.mapped);
+	CHECK_EQ(l.level, 3);
+	put(&f, table[3], idx_of(ps, va_bits, start, va, 3), data | prot);
+	sh_walk_va(&w, va, &l);
+	CHECK(l.mapped);
+	CHECK_EQ(l.level, 3);
+	CHECK_EQ(l.pa, data + (va & (page - 1)));
+	CHECK_EQ(l.attrs, prot);
+	CHECK_EQ(l.table_attrs, 1ull << 59);
+	/* The batched walk agrees, and sees the next (invalid) page. */
+	{
+		struct sh_leaf two[2];
+
+		sh_walk_pages(&w, va & ~(page - 1), 2, two);
+		CHECK(two[0].mapped && two[0].pa == data);
+		CHECK(!two[1].mapped);
+	}
+	/* An output address above pa_bits: address size fault. */
+	put(&f, table[3], idx_of(ps, va_bits, start, va, 3),
+	    (1ull << 47) | prot);
+	cfg.pa_bits = 40;
+	sh_walker_init(&w, &cfg, RAM_BASE, &obs);
+	sh_walk_va(&w, va, &l);
+	CHECK(!l.mapped && l.addr_size);
+	cfg.pa_bits = 48;
+	sh_walker_init(&w, &cfg, RAM_BASE, &obs);
+
+	/* Levels above 3: invalid, block (allowed or not), table outside
+	 * RAM. */
+	for (int lv = start; lv < 3; lv++) {
+		uint64_t i = idx_of(ps, va_bits, start, va, lv);
+		unsigned s = shift_of(ps, lv);
+		bool allowed = lv == 2 || (lv == 1 && ps == 12);
+		uint64_t saved;
+		uint8_t *p = f.ram + (table[lv] - RAM_BASE) + i * 8;
+
+		memcpy(&saved, p, 8);
+		put(&f, table[lv], i, 0);
+		sh_walk_va(&w, va, &l);
+		CHECK(!l.mapped);
+		CHECK_EQ(l.level, lv);
+		/* A block of a 2^s region at 2^s (aligned, maybe above RAM:
+		 * the reader does not touch it). */
+		put(&f, table[lv], i, (1ull << s) | 1 | (1ull << 10));
+		sh_walk_va(&w, va, &l);
+		CHECK_EQ(l.mapped, allowed);
+		CHECK_EQ(l.level, lv);
+		if (allowed)
+			CHECK_EQ(l.pa, (1ull << s) + (va & ((1ull << s) - 1)));
+		put(&f, table[lv], i, 0x7f0000000000ull | 3);
+		sh_walk_va(&w, va, &l);
+		CHECK(!l.mapped && l.bus);
+		memcpy(p, &saved, 8);
+	}
+	free(f.ram);
+}
+
+static void geometries(void)
+{
+	static const unsigned g[][2] = {{12, 39}, {12, 48}, {14, 36}, {14, 47},
+					{14, 48}, {16, 42}, {16, 48}};
+
+	for (size_t i = 0; i < sizeof(g) / sizeof(g[0]); i++)
+		one_geometry(g[i][0], g[i][1]);
+}
+
+/* The identity fill: the documented formula, little-endian words. */
+static void identity_fill(void)
+{
+	uint8_t b[24];
+	uint64_t x = (0x40123ull << 32 | 1) * 0x9e3779b97f4a7c15ull;
+
+	x ^= x >> 32;
+	CHECK_EQ(sh_fill_word(0x40123, 1), x);
+	sh_fill_bytes(0x40123, 5, b, sizeof(b));
+	CHECK_EQ(b[3], (uint8_t)x);         /* byte 8 = word 1, byte 0 */
+	CHECK_EQ(b[4], (uint8_t)(x >> 8));
+	CHECK(sh_fill_word(0x40123, 1) != sh_fill_word(0x40124, 1));
+	/* Every byte of a word depends on the frame. */
+	for (int k = 0; k < 8; k++)
+		CHECK((uint8_t)(sh_fill_word(7, 3) >> (8 * k)) !=
+		      (uint8_t)(sh_fill_word(8, 3) >> (8 * k)));
+}
+
+TEST_MAIN(TEST(geometries), TEST(identity_fill))
