@@ -23,7 +23,10 @@
 # PLANT_SEEDS="1 2 3" (-seed of the detection runs; per fault the median),
 # PLANT_FAULTS="" (all), PLANT_MAX=0 (no cap on how many), SKIP_BUILD=1
 # (use what is built), MUTATOR_PARTS="features detect", FUZZ_DIR
-# (default build/fuzz), BENCH_DIR (default build/bench-mutator).
+# (default build/fuzz), BENCH_DIR (default build/bench-mutator),
+# MUTATOR_MODES="bytes structure" (the detection runs' settings: one of
+# them alone halves the cost of a run on a shared machine; a planted
+# build then builds that setting's binary only).
 # The two settings run side by side (two processes at once), so that the
 # load of a shared machine falls on both alike. The default run took 8.5
 # minutes on 2 shared cores with 5 of the 13 planted builds already done
@@ -39,6 +42,7 @@ n_seeds=$(wc -w <<<"$plant_seeds")
 default=${VMF_MUTATOR:-structure} # tools/fuzz-job.sh's libFuzzer default
 [ "$default" = structure ] && other=bytes || { default=bytes; other=structure; }
 parts=${MUTATOR_PARTS:-features detect}
+modes=${MUTATOR_MODES:-bytes structure}
 fuzz_dir=${FUZZ_DIR:-build/fuzz}
 work=${BENCH_DIR:-build/bench-mutator}
 planted_root=build/bench-planted
@@ -135,9 +139,13 @@ if has_part detect; then
 	printf '  %-28s %-36s %-36s\n' fault "bytes" "structure"
 	: >"$work/detect-bytes"
 	: >"$work/detect-structure"
+	targets=()
+	for mode in $modes; do targets+=("$(basename "$(bin_of . "$mode")")"); done
 	for name in "${faults[@]}"; do
 		dir=$planted_root/$name
-		if [ "${SKIP_BUILD:-0}" != 1 ] || [ ! -x "$dir/fuzz_main_sm" ]; then
+		missing=0
+		for t in "${targets[@]}"; do [ -x "$dir/$t" ] || missing=1; done
+		if [ "${SKIP_BUILD:-0}" != 1 ] || [ "$missing" = 1 ]; then
 			mkdir -p "$dir"
 			{ [ -f "$dir/CMakeCache.txt" ] ||
 				cmake -S . -B "$dir" -G Ninja -DCMAKE_C_COMPILER=clang \
@@ -146,18 +154,20 @@ if has_part detect; then
 					-DVMF_SANITIZE=ON -DVMF_LIBFUZZER=ON -DVMF_WERROR=OFF \
 					-DVMF_FUZZ_SMOKE=OFF -DVMF_PLANT="$name"; } \
 				>"$dir/bench-configure.log" 2>&1 &&
-				nice cmake --build "$dir" --parallel 2 --target fuzz_main fuzz_main_sm \
+				nice cmake --build "$dir" --parallel 2 --target "${targets[@]}" \
 					>"$dir/bench-build.log" 2>&1 ||
 				{ printf '  %-28s build failed (%s)\n' "$name" "$dir/bench-build.log"; continue; }
 		fi
 		# Both settings at once per seed (see the features).
 		for s in $plant_seeds; do
-			detect_one "$dir" bytes "$s" "$work/detect-$name-bytes-$s" &
-			detect_one "$dir" structure "$s" "$work/detect-$name-structure-$s" &
+			for mode in $modes; do
+				detect_one "$dir" "$mode" "$s" "$work/detect-$name-$mode-$s" &
+			done
 			wait
 		done
 		row=()
 		for mode in bytes structure; do
+			case " $modes " in *" $mode "*) ;; *) row+=("-"); continue ;; esac
 			found=0 sig=
 			: >"$work/seeds-$name-$mode"
 			for s in $plant_seeds; do

@@ -214,9 +214,9 @@ struct page *harness_page(struct vmf_runner *r, enum page_owner owner,
 	struct page *p = alloc_pages_owner(r->m, NUMA_NO_NODE, __GFP_NOWARN, 0,
 					   owner);
 
-	*err = shadow_harness_page_alloc(r->sh, sowner, p != NULL,
+	*err = SH_CALL(r, shadow_harness_page_alloc(r->sh, sowner, p != NULL,
 					 p ? page_to_pfn(r->m, p) : 0,
-					 &r->sfail);
+					 &r->sfail));
 	return p;
 }
 
@@ -225,7 +225,7 @@ int harness_free(struct vmf_runner *r, struct page *p)
 	pfn_t pfn = page_to_pfn(r->m, p);
 
 	__free_pages(r->m, p, 0);
-	return shadow_harness_page_free(r->sh, pfn, &r->sfail);
+	return SH_CALL(r, shadow_harness_page_free(r->sh, pfn, &r->sfail));
 }
 
 /* ---- running ----------------------------------------------------------------- */
@@ -243,7 +243,7 @@ static int prepare(struct vmf_runner *r, const struct vmf_program *prog)
 		return -1;
 	}
 	interp_observer_init(r, &o);
-	if (shadow_reset(r->sh, &r->m->cfg, &o))
+	if (SH_CALL(r, shadow_reset(r->sh, &r->m->cfg, &o)))
 		return -1;
 	r->inited = false;
 	r->nr_live = 0;
@@ -323,7 +323,7 @@ int vmf_run_program_hooked(struct vmf_runner *r,
 		return 1;
 	}
 	vmf_header_raw(prog->header, &raw);
-	if (shadow_check_config(r->sh, &raw, &r->sfail)) {
+	if (SH_CALL(r, shadow_check_config(r->sh, &raw, &r->sfail))) {
 		fail_with(r, prog, VMF_REPORT_SETUP, fail);
 		return 1;
 	}
@@ -361,11 +361,13 @@ int vmf_run_program_hooked(struct vmf_runner *r,
 				fprintf(r->trace, "#%zu nop =>\n", i);
 			continue;
 		}
-		shadow_begin(r->sh);
+		if (!r->oracle_off)
+			shadow_begin(r->sh);
 		if (!r->inited && cmd->op != OP_EARLY_ADD &&
 		    cmd->op != OP_EARLY_REGISTER) {
 			vmalloc_init(r->m);
-			shadow_init(r->sh);
+			if (!r->oracle_off)
+				shadow_init(r->sh);
 			r->inited = true;
 			interp_res(r, " [vmalloc_init]");
 		}
@@ -375,7 +377,7 @@ int vmf_run_program_hooked(struct vmf_runner *r,
 		known_before = shadow_known_stale_hits(r->sh);
 		bad = interp_exec_cmd(r, cmd->op, &args, i);
 		if (!bad)
-			bad = shadow_verify(r->sh, &r->sfail);
+			bad = SH_CALL(r, shadow_verify(r->sh, &r->sfail));
 		/* A placement the policy's guarantee allows although a lower
 		 * fit existed: the shadow's finding, noted, not a report. */
 		if (shadow_place_findings(r->sh) != findings)
@@ -408,6 +410,11 @@ int vmf_run_program_hooked(struct vmf_runner *r,
 		}
 	}
 	return 0;
+}
+
+void vmf_runner_set_oracle(struct vmf_runner *r, bool on)
+{
+	r->oracle_off = !on;
 }
 
 int vmf_run(struct vmf_runner *r, const uint8_t *data, size_t size,

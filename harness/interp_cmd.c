@@ -113,7 +113,7 @@ static int do_alloc(struct vmf_runner *r, enum vmf_op op,
 		return 0;
 	}
 	interp_res_addr(r, "addr", addr);
-	if (shadow_alloc(r->sh, &q, addr, &r->sfail))
+	if (SH_CALL(r, shadow_alloc(r->sh, &q, addr, &r->sfail)))
 		return -1;
 	if (addr)
 		handle_add_live(r, kind, addr, a->size, guard);
@@ -183,7 +183,7 @@ static int do_vmap(struct vmf_runner *r, const struct vmf_args *a)
 	q.pfns = pfns;
 	q.vm_flags = a->vm_flags;
 	q.prot = a->prot;
-	if (shadow_alloc(r->sh, &q, addr, &r->sfail))
+	if (SH_CALL(r, shadow_alloc(r->sh, &q, addr, &r->sfail)))
 		return -1;
 	if (!addr) {
 		for (unsigned i = 0; i < count; i++)
@@ -216,8 +216,8 @@ static int do_vm_map_ram(struct vmf_runner *r, const struct vmf_args *a)
 		return ret < 0 ? -1 : 0;
 	addr = vm_map_ram(r->m, pages, count, a->node, a->prot);
 	interp_res_addr(r, "addr", addr);
-	if (shadow_vm_map_ram(r->sh, count, a->node, a->prot, pfns, addr,
-			      &r->sfail))
+	if (SH_CALL(r, shadow_vm_map_ram(r->sh, count, a->node, a->prot, pfns, addr,
+			      &r->sfail)))
 		return -1;
 	if (!addr) {
 		for (unsigned i = 0; i < count; i++)
@@ -244,7 +244,7 @@ static int do_vm_unmap_ram(struct vmf_runner *r, const struct vmf_args *a)
 	count = (unsigned)((h->size + a->dcount) & 0xff);
 	ret = vm_unmap_ram(r->m, h->addr, count);
 	interp_res(r, " count=%u ret=%ld", count, ret);
-	if (shadow_vm_unmap_ram(r->sh, h->addr, count, ret, &r->sfail))
+	if (SH_CALL(r, shadow_vm_unmap_ram(r->sh, h->addr, count, ret, &r->sfail)))
 		return -1;
 	if (ret)
 		return 0;
@@ -304,7 +304,7 @@ static int do_free_addr(struct vmf_runner *r, enum sh_free_entry e,
 	}
 	}
 	interp_res(r, " ret=%ld", e == SH_F_FREE_VM_AREA ? (ret ? ret2 : -1) : ret);
-	if (shadow_free(r->sh, e, addr, ret, ret2, &r->sfail))
+	if (SH_CALL(r, shadow_free(r->sh, e, addr, ret, ret2, &r->sfail)))
 		return -1;
 	if (!h && gone)
 		h = handle_live_at(r, addr);
@@ -409,13 +409,16 @@ static int do_copy(struct vmf_runner *r, vaddr_t va, size_t len, bool write,
 		acc.done = done;
 		acc.buf = r->buf + off;
 		wstale |= res1.walk_stale;
-		if (shadow_access(r->sh, &acc, &r->sfail))
+		if (SH_CALL(r, shadow_access(r->sh, &acc, &r->sfail)))
 			return -1;
 		if (!write && r->trace) {
 			size_t k;
 			uint32_t s;
 
-			shadow_known_mask(r->sh, a, done, r->known + off);
+			if (r->oracle_off)
+				memset(r->known + off, 0, done);
+			else
+				shadow_known_mask(r->sh, a, done, r->known + off);
 			s = checksum(r->buf + off, r->known + off, done, &k);
 			sum = sum * 31u + s;
 			nk += k;
@@ -506,7 +509,7 @@ static int do_access(struct vmf_runner *r, const struct vmf_args *a)
 		interp_res(r, " stale");
 	if (acc.res.walk_stale)
 		interp_res(r, " walk-stale");
-	return shadow_access(r->sh, &acc, &r->sfail);
+	return SH_CALL(r, shadow_access(r->sh, &acc, &r->sfail));
 }
 
 static int do_vmalloc_to_page(struct vmf_runner *r, const struct vmf_args *a)
@@ -529,7 +532,7 @@ static int do_vmalloc_to_page(struct vmf_runner *r, const struct vmf_args *a)
 	} else {
 		interp_res(r, " none");
 	}
-	return shadow_vmalloc_to_page(r->sh, va, p != NULL, pfn, &r->sfail);
+	return SH_CALL(r, shadow_vmalloc_to_page(r->sh, va, p != NULL, pfn, &r->sfail));
 }
 
 static int do_vread(struct vmf_runner *r, const struct vmf_args *a)
@@ -547,13 +550,16 @@ static int do_vread(struct vmf_runner *r, const struct vmf_args *a)
 	memset(r->buf, 0x5a, len);
 	ret = vread(r->m, r->buf, va, len);
 	interp_res(r, " ret=%ld", ret);
-	if (shadow_vread(r->sh, va, len, ret, r->buf, &r->sfail))
+	if (SH_CALL(r, shadow_vread(r->sh, va, len, ret, r->buf, &r->sfail)))
 		return -1;
 	if (r->trace && ret > 0) {
 		size_t k;
 		uint32_t s;
 
-		shadow_known_mask(r->sh, va, (size_t)ret, r->known);
+		if (r->oracle_off)
+			memset(r->known, 0, (size_t)ret);
+		else
+			shadow_known_mask(r->sh, va, (size_t)ret, r->known);
 		s = checksum(r->buf, r->known, (size_t)ret, &k);
 		interp_res(r, " sum=%08x/%zu", s, k);
 	}
@@ -635,6 +641,8 @@ static int do_check(struct vmf_runner *r, size_t idx)
 {
 	char why[512];
 
+	if (r->oracle_off)
+		return 0;
 	/* vm_check (which ends with page_alloc_check) costs O(areas' pages)
 	 * and O(RAM): it runs at the first and the last OP_CHECK of the
 	 * program; the busy-list comparison runs at every one. */
@@ -647,16 +655,31 @@ static int do_check(struct vmf_runner *r, size_t idx)
 	vmalloc_for_each_area(r->m, collect_area, r);
 	interp_res(r, " ok areas=%zu%s", r->nr_areas,
 	    idx == r->first_check || idx == r->last_check ? " full" : "");
-	if (shadow_check_full(r->sh, r->areas, r->nr_areas, &r->sfail))
+	if (SH_CALL(r, shadow_check_full(r->sh, r->areas, r->nr_areas, &r->sfail)))
 		return -1;
-	return shadow_vmallocinfo_check(r->sh, render_vmallocinfo(r),
-					&r->sfail);
+	return SH_CALL(r, shadow_vmallocinfo_check(r->sh, render_vmallocinfo(r),
+					&r->sfail));
 }
 
 /* An address no busy area covers (BAD_*_NONEXISTENT). */
 static vaddr_t hole_address(struct vmf_runner *r, uint64_t hint)
 {
-	return shadow_hole(r->sh, hint);
+	struct vmf_machine *m = r->m;
+	uint64_t ps = m->page_size, pages;
+
+	if (!r->oracle_off)
+		return shadow_hole(r->sh, hint);
+	/* The oracle off (bench): the same search over the library's own
+	 * busy areas, which equal the shadow's in a run that agrees. */
+	pages = (m->cfg.vmalloc_end - m->cfg.vmalloc_start) / ps;
+	for (uint64_t k = 0; k < pages && k < 4096; k++) {
+		vaddr_t va = m->cfg.vmalloc_start +
+			     ((hint / ps + k) % pages) * ps;
+
+		if (!find_vmap_area(m, va))
+			return va;
+	}
+	return m->cfg.vmalloc_end;
 }
 
 static int do_bad(struct vmf_runner *r, const struct vmf_args *a)
@@ -722,8 +745,8 @@ static int do_bad(struct vmf_runner *r, const struct vmf_args *a)
 					    0, "bad_early");
 
 		interp_res(r, " ret=%d", ret);
-		return shadow_early_add(r->sh, ws + (a->offset & ~(ps - 1)), ps,
-					0, "bad_early", ret, &r->sfail);
+		return SH_CALL(r, shadow_early_add(r->sh, ws + (a->offset & ~(ps - 1)), ps,
+					0, "bad_early", ret, &r->sfail));
 	}
 	case BAD_SIZE_ZERO:
 		q.entry = SH_E_VMALLOC;
@@ -786,7 +809,7 @@ static int do_bad(struct vmf_runner *r, const struct vmf_args *a)
 	if (a->bad >= BAD_SIZE_ZERO && a->bad <= BAD_RANGE_OUTSIDE &&
 	    a->bad != BAD_EARLY_AFTER_INIT) {
 		interp_res_addr(r, "addr", addr);
-		if (shadow_alloc(r->sh, &q, addr, &r->sfail))
+		if (SH_CALL(r, shadow_alloc(r->sh, &q, addr, &r->sfail)))
 			return -1;
 		/* A bad call that wrongly succeeded was reported above. */
 		return 0;
@@ -811,8 +834,8 @@ int interp_exec_cmd(struct vmf_runner *r, enum vmf_op op,
 		ret = vm_area_add_early(m, a->start, a->size, a->vm_flags,
 					"early_add");
 		interp_res(r, " ret=%d", ret);
-		if (shadow_early_add(r->sh, a->start, a->size, a->vm_flags,
-				     "early_add", ret, &r->sfail))
+		if (SH_CALL(r, shadow_early_add(r->sh, a->start, a->size, a->vm_flags,
+				     "early_add", ret, &r->sfail)))
 			return -1;
 		if (ret == 0 && !r->inited)
 			handle_add_live(r, HK_EARLY, a->start, a->size, false);
@@ -826,8 +849,8 @@ int interp_exec_cmd(struct vmf_runner *r, enum vmf_op op,
 		addr = vm_area_register_early(m, a->size, a->align,
 					      "early_register");
 		interp_res_addr(r, "addr", addr);
-		if (shadow_early_register(r->sh, a->size, a->align,
-					  "early_register", addr, &r->sfail))
+		if (SH_CALL(r, shadow_early_register(r->sh, a->size, a->align,
+					  "early_register", addr, &r->sfail)))
 			return -1;
 		if (addr && !r->inited)
 			handle_add_live(r, HK_EARLY, addr, a->size, false);
@@ -863,19 +886,22 @@ int interp_exec_cmd(struct vmf_runner *r, enum vmf_op op,
 		int n = vmalloc_run_deferred(m, a->cpu);
 
 		interp_res(r, " freed=%d", n);
-		return shadow_run_deferred(r->sh, a->cpu, n, &r->sfail);
+		return SH_CALL(r, shadow_run_deferred(r->sh, a->cpu, n, &r->sfail));
 	}
 	case OP_SET_CPU:
 		m->cur_cpu = a->cpu;
-		shadow_set_cpu(r->sh, a->cpu);
+		if (!r->oracle_off)
+			shadow_set_cpu(r->sh, a->cpu);
 		return 0;
 	case OP_PURGE:
 		purge_vmap_area_lazy(m);
-		shadow_purge(r->sh);
+		if (!r->oracle_off)
+			shadow_purge(r->sh);
 		return 0;
 	case OP_UNMAP_ALIASES:
 		vm_unmap_aliases(m);
-		shadow_unmap_aliases(r->sh);
+		if (!r->oracle_off)
+			shadow_unmap_aliases(r->sh);
 		return 0;
 	case OP_WRITE:
 		return do_write(r, a);
@@ -892,7 +918,8 @@ int interp_exec_cmd(struct vmf_runner *r, enum vmf_op op,
 	case OP_FAULT:
 		vmf_fault_set(m, (enum vmf_fault_site)a->site,
 			      (enum vmf_fault_mode)a->mode, a->n);
-		shadow_fault_set(r->sh, a->site, a->mode, a->n);
+		if (!r->oracle_off)
+			shadow_fault_set(r->sh, a->site, a->mode, a->n);
 		return 0;
 	case OP_FRAGMENT:
 		return do_fragment(r, a);

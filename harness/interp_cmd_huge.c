@@ -27,7 +27,7 @@ int interp_do_ioremap(struct vmf_runner *r, const struct vmf_args *a)
 	}
 	addr = __ioremap(m, a->phys, a->size, a->prot);
 	interp_res_addr(r, "addr", addr);
-	if (shadow_ioremap(r->sh, a->phys, a->size, a->prot, addr, &r->sfail))
+	if (SH_CALL(r, shadow_ioremap(r->sh, a->phys, a->size, a->prot, addr, &r->sfail)))
 		return -1;
 	if (addr)
 		handle_add_live(r, HK_IOREMAP, addr & ~(ps - 1),
@@ -50,7 +50,7 @@ int interp_do_iounmap(struct vmf_runner *r, const struct vmf_args *a)
 	addr = h->addr;
 	ret = iounmap(r->m, addr);
 	interp_res(r, " ret=%d", ret);
-	if (shadow_iounmap(r->sh, addr, ret, &r->sfail))
+	if (SH_CALL(r, shadow_iounmap(r->sh, addr, ret, &r->sfail)))
 		return -1;
 	if (ret == 0 && is_vmalloc_addr(r->m, addr))
 		return interp_handle_gone(r, h);
@@ -98,7 +98,7 @@ int interp_do_vmalloc_huge(struct vmf_runner *r, const struct vmf_args *a)
 	q.node = a->node;
 	addr = vmalloc_huge(r->m, a->size, a->node);
 	interp_res_addr(r, "addr", addr);
-	if (shadow_alloc(r->sh, &q, addr, &r->sfail))
+	if (SH_CALL(r, shadow_alloc(r->sh, &q, addr, &r->sfail)))
 		return -1;
 	if (addr)
 		handle_add_live(r, HK_VMALLOC, addr, a->size, true);

@@ -15,4 +15,10 @@ int vmf_run_program_hooked(struct vmf_runner *r,
 			   struct vmf_failure *fail, vmf_cmd_hook hook,
 			   void *arg);
 
+/* Bench only: with on false, the runner runs the library alone (no shadow
+ * model, no per-command checks, OP_CHECK checks nothing), so a bench can
+ * time the oracle's share of a run (bench/bench_oracle.c). The trace and
+ * the handles follow the library. Default: on. */
+void vmf_runner_set_oracle(struct vmf_runner *r, bool on);
+
 #endif

@@ -100,7 +100,15 @@ struct vmf_runner {
 	 * run was one. */
 	struct vmf_diff *diff;
 	bool last_diff;
+	/* Bench only (interp_hook.h vmf_runner_set_oracle): run the library
+	 * with no shadow model and no checks, to measure what the oracle
+	 * costs. Never set by a fuzz target or the CLI. */
+	bool oracle_off;
 };
+
+/* The shadow's side of a command: skipped (0, agreed) with the oracle
+ * off. */
+#define SH_CALL(r, call) ((r)->oracle_off ? 0 : (call))
 
 /* ---- interp.c: trace results ---- */
 /* Append to the command's result text (only when tracing). */

@@ -55,6 +55,9 @@ static void obs_counters(void *ctx, struct sh_counters *c)
 	c->free_nr = vo.free_nr;
 	c->free_max = vo.free_max;
 	memcpy(c->ne_preload, vo.ne_preload, sizeof(c->ne_preload));
+	c->have_owned = true;
+	for (unsigned k = 0; k < OWNER_NR; k++)
+		c->owned[k] = m->phys.owned[k];
 	c->nr_vmap_blocks = vo.nr_vmap_blocks;
 	memcpy(c->vb_queue_len, vo.vb_queue_len, sizeof(c->vb_queue_len));
 }
@@ -259,6 +262,20 @@ static bool obs_page_array(void *ctx, vaddr_t addr, uint64_t first, size_t nr,
 	return true;
 }
 
+static bool obs_area_links(void *ctx, vaddr_t addr, struct sh_area_link *l)
+{
+	struct vmf_runner *r = ctx;
+	const struct vmap_area *va =
+		vmap_area_list_neighbours(r->m, addr, &l->prev, &l->next);
+
+	if (!va)
+		return false;
+	l->start = va->va_start;
+	l->end = va->va_end;
+	l->state = interp_area_state(va);
+	return true;
+}
+
 void interp_observer_init(struct vmf_runner *r, struct sh_observer *o)
 {
 	o->phys_read = obs_phys_read;
@@ -276,4 +293,5 @@ void interp_observer_init(struct vmf_runner *r, struct sh_observer *o)
 	o->tlb_maps = obs_tlb_maps;
 	o->area_at = obs_area_at;
 	o->free_blocks = obs_free_blocks;
+	o->area_links = obs_area_links;
 }

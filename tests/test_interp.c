@@ -20,6 +20,7 @@
 
 #include "interp.h"
 #include "interp_hook.h"
+#include "interp_hook.h"
 #include "test.h"
 
 #include "mm/vmalloc_internal.h"
@@ -349,6 +350,32 @@ static void random_bytes(void)
 					fail_buf.report);
 			save_input(i, data, len);
 		}
+	}
+	CHECK_EQ(failures, 0);
+	vmf_runner_free(r);
+}
+
+/* The bench-only switch (vmf_runner_set_oracle): with the oracle off no
+ * command reports, whatever it is (every shadow call goes through
+ * SH_CALL); the same bytes as random_bytes. */
+static void oracle_off_never_reports(void)
+{
+	struct vmf_runner *r = vmf_runner_new();
+	uint64_t s = 3;
+	long n = iterations(1000), failures = 0;
+	static uint8_t data[2048];
+
+	CHECK(r != NULL);
+	vmf_runner_set_oracle(r, false);
+	for (long i = 0; i < n; i++) {
+		size_t len = rnd(&s, 2049);
+
+		for (size_t k = 0; k < len; k++)
+			data[k] = (uint8_t)rng_next(&s);
+		if (vmf_run(r, data, len, NULL, &fail_buf) &&
+		    failures++ < 3)
+			fprintf(stderr, "oracle off, input %ld:\n%s\n", i,
+				fail_buf.report);
 	}
 	CHECK_EQ(failures, 0);
 	vmf_runner_free(r);
@@ -973,6 +1000,7 @@ static void page_budget(void)
 }
 
 TEST_MAIN(TEST(smoke), TEST(every_op), TEST(hardened_cases),
+	  TEST(oracle_off_never_reports),
 	  TEST(early_areas), TEST(determinism), TEST(oracle_bites),
 	  TEST(failure_paths), TEST(purge_paths),
 	  TEST(random_bytes), TEST(structured_programs), TEST(page_budget))

@@ -3,12 +3,56 @@
 # and a few corpus programs must build against Debian's packaged kernel
 # headers (linux-headers-amd64) with warnings as errors (W=1, -Werror),
 # modpost included (a call the kernel does not export fails there). The
-# modules are never loaded. Without headers: a SKIP line, status 0.
+# modules are never loaded. Without headers: a SKIP line, status 0 (the
+# vmap block source check below still runs and can fail).
 #
 # Usage: test_kmod.sh VMFUZZ SRCDIR WORKDIR
 set -uo pipefail
 vmfuzz=$1 src=$2 work=$3
 SAMPLE=${KMOD_SAMPLE:-4}
+
+# The vmap block programs (issue 14): their module source must carry
+# every vm_map_ram, vm_unmap_ram, set_cpu and unmap_aliases of the program
+# as the kernel call, in order; checked with or without kernel headers.
+blocks=("$src"/corpus/main/{cmd_vm_map_ram,cmd_vm_unmap_ram,tv_vm_map_ram}.txt
+	"$src"/corpus/main/vmap_block_*.txt)
+# The lines the source must hold, in the program's order.
+want_lines() { # program
+	"$vmfuzz" decode "$1" | grep -v -E '^(machine|#)' | awk '
+	{ i = NR - 1; a["count"] = a["h"] = a["dcount"] = a["cpu"] = ""
+	  for (k = 2; k <= NF; k++) { split($k, kv, "="); a[kv[1]] = kv[2] } }
+	$1 == "vm_map_ram" { c = a["count"] + 0; if (c > 128) c = 128
+		printf "\tdo_vm_map_ram(%d, %d, node_or_any(\n", i, c }
+	$1 == "vm_unmap_ram" && a["dcount"] + 0 == 0 {
+		printf "\tdo_vm_unmap_ram(%d, %du);\n", i, a["h"] }
+	$1 == "vm_unmap_ram" && a["dcount"] + 0 != 0 {
+		printf "\t/* vm_unmap_ram with a count %d pages off\n", a["dcount"] }
+	$1 == "set_cpu" { printf "\tcur_cpu = %d;\n", a["cpu"] }
+	$1 == "unmap_aliases" { printf "\tvm_unmap_aliases();\n" }'
+}
+check_source() { # program module-source: 0 when every wanted line is there in order
+	local at=0 n line got=0
+	while IFS= read -r line; do
+		got=$((got + 1))
+		n=$(awk -v from="$at" -v want="$line" 'NR > from && index($0, want) == 1 { print NR; exit }' "$2")
+		[ -n "$n" ] || { echo "missing after line $at: $line"; return 1; }
+		at=$n
+	done < <(want_lines "$1")
+	[ "$got" -gt 0 ] || { echo "no vmap block command in the program"; return 1; }
+	! grep -q 'unsupported command' "$2" || { grep -m1 'unsupported command' "$2"; return 1; }
+}
+rm -rf "$work" && mkdir -p "$work" || exit 2
+src_fails=0
+for f in "${blocks[@]}"; do
+	name=$(basename "$f" .txt)
+	if ! "$vmfuzz" kmod "$f" -o "$work/src-$name" 2>"$work/src-$name.gen"; then
+		echo "FAIL $f: kmod: $(cat "$work/src-$name.gen")"; src_fails=$((src_fails + 1)); continue
+	fi
+	if ! why=$(check_source "$f" "$work/src-$name/vmfuzz_repro.c"); then
+		echo "FAIL $f: the module source: $why"; src_fails=$((src_fails + 1)); continue
+	fi
+	echo "ok   $f (source: $(want_lines "$f" | wc -l) block calls in order)"
+done
 
 kdir=
 for d in /usr/src/linux-headers-*-amd64; do
@@ -17,11 +61,10 @@ done
 if [ -z "$kdir" ]; then
 	echo "SKIP: no kernel headers under /usr/src/linux-headers-*-amd64" \
 	     "(apt-get install linux-headers-amd64, or tools/ensure-deps.sh test)"
-	exit 0
+	exit $((src_fails > 0))
 fi
 echo "kernel headers: $kdir"
-rm -rf "$work" && mkdir -p "$work" || exit 2
-inputs=()
+inputs=("${blocks[@]}")
 for f in "$src"/crashes/main/*; do
 	[ -f "$f" ] || continue
 	case "$f" in *.txt) [ -f "${f%.txt}.bin" ] && continue ;; esac
@@ -29,7 +72,9 @@ for f in "$src"/crashes/main/*; do
 done
 mapfile -t corpus < <(ls "$src"/corpus/main/*.txt | sort)
 step=$(( ${#corpus[@]} / SAMPLE )); [ "$step" -ge 1 ] || step=1
-for ((k = 0; k < ${#corpus[@]}; k += step)); do inputs+=("${corpus[k]}"); done
+for ((k = 0; k < ${#corpus[@]}; k += step)); do
+	case " ${inputs[*]} " in *" ${corpus[k]} "*) ;; *) inputs+=("${corpus[k]}") ;; esac
+done
 
 fails=0 n=0
 for f in "${inputs[@]}"; do
@@ -58,5 +103,5 @@ for f in "${inputs[@]}"; do
 	fi
 	echo "ok   $f ($(grep -c '^	/\* #' "$dir/vmfuzz_repro.c") commands)"
 done
-echo "kmod: $n modules, $fails failed"
-[ "$n" -gt 0 ] && [ "$fails" -eq 0 ]
+echo "kmod: $n modules, $fails failed; ${#blocks[@]} block sources, $src_fails failed"
+[ "$n" -gt 0 ] && [ "$fails" -eq 0 ] && [ "$src_fails" -eq 0 ]

@@ -91,6 +91,28 @@ for f in "${inputs[@]}"; do
 		|| fail "$f: map -o .html"
 done
 
+# vmap blocks (issue 14): vm_map_ram's areas are drawn with the kernel's
+# vmallocinfo line for them, a block with its mapped pages.
+blocks=("$src"/corpus/main/{cmd_vm_map_ram,tv_vm_map_ram}.txt "$src"/corpus/main/vmap_block_*.txt)
+for f in "${blocks[@]}"; do
+	name=blk-$(basename "$f" .txt)
+	"$vmfuzz" map "$f" -o "$work/$name.svg" 2>"$work/$name.err" \
+		|| { fail "$f: map: $(cat "$work/$name.err")"; continue; }
+	grep -q 'vm_map_ram block' "$work/$name.svg" &&
+		grep -qE 'vmallocinfo: 0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ vm_map_ram' "$work/$name.svg" &&
+		grep -qE 'vmap block: [1-9][0-9]* of [0-9]+ pages mapped' "$work/$name.svg" \
+		|| { fail "$f: no vm_map_ram block drawn with its vmallocinfo line"; continue; }
+	check_svg "$work/$name.svg" "$f (vmap blocks)"
+done
+# After vmap_block_mix's #1 (count=1, then count=3 on one CPU): one block,
+# 4 pages carved and mapped; count=65 above VMAP_MAX_ALLOC is a plain area.
+"$vmfuzz" map "$src/corpus/main/vmap_block_mix.txt" -n 1 -o "$work/blk-mix-1.svg" 2>/dev/null &&
+	[ "$(grep -c '<title>\[win+0x0, win+0x[0-9a-f]*) vm_map_ram block' "$work/blk-mix-1.svg")" = 1 ] &&
+	grep -q 'vmap block: 4 of [0-9]* pages mapped' "$work/blk-mix-1.svg" \
+	|| fail "vmap_block_mix -n 1: want one block at win+0x0 with 4 pages mapped"
+grep -q 'vm_map_ram area' "$work/blk-cmd_vm_map_ram.svg" 2>/dev/null \
+	|| fail "cmd_vm_map_ram: the 65-page vm_map_ram areas is not drawn as one"
+
 # Refusals: status 2 and a message, never a crash.
 one=${inputs[0]}
 for args in "$one -o $work/x.svg -n 100000" "$one -o $work/x.svg -n -1" \

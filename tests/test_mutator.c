@@ -2,7 +2,9 @@
  * entry points, over the committed corpus (corpus/main): every output
  * decodes, is canonical (encode(decode(out)) == out), fits max_size and
  * VMF_MAX_CMDS; every kind of mutation happens; crossover mixes both
- * parents; handles are retargeted to live ones; same seed, same output. */
+ * parents; handles are retargeted to live ones; runs are well formed;
+ * inserts favour kinds the program lacks; the header edit turns vbfix;
+ * same seed, same output. */
 #include <dirent.h>
 
 #include "cmd_table.h"
@@ -303,6 +305,263 @@ static void test_retarget_names_live_handles(void)
 	vmf_mutator_free(m);
 }
 
+/* Mutations of one kind (bytes off) of a text program: calls fn on each
+ * output that kind made; the count of those. */
+static unsigned each_output(const char *text, enum vmf_mut_kind kind,
+			    unsigned iters,
+			    void (*fn)(const struct vmf_program *, void *),
+			    void *arg)
+{
+	struct vmf_mutator *m = vmf_mutator_new(NULL, NULL);
+	static struct vmf_program p;
+	uint8_t in[MAX_LEN], out[MAX_LEN];
+	size_t in_len, len;
+	unsigned n = 0;
+	char err[256];
+
+	CHECK(!vmf_program_parse(text, &p, err, sizeof(err)));
+	in_len = vmf_encode(&p, in, sizeof(in));
+	if (!m)
+		return 0;
+	m->bytes_percent = 0;
+	for (unsigned it = 0; it < iters; it++) {
+		unsigned long before = m->done[kind];
+
+		memcpy(out, in, in_len);
+		len = vmf_mutate(m, out, in_len, sizeof(out), NULL, 0, it);
+		if (m->done[kind] == before)
+			continue;
+		CHECK(output_ok(out, len, sizeof(out)));
+		vmf_decode(out, len, &p);
+		fn(&p, arg);
+		n++;
+	}
+	vmf_mutator_free(m);
+	return n;
+}
+
+struct run_seen {
+	unsigned pair_ram, pair_ram_bad, set_cpu, aliases_read, repeat;
+};
+
+/* A run the template makes: vm_map_ram + vm_unmap_ram of the newest
+ * vm_map_ram handle with the right count; set_cpu before a command;
+ * a free, unmap_aliases, read_freed; one allocation repeated. */
+static void see_run(const struct vmf_program *p, void *arg)
+{
+	struct run_seen *s = arg;
+	unsigned ram = 0;
+
+	for (size_t i = 0; i + 1 < p->nr_cmds; i++) {
+		const struct vmf_cmd *a = &p->cmds[i], *b = &p->cmds[i + 1];
+
+		if (a->op == OP_VM_MAP_RAM && b->op == OP_VM_UNMAP_RAM) {
+			/* ram vm_map_ram handles before a: the new one is
+			 * index ram among ram + 1. */
+			if (b->operand[0] == ram && b->operand[1] == 0)
+				s->pair_ram++;
+			else
+				s->pair_ram_bad++;
+		}
+		if (a->op == OP_SET_CPU && i >= 2)
+			s->set_cpu++;
+		if (a->op == OP_UNMAP_ALIASES && b->op == OP_READ_FREED)
+			s->aliases_read++;
+		if (i >= 2 && a->op == b->op && a->op != OP_VMALLOC &&
+		    !memcmp(a->operand, b->operand, sizeof(a->operand)) &&
+		    (a->op == OP_VM_MAP_RAM || a->op == OP_VMAP ||
+		     a->op == OP_IOREMAP || a->op == OP_GET_VM_AREA))
+			s->repeat++;
+		ram += a->op == OP_VM_MAP_RAM;
+	}
+}
+
+/* MUT_RUN: every template happens, and the vm_unmap_ram of a pair names
+ * the vm_map_ram just before it (handles of vm_unmap_ram count vm_map_ram
+ * handles only: here one before the pair, so h=1, not the live count). */
+static void test_runs_are_well_formed(void)
+{
+	static const char text[] = "vm_map_ram count=1 node=-1 prot=kernel\n"
+				   "vmalloc size=1p\n";
+	struct run_seen s = {0};
+	unsigned n = each_output(text, MUT_RUN, 20000, see_run, &s);
+
+	printf("  %u runs: vm_map_ram+vm_unmap_ram %u (%u off), set_cpu %u, "
+	       "unmap_aliases+read_freed %u, repeats %u\n", n, s.pair_ram,
+	       s.pair_ram_bad, s.set_cpu, s.aliases_read, s.repeat);
+	CHECK(n > 1000);
+	CHECK(s.pair_ram > 50);
+	CHECK_EQ(s.pair_ram_bad, 0);
+	CHECK(s.set_cpu > 50 && s.aliases_read > 50 && s.repeat > 50);
+}
+
+struct fill_seen {
+	unsigned fills, fills_bad, with_tail;
+};
+
+/* After "vm_map_ram count=3" (4 pages of CPU 0's block carved), a fill
+ * run appended carves the other 1020 pages, largest first; half of the
+ * time then vm_unmap_ram of its newest handle and unmap_aliases. */
+static void see_fill(const struct vmf_program *p, void *arg)
+{
+	struct fill_seen *s = arg;
+	unsigned pages = 0, maps = 0;
+	size_t i = 1;
+
+	if (p->nr_cmds < 6 || p->cmds[0].op != OP_VM_MAP_RAM ||
+	    p->cmds[0].operand[0] != 2)
+		return;
+	for (; i < p->nr_cmds && p->cmds[i].op == OP_VM_MAP_RAM; i++, maps++) {
+		unsigned c = (p->cmds[i].operand[0] & 127u) + 1, o = 1;
+
+		while (o < c)
+			o *= 2;
+		pages += o;
+	}
+	if (maps < 5 || p->cmds[1].operand[0] == p->cmds[maps].operand[0])
+		return; /* not a fill (a repeat: one count) */
+	s->fills++;
+	s->fills_bad += pages != 1020;
+	if (i + 2 == p->nr_cmds && p->cmds[i].op == OP_VM_UNMAP_RAM &&
+	    p->cmds[i].operand[0] == maps && p->cmds[i].operand[1] == 0 &&
+	    p->cmds[i + 1].op == OP_UNMAP_ALIASES)
+		s->with_tail++;
+}
+
+static void test_fill_run_completes_the_block(void)
+{
+	struct fill_seen s = {0};
+
+	each_output("vm_map_ram count=3 node=-1 prot=kernel\n", MUT_RUN, 20000,
+		    see_fill, &s);
+	printf("  %u fills (%u not to the block's end), %u with vm_unmap_ram "
+	       "+ unmap_aliases\n", s.fills, s.fills_bad, s.with_tail);
+	CHECK(s.fills > 100);
+	CHECK_EQ(s.fills_bad, 0);
+	CHECK(s.with_tail * 4 > s.fills && s.with_tail * 4 < 3 * s.fills);
+}
+
+struct fit_seen {
+	unsigned map, map_blocks, cpu, cpu_several;
+};
+
+static void see_fit(const struct vmf_program *p, void *arg)
+{
+	struct fit_seen *s = arg;
+	struct vmf_header_raw raw;
+	bool map = false, cpu = false;
+
+	vmf_header_raw(p->header, &raw);
+	for (size_t i = 0; i < p->nr_cmds; i++) {
+		map |= p->cmds[i].op == OP_VM_MAP_RAM;
+		cpu |= p->cmds[i].op == OP_SET_CPU;
+	}
+	if (map) {
+		s->map++;
+		s->map_blocks += (!raw.window_bytes ||
+				  raw.window_bytes >> raw.page_shift >= 2048) &&
+				 raw.phys_size >> raw.page_shift >= 1280;
+	}
+	if (cpu) {
+		s->cpu++;
+		s->cpu_several += raw.nr_cpus >= 2;
+	}
+}
+
+/* An inserted vm_map_ram gets a header that holds vmap blocks (window
+ * and RAM), set_cpu more than one CPU, about half of the time. */
+static void test_insert_fits_the_header(void)
+{
+	struct fit_seen s = {0};
+
+	each_output("machine window=64p ram=64p cpus=1\nvmalloc size=1p\n",
+		    MUT_INSERT, 40000, see_fit, &s);
+	printf("  vm_map_ram inserted %u (header for blocks %u), set_cpu %u "
+	       "(cpus >= 2: %u)\n", s.map, s.map_blocks, s.cpu, s.cpu_several);
+	CHECK(s.map > 100 && s.cpu > 100);
+	CHECK(s.map_blocks * 4 > s.map && s.map_blocks * 4 < 3 * s.map);
+	CHECK(s.cpu_several * 4 > s.cpu && s.cpu_several * 4 < 3 * s.cpu);
+}
+
+struct insert_seen {
+	unsigned op[OP_NR];
+	unsigned unmap_ram, unmap_ram_right;
+};
+
+static void see_insert(const struct vmf_program *p, void *arg)
+{
+	struct insert_seen *s = arg;
+
+	for (size_t i = 0; i < p->nr_cmds; i++) {
+		s->op[p->cmds[i].op]++;
+		if (p->cmds[i].op == OP_VM_UNMAP_RAM) {
+			s->unmap_ram++;
+			s->unmap_ram_right += p->cmds[i].operand[1] == 0;
+		}
+	}
+}
+
+/* Inserts bring the block commands in, vm_unmap_ram mostly with the right
+ * count; a kind the program lacks comes in more often than one it is full
+ * of (the rarest of a few drawn). */
+static void test_insert_favours_rare_kinds(void)
+{
+	static char text[4096];
+	struct insert_seen s = {0};
+	size_t at = 0;
+	unsigned n;
+
+	for (unsigned k = 0; k < 40; k++)
+		at += (size_t)snprintf(text + at, sizeof(text) - at,
+				       "vmalloc size=1p\n");
+	n = each_output(text, MUT_INSERT, 20000, see_insert, &s);
+	s.op[OP_VMALLOC] -= 40 * n;
+	printf("  %u inserts: vm_map_ram %u vm_unmap_ram %u (right count %u) "
+	       "vmalloc %u vfree %u\n", n, s.op[OP_VM_MAP_RAM],
+	       s.op[OP_VM_UNMAP_RAM], s.unmap_ram_right, s.op[OP_VMALLOC],
+	       s.op[OP_VFREE]);
+	CHECK(n > 1000);
+	CHECK(s.op[OP_VM_MAP_RAM] > 20 && s.op[OP_VM_UNMAP_RAM] > 20);
+	CHECK(s.unmap_ram_right * 10 > s.unmap_ram * 6);
+	/* vmalloc and vfree have 3 entries each in the table: without the
+	 * rarity draw they would come alike (expected: 1.5 to 1). */
+	CHECK(s.op[OP_VFREE] * 10 > s.op[OP_VMALLOC] * 12);
+}
+
+struct header_seen {
+	unsigned vbfix_on, policy_moved, policy_moved_kept_vbfix;
+};
+
+static void see_header(const struct vmf_program *p, void *arg)
+{
+	struct header_seen *s = arg;
+	bool vbfix = vmf_header_vbfix(p->header[HF_POLICY]);
+
+	if (vmf_header_policy(p->header) != VMF_POLICY_LEGACY) {
+		s->policy_moved++;
+		s->policy_moved_kept_vbfix += vbfix;
+	} else {
+		s->vbfix_on += !vbfix; /* the input has vbfix=1 */
+	}
+}
+
+/* The header edit turns vbfix, and a policy change keeps it. */
+static void test_header_vbfix(void)
+{
+	static const char text[] = "machine window=1m vbfix=1\n"
+				   "vm_map_ram count=64 node=-1 prot=kernel\n";
+	struct header_seen s = {0};
+	unsigned n = each_output(text, MUT_HEADER, 20000, see_header, &s);
+
+	printf("  %u header edits: vbfix turned off %u, policy changed %u "
+	       "(vbfix kept %u)\n", n, s.vbfix_on, s.policy_moved,
+	       s.policy_moved_kept_vbfix);
+	CHECK(n > 1000);
+	CHECK(s.vbfix_on > 50);
+	CHECK(s.policy_moved > 50);
+	CHECK_EQ(s.policy_moved_kept_vbfix, s.policy_moved);
+}
+
 static void test_same_seed_same_output(void)
 {
 	uint64_t s1 = 5, s2 = 5;
@@ -395,4 +654,7 @@ static void test_afl_splices_add_buf(void)
 TEST_MAIN(TEST(test_outputs_valid_and_every_kind),
 	  TEST(test_crossover_mixes_parents),
 	  TEST(test_retarget_names_live_handles),
+	  TEST(test_runs_are_well_formed), TEST(test_insert_favours_rare_kinds),
+	  TEST(test_header_vbfix), TEST(test_fill_run_completes_the_block),
+	  TEST(test_insert_fits_the_header),
 	  TEST(test_same_seed_same_output), TEST(test_afl_splices_add_buf))

@@ -10,7 +10,11 @@
  *    argument to __vmalloc"); 6.1: __vmalloc(size, gfp).
  *  - vm_map_ram(pages, count, node, prot) in 4.19, (pages, count, node)
  *    in 6.1 (include/linux/vmalloc.h of both; the prot went in the same
- *    5.8 series).
+ *    5.8 series); vm_unmap_ram(mem, count) and vm_unmap_aliases() in
+ *    both. set_cpu: vm_map_ram / vm_unmap_ram run in a work item bound to
+ *    that CPU (work_on_cpu, exported in both): vb_alloc carves from the
+ *    running CPU's queue (4.19), and 6.x's vb_free purged under the
+ *    running CPU's queue lock (the 6.10 fix).
  *  - vmalloc_exec: declared in 4.19 but not exported (mm/vmalloc.c 4.19
  *    has no EXPORT_SYMBOL for it), gone from 6.1's header: a comment.
  *  - Not exported in 4.19 (mm/vmalloc.c) nor in 6.1 (Debian's
@@ -185,8 +189,24 @@ static void emit_cmd(FILE *f, size_t i, const struct vmf_cmd *cmd,
 		comment(f, "the deferred-free work runs by itself in the kernel");
 		break;
 	case OP_SET_CPU:
-		fprintf(f, "\t/* the program runs on cpu %u from here: a module "
-			   "could use a work item on that cpu */\n", a.cpu);
+		fprintf(f, "\t/* vm_map_ram and vm_unmap_ram run on cpu %u from "
+			   "here (work_on_cpu) */\n\tcur_cpu = %u;\n", a.cpu, a.cpu);
+		break;
+	case OP_VM_MAP_RAM:
+		fprintf(f, "\tdo_vm_map_ram(%zu, %u, node_or_any(%d), %s, %s);\n",
+			i, a.count > VMF_MAX_VM_MAP_RAM_PAGES ?
+				   VMF_MAX_VM_MAP_RAM_PAGES : a.count,
+			a.node, prot_text(a.prot),
+			prot_writable(a.prot) ? "true" : "false");
+		break;
+	case OP_VM_UNMAP_RAM:
+		if (a.dcount & 0xff)
+			fprintf(f, "\t/* vm_unmap_ram with a count %u pages off the "
+				   "mapped one: BUG_ON or a corrupt\n\t * block "
+				   "on a real kernel (vb_free); left as a comment "
+				   "*/\n", a.dcount & 0xff);
+		else
+			fprintf(f, "\tdo_vm_unmap_ram(%zu, %uu);\n", i, a.handle);
 		break;
 	case OP_PURGE:
 		fputs("\t/* purge_vmap_area_lazy is static: vm_unmap_aliases "

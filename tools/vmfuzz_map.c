@@ -10,7 +10,13 @@
  * area edge is a break point and each piece between two gets a width that
  * grows with the log of its size, so a one-page area stays visible beside
  * a 2^47-byte hole. The HTML form puts the text program beside the
- * picture; hovering over an area shows its vm_struct (an SVG <title>). */
+ * picture; hovering over an area shows its vm_struct (an SVG <title>).
+ * vm_map_ram's areas have no vm_struct: their title is the kernel's
+ * vmallocinfo line for them (mm/vmalloc.c 4.19 s_show: "vm_map_ram", also
+ * while lazily freed, as 4.19 sets VM_LAZY_FREE in remove_vm_area only;
+ * lib/mm/vmalloc_info.c prints the same); a vmap block also shows which of
+ * its pages are mapped now (carved and not yet vm_unmap_ram'ed), found by
+ * vmalloc_to_page, as darker runs inside it. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +35,7 @@
 #define ROW_H 18.0
 #define TOP 46.0
 #define MAX_FLUSH 8    /* flushes drawn per command */
+#define MAX_RUNS 16    /* mapped runs drawn per vmap block */
 
 struct area {
 	vaddr_t start, end;
@@ -39,6 +46,11 @@ struct area {
 	unsigned nr_pages, nr_mapped;
 	const char *caller;
 	vaddr_t array_of;
+	/* a vmap block: its mapped pages, as runs [start, end) (the last
+	 * run takes in any beyond MAX_RUNS) */
+	vaddr_t run[MAX_RUNS][2];
+	unsigned nr_runs;
+	uint64_t mapped_pages;
 };
 
 struct flush {
@@ -64,9 +76,38 @@ struct map_ctx {
 	bool oom;
 };
 
+struct take {
+	struct snap *s;
+	struct vmf_machine *m;
+};
+
+/* The mapped pages of a vmap block, as runs. */
+static void take_block_runs(struct vmf_machine *m, struct area *a)
+{
+	uint64_t ps = m->page_size;
+	bool in = false;
+
+	for (vaddr_t p = a->start; p < a->end; p += ps) {
+		bool mapped = vmalloc_to_page(m, p) != NULL;
+
+		a->mapped_pages += mapped;
+		if (mapped && !in) {
+			if (a->nr_runs == MAX_RUNS)
+				a->nr_runs--; /* extend the last run */
+			else
+				a->run[a->nr_runs][0] = p;
+			a->nr_runs++;
+		}
+		if (mapped)
+			a->run[a->nr_runs - 1][1] = p + ps;
+		in = mapped;
+	}
+}
+
 static int take_area(void *arg, const struct vmap_area *va)
 {
-	struct snap *s = arg;
+	struct take *t = arg;
+	struct snap *s = t->s;
 	struct area *a;
 
 	if (s->nr == s->cap) {
@@ -92,6 +133,8 @@ static int take_area(void *arg, const struct vmap_area *va)
 		a->caller = va->vm->caller;
 		a->array_of = va->vm->array_of;
 	}
+	if ((va->flags & VMAP_BLOCK) && !(va->flags & VM_LAZY_FREE))
+		take_block_runs(t->m, a);
 	return 0;
 }
 
@@ -99,10 +142,11 @@ static void snapshot(struct map_ctx *c, struct vmf_machine *m, size_t idx)
 {
 	struct snap *s = &c->snaps[idx];
 	const struct tlb_stats *ts = tlb_stats(m);
+	struct take t = {s, m};
 
 	s->nr = 0;
 	s->taken = true;
-	if (vmalloc_for_each_area(m, take_area, s))
+	if (vmalloc_for_each_area(m, take_area, &t))
 		c->oom = true;
 	vmalloc_observe(m, &s->obs);
 	s->nr_fl = s->fl_more = 0;
@@ -283,6 +327,14 @@ static const char *area_kind(const struct area *a, const char **color)
 		*color = "#b080d0";
 		return "deferred free";
 	}
+	if (!a->has_vm && (a->va_flags & VMAP_BLOCK)) {
+		*color = "#40a0a0";
+		return "vm_map_ram block";
+	}
+	if (!a->has_vm && (a->va_flags & VMAP_RAM)) {
+		*color = "#a0c060";
+		return "vm_map_ram area";
+	}
 	if (!a->has_vm) {
 		*color = "#c0c0c0";
 		return "vmap_area only";
@@ -315,6 +367,8 @@ static void legend(FILE *f)
 		{.has_vm = true, .vm_flags = VM_IOREMAP},
 		{.has_vm = true},
 		{.has_vm = true, .array_of = 1},
+		{.va_flags = VMAP_BLOCK},
+		{.va_flags = VMAP_RAM},
 		{.va_flags = VM_LAZY_FREE},
 		{.va_flags = VM_DEFERRED},
 		{0},
@@ -359,6 +413,18 @@ static void draw_area(FILE *f, const struct scale *sc, const struct area *a,
 		if (a->array_of)
 			fprintf(f, " array_of=win+0x%" PRIx64,
 				a->array_of - cfg->vmalloc_start);
+	} else if (a->va_flags & (VMAP_BLOCK | VMAP_RAM)) {
+		/* vmallocinfo's line for an area without VM_VM_AREA: 4.19
+		 * marks only remove_vm_area's areas VM_LAZY_FREE, so a
+		 * vm_map_ram area says "vm_map_ram" until purged (as
+		 * lib/mm/vmalloc_info.c prints it) */
+		fprintf(f, "vmallocinfo: 0x%016" PRIx64 "-0x%016" PRIx64
+			   " %7" PRIu64 " vm_map_ram", a->start, a->end,
+			a->end - a->start);
+		if ((a->va_flags & VMAP_BLOCK) && !(a->va_flags & VM_LAZY_FREE))
+			fprintf(f, "\nvmap block: %" PRIu64 " of %" PRIu64
+				   " pages mapped", a->mapped_pages,
+				(a->end - a->start) / ps);
 	} else {
 		fputs("no vm_struct", f);
 	}
@@ -366,6 +432,15 @@ static void draw_area(FILE *f, const struct scale *sc, const struct area *a,
 		   "height=\"%.1f\" fill=\"%s\" stroke=\"#ffffff\" "
 		   "stroke-width=\"0.5\"/>",
 		x0, y + 2, x1 - x0, ROW_H - 6, color);
+	for (unsigned k = 0; k < a->nr_runs; k++) {
+		double r0 = x_of(sc, a->run[k][0]), r1 = x_of(sc, a->run[k][1]);
+
+		if (r1 - r0 < 1)
+			r1 = r0 + 1;
+		fprintf(f, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" "
+			   "height=\"%.1f\" fill=\"#106060\"/>",
+			r0, y + 5, r1 - r0, ROW_H - 12);
+	}
 	if (guard) {
 		double g0 = x_of(sc, a->end - ps);
 

@@ -259,6 +259,61 @@ static void emit_vmap(struct gen *g, size_t i, const struct vmf_args *a)
 		count);
 }
 
+/* vm_map_ram: do_vm_map_ram (harness/interp_cmd.c), count clipped to 128
+ * pages as the interpreter does; the handle owns the pages, no guard. */
+static void emit_vm_map_ram(struct gen *g, size_t i, const struct vmf_args *a)
+{
+	unsigned count = a->count > VMF_MAX_VM_MAP_RAM_PAGES ?
+				 VMF_MAX_VM_MAP_RAM_PAGES : a->count;
+
+	fprintf(g->f,
+		"\tif (table_full()) {\n"
+		"\t\tres(\" table full\");\n"
+		"\t} else {\n"
+		"\t\tstruct page *pages[MAX_VMAP_PAGES];\n"
+		"\t\tunsigned got;\n\n"
+		"\t\tfor (got = 0; got < %uu; got++)\n"
+		"\t\t\tif (!(pages[got] = harness_page(OWNER_VMAP)))\n"
+		"\t\t\t\tbreak;\n"
+		"\t\tif (got < %uu) {\n"
+		"\t\t\tres(\" no pages (%%u of %%u)\", got, %uu);\n"
+		"\t\t\twhile (got)\n"
+		"\t\t\t\t__free_pages(m, pages[--got], 0);\n"
+		"\t\t} else {\n"
+		"\t\t\tvaddr_t addr = vm_map_ram(m, pages, %uu, %d, 0x%" PRIx64 "ull);\n"
+		"\t\t\tstruct handle *h;\n\n"
+		"\t\t\tres_addr(\"addr\", addr);\n",
+		count, count, count, count, a->node, (uint64_t)a->prot);
+	emit_expect_addr(g, i, "addr");
+	fprintf(g->f,
+		"\t\t\tif (!addr) {\n"
+		"\t\t\t\tfor (unsigned k = 0; k < %uu; k++)\n"
+		"\t\t\t\t\t__free_pages(m, pages[k], 0);\n"
+		"\t\t\t} else {\n"
+		"\t\t\t\th = add_live(HK_VMRAM, addr, %uu, false);\n"
+		"\t\t\t\th->nr_pages = %uu;\n"
+		"\t\t\t\tmemcpy(h->pages, pages, %uu * sizeof(pages[0]));\n"
+		"\t\t\t}\n"
+		"\t\t}\n"
+		"\t}\n",
+		count, count, count, count);
+}
+
+/* vm_unmap_ram: do_vm_unmap_ram; the count passed is (count mapped +
+ * dcount) mod 256, so dcount 0 is the right one. */
+static void emit_vm_unmap_ram(struct gen *g, size_t i, const struct vmf_args *a)
+{
+	fprintf(g->f,
+		"\th = pick_kind(%uu, HK_VMRAM);\n"
+		"\tif (!h) {\n\t\tres(\" no handle\");\n\t} else {\n"
+		"\t\tunsigned count = (unsigned)((h->size + %uu) & 0xff);\n"
+		"\t\tlong ret = vm_unmap_ram(m, h->addr, count);\n\n"
+		"\t\tres(\" count=%%u ret=%%ld\", count, ret);\n",
+		a->handle, a->dcount);
+	emit_expect_ret(g, i, "ret", NULL);
+	fputs("\t\tif (ret == 0)\n\t\t\tvmram_gone(h);\n\t}\n", g->f);
+}
+
 /* A free entry point on `addr` (a C expression), h the handle it came
  * from or NULL; the bookkeeping of do_free_addr (harness/interp_cmd.c). */
 static void emit_free_call(struct gen *g, size_t i, enum vmf_op op,
@@ -673,6 +728,10 @@ static void emit_cmd(struct gen *g, size_t i)
 		emit_alloc(g, i, op, &a);
 	else if (op == OP_VMAP)
 		emit_vmap(g, i, &a);
+	else if (op == OP_VM_MAP_RAM)
+		emit_vm_map_ram(g, i, &a);
+	else if (op == OP_VM_UNMAP_RAM)
+		emit_vm_unmap_ram(g, i, &a);
 	else if (is_free(op))
 		emit_free(g, i, op, &a);
 	else if (op != OP_NOP)
@@ -697,11 +756,15 @@ static void emit_config(FILE *f, const struct vmf_config *c)
 		"\t\t.nr_nodes = %u, .nr_cpus = %u,\n"
 		"\t\t.lazy_max_pages = %" PRIu64 ", .tlb_entries = %u,\n"
 		"\t\t.tlb_flush_max_pages = %u, .policy = %u,\n"
+		"\t\t.walk_cache_entries = %u, .huge_vmalloc = %s,\n"
+		"\t\t.vb_flush_full = %s,\n"
 		"\t};\n",
 		c->page_shift, c->va_bits, c->pa_bits, c->vmalloc_start,
 		c->vmalloc_end, c->phys_size, c->phys_base, c->nr_nodes,
 		c->nr_cpus, c->lazy_max_pages, c->tlb_entries,
-		c->tlb_flush_max_pages, c->policy);
+		c->tlb_flush_max_pages, c->policy, c->walk_cache_entries,
+		c->huge_vmalloc ? "true" : "false",
+		c->vb_flush_full ? "true" : "false");
 }
 
 static void vmf_header_text_to(const struct vmf_program *prog, char *buf,

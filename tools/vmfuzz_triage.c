@@ -138,7 +138,7 @@ static void classify(const struct vmft_outcome *o, const char *log,
 
 	snprintf(command, clen, "-");
 	if (o->verdict != VMFT_ORACLE || !log) {
-		snprintf(root, rlen, "%s", o->signature);
+		snprintf(root, rlen, "%.*s", (int)(rlen - 1), o->signature);
 		return;
 	}
 	line_value(log, "check:", check, sizeof(check));

@@ -8,7 +8,17 @@
  * only estimates the counts: every allocation command adds one (up to
  * VMF_MAX_HANDLES), every free command moves one to the freed ring. That
  * is enough to pick a value in [0, live) and so name a live handle on
- * purpose (the newest one most often) rather than by accident. */
+ * purpose (the newest one most often) rather than by accident. vm_unmap_ram
+ * picks among the vm_map_ram handles only (handle_pick_kind), so those are
+ * counted apart as well.
+ *
+ * Reach: a fault that needs several commands of a kind the program does
+ * not hold yet (vm_map_ram then vm_unmap_ram then unmap_aliases, on some
+ * CPU) is far from any one random insert. So the insert favours command
+ * kinds the program holds least, MUT_RUN inserts short well-formed runs
+ * (an allocation and its own free, set_cpu before a command, a free and
+ * unmap_aliases then a read of the freed handle, one allocation repeated),
+ * and the header edit can turn the policy byte's vbfix bits. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +26,12 @@
 #include "vmf_mutator.h"
 
 #define VMF_FREED_RING_EST 16 /* harness/interp_internal.h VMF_FREED_RING */
+/* Pages of a vmap block: 4.19's VMAP_BBMAP_BITS, from its 128 GiB
+ * VMALLOC_SPACE guess, is VMAP_BBMAP_BITS_MAX on every layout
+ * (lib/mm/vmap_block.c, vmap_bbmap_bits). */
+#define VMAP_BLOCK_PAGES_EST 1024u
+#define VMAP_MAX_ALLOC_EST 64u /* include/vmfuzz/vmalloc.h VMAP_MAX_ALLOC */
+#define RUN_MAX 24
 #define SPLICE_MAX_RUN 16
 #define MAX_ATTEMPTS 8
 
@@ -42,12 +58,17 @@ static unsigned min_u(unsigned a, unsigned b) { return a < b ? a : b; }
 
 static bool op_allocates(enum vmf_op op)
 {
-	return op >= OP_EARLY_ADD && op <= OP_VMAP;
+	return (op >= OP_EARLY_ADD && op <= OP_VMAP) || op == OP_VM_MAP_RAM ||
+	       op == OP_IOREMAP;
 }
 
-static bool op_frees(enum vmf_op op)
+/* vm_unmap_ram frees only with the right count (dcount 0). */
+static bool cmd_frees(const struct vmf_cmd *c)
 {
-	return op >= OP_VFREE && op <= OP_FREE_VM_AREA;
+	if (c->op == OP_VM_UNMAP_RAM)
+		return c->operand[1] == 0;
+	return (c->op >= OP_VFREE && c->op <= OP_FREE_VM_AREA) ||
+	       c->op == OP_IOUNMAP;
 }
 
 /* Byte offset of operand i of op. */
@@ -69,27 +90,38 @@ static bool handle_is_freed(const struct vmf_cmd *c)
 	       c->operand[0] % BAD_NR == BAD_VFREE_DOUBLE;
 }
 
-/* live[i], freed[i]: estimated live and freed handles before command i
- * (i = 0 .. nr_cmds). */
-static void estimate_handles(const struct vmf_program *p, uint8_t *live,
-			     uint8_t *freed)
+static void estimate_handles(const struct vmf_program *p, struct vmf_handle_est *e)
 {
-	unsigned nl = 0, nf = 0;
+	unsigned nl = 0, nf = 0, nr = 0;
 
 	for (size_t i = 0; i < p->nr_cmds; i++) {
-		enum vmf_op op = p->cmds[i].op;
+		const struct vmf_cmd *c = &p->cmds[i];
 
-		live[i] = (uint8_t)nl;
-		freed[i] = (uint8_t)nf;
-		if (op_allocates(op) && nl < VMF_MAX_HANDLES) {
+		e->live[i] = (uint8_t)nl;
+		e->freed[i] = (uint8_t)nf;
+		e->ram[i] = (uint8_t)nr;
+		if (op_allocates(c->op) && nl < VMF_MAX_HANDLES) {
 			nl++;
-		} else if (op_frees(op) && nl) {
+			nr += c->op == OP_VM_MAP_RAM;
+		} else if (cmd_frees(c) && nl) {
 			nl--;
 			nf = min_u(nf + 1, VMF_FREED_RING_EST);
+			if (c->op == OP_VM_UNMAP_RAM && nr)
+				nr--;
 		}
 	}
-	live[p->nr_cmds] = (uint8_t)nl;
-	freed[p->nr_cmds] = (uint8_t)nf;
+	e->live[p->nr_cmds] = (uint8_t)nl;
+	e->freed[p->nr_cmds] = (uint8_t)nf;
+	e->ram[p->nr_cmds] = (uint8_t)nr;
+}
+
+/* How many handles the handle operand of c (command i) chooses among. */
+static unsigned handles_for(const struct vmf_cmd *c, const struct vmf_handle_est *e,
+			    size_t i)
+{
+	if (handle_is_freed(c))
+		return e->freed[i];
+	return c->op == OP_VM_UNMAP_RAM ? e->ram[i] : e->live[i];
 }
 
 /* A handle operand naming one of n handles: the newest most often, then
@@ -111,6 +143,8 @@ static uint8_t pick_handle(struct vmf_mutator *m, unsigned n, uint8_t old)
 
 static const uint8_t off_bytes[] = {0, 0, 0, 1, 0xff, 0x10, 0xf0, 0x7f,
 				    0x80, 0x08};
+static const uint8_t ramcount_bytes[] = {0, 1, 3, 7, 15, 31, 32, 63, 64,
+					 127};
 static const uint16_t len_values[] = {0, 3, 7, 15, 63, 255, 511, 1023,
 				      4095, 4094};
 
@@ -182,6 +216,14 @@ static void gen_operand(struct vmf_mutator *m, unsigned kind, uint8_t *b)
 	case K_COUNT:
 		b[0] = (uint8_t)(r < 14 ? rnd(m, 8) : rnd(m, 64));
 		return;
+	case K_RAMCOUNT: /* count - 1: block orders' edges, VMAP_MAX_ALLOC */
+		b[0] = r < 12 ? ramcount_bytes[rnd(m, sizeof(ramcount_bytes))] :
+		       (uint8_t)rnd(m, 128);
+		return;
+	case K_DCOUNT: /* 0: the count mapped; else a wrong one */
+		b[0] = (uint8_t)(r < 15 ? 0 : r < 18 ? 1 + rnd(m, 2) * 254 :
+				 rnd(m, 256));
+		return;
 	default:
 		break;
 	}
@@ -205,7 +247,7 @@ static bool operand_changed(unsigned kind, const uint8_t *a, const uint8_t *b)
 
 /* Every operand of c fresh, handles aimed at the handles live before it. */
 static void gen_cmd(struct vmf_mutator *m, struct vmf_cmd *c, enum vmf_op op,
-		    unsigned live, unsigned freed)
+		    const struct vmf_handle_est *e, size_t at_cmd)
 {
 	const struct vmf_op_desc *d = &vmf_ops[op];
 	size_t off = 0;
@@ -218,12 +260,9 @@ static void gen_cmd(struct vmf_mutator *m, struct vmf_cmd *c, enum vmf_op op,
 		off += vmf_kinds[d->kind[i]].width;
 	}
 	for (unsigned i = 0; i < d->nr; i++)
-		if (d->kind[i] == K_H) {
-			size_t at = operand_off(op, i);
-
-			c->operand[at] = pick_handle(
-				m, handle_is_freed(c) ? freed : live, 0xff);
-		}
+		if (d->kind[i] == K_H)
+			c->operand[operand_off(op, i)] =
+				pick_handle(m, handles_for(c, e, at_cmd), 0xff);
 }
 
 /* ---- command edits ------------------------------------------------------------ */
@@ -240,7 +279,94 @@ static const uint8_t insert_ops[] = {
 	OP_WRITE, OP_WRITE, OP_READ, OP_READ, OP_ACCESS, OP_READ_FREED,
 	OP_VMALLOC_TO_PAGE, OP_VREAD, OP_VREAD, OP_FAULT, OP_FRAGMENT,
 	OP_BAD, OP_BAD, OP_CHECK, OP_CHECK, OP_EARLY_ADD, OP_EARLY_REGISTER,
+	OP_VM_MAP_RAM, OP_VM_MAP_RAM, OP_VM_UNMAP_RAM, OP_VM_UNMAP_RAM,
+	OP_IOREMAP, OP_IOUNMAP,
 };
+
+/* Field f of p's header to a random value for which ok(raw) holds, if it
+ * does not hold now and one does. */
+static void header_field_to(struct vmf_mutator *m, struct vmf_program *p,
+			    unsigned f, bool (*ok)(const struct vmf_header_raw *))
+{
+	struct vmf_header_raw raw;
+	uint8_t keep = p->header[f], cand[32];
+	unsigned n = 0;
+
+	vmf_header_raw(p->header, &raw);
+	if (ok(&raw))
+		return;
+	for (unsigned i = 0; i < vmf_hfield_nr(f) && n < sizeof(cand); i++) {
+		p->header[f] = vmf_hfield_byte(f, i);
+		vmf_header_raw(p->header, &raw);
+		if (ok(&raw))
+			cand[n++] = p->header[f];
+	}
+	p->header[f] = n ? cand[rnd(m, n)] : keep;
+}
+
+/* Two vmap blocks fit in the window (0: the Linux layout's, huge). */
+static bool window_holds_blocks(const struct vmf_header_raw *r)
+{
+	return !r->window_bytes ||
+	       r->window_bytes >> r->page_shift >= 2 * VMAP_BLOCK_PAGES_EST;
+}
+
+/* RAM for a whole block of vm_map_ram pages and the tables. */
+static bool ram_holds_block(const struct vmf_header_raw *r)
+{
+	return r->phys_size >> r->page_shift >= VMAP_BLOCK_PAGES_EST + 256;
+}
+
+static bool several_cpus(const struct vmf_header_raw *r)
+{
+	return r->nr_cpus >= 2;
+}
+
+/* Half of the time, a header where an inserted op can reach the states it
+ * is there for: vm_map_ram a window and RAM that hold whole vmap blocks
+ * (full, fragmented, on several CPUs' queues), set_cpu more than one CPU;
+ * and for a block command, the block rule drawn afresh (vbfix: 4.19's or
+ * the 6.5 one), so that both rules meet the block states alike. The
+ * other half keeps the header, small windows' failures included. */
+static void fit_header(struct vmf_mutator *m, struct vmf_program *p,
+		       enum vmf_op op)
+{
+	uint8_t *pol = &p->header[HF_POLICY];
+
+	if (rnd(m, 2))
+		return;
+	if (op == OP_VM_MAP_RAM || op == OP_VM_UNMAP_RAM ||
+	    op == OP_UNMAP_ALIASES)
+		*pol = (uint8_t)((*pol & ~VMF_VBFIX_MASK) |
+				 (rnd(m, 2) ? VMF_VBFIX_BYTE : 0));
+	if (op == OP_VM_MAP_RAM) {
+		header_field_to(m, p, HF_WINDOW, window_holds_blocks);
+		header_field_to(m, p, HF_RAM, ram_holds_block);
+	} else if (op == OP_SET_CPU) {
+		header_field_to(m, p, HF_CPUS, several_cpus);
+	}
+}
+
+/* An op to insert: from the table, or a third of the time the rarest in
+ * the program of a few drawn from it (kinds it lacks come in sooner). */
+static enum vmf_op pick_insert_op(struct vmf_mutator *m,
+				  const struct vmf_program *p)
+{
+	unsigned n[OP_NR] = {0}, best;
+
+	best = insert_ops[rnd(m, sizeof(insert_ops))];
+	if (rnd(m, 3))
+		return (enum vmf_op)best;
+	for (size_t i = 0; i < p->nr_cmds; i++)
+		n[p->cmds[i].op]++;
+	for (unsigned k = 0; k < 3; k++) {
+		unsigned o = insert_ops[rnd(m, sizeof(insert_ops))];
+
+		if (n[o] < n[best])
+			best = o;
+	}
+	return (enum vmf_op)best;
+}
 
 /* Room for k commands at pos (k <= room). */
 static void open_gap(struct vmf_program *p, size_t pos, size_t k)
@@ -259,18 +385,178 @@ static void close_gap(struct vmf_program *p, size_t pos, size_t k)
 
 static bool mut_insert(struct vmf_mutator *m, struct vmf_program *p)
 {
-	uint8_t live[VMF_MAX_CMDS + 1], freed[VMF_MAX_CMDS + 1];
+	struct vmf_handle_est *e = &m->est;
+	enum vmf_op op;
 	size_t pos;
 
 	if (p->nr_cmds >= VMF_MAX_CMDS)
 		return false;
-	estimate_handles(p, live, freed);
+	op = pick_insert_op(m, p);
+	fit_header(m, p, op);
+	estimate_handles(p, e);
 	/* Appending extends what the program already built. */
 	pos = rnd(m, 3) == 0 ? p->nr_cmds : rnd(m, (unsigned)p->nr_cmds + 1);
 	open_gap(p, pos, 1);
-	gen_cmd(m, &p->cmds[pos],
-		(enum vmf_op)insert_ops[rnd(m, sizeof(insert_ops))], live[pos],
-		freed[pos]);
+	gen_cmd(m, &p->cmds[pos], op, e, pos);
+	return true;
+}
+
+/* The allocations of the run templates and the free that undoes each. */
+static const uint8_t run_pairs[][2] = {
+	{OP_VMALLOC, OP_VFREE}, {OP_VMAP, OP_VUNMAP},
+	{OP_VM_MAP_RAM, OP_VM_UNMAP_RAM}, {OP_VM_MAP_RAM, OP_VM_UNMAP_RAM},
+	{OP_IOREMAP, OP_IOUNMAP}, {OP_GET_VM_AREA, OP_FREE_VM_AREA},
+};
+
+/* Aim c's handle at the newest handle it can name (estimates e at i). */
+static void aim_newest(struct vmf_cmd *c, const struct vmf_handle_est *e, size_t i)
+{
+	unsigned n = handles_for(c, e, i);
+
+	c->operand[0] = (uint8_t)(n ? n - 1 : 0); /* K_H is operand 0 */
+}
+
+/* Pages of the newest vmap block of the CPU current at pos that vm_map_ram
+ * has carved, by the program's vm_map_ram and set_cpu before pos: each
+ * carve is 2^order pages from where the last ended (4.19 vb_alloc), a
+ * carve that does not fit starts a new block, a full block is left. An
+ * estimate, as the handles are (a failed call carves nothing). */
+static unsigned block_used_est(const struct vmf_program *p, size_t pos)
+{
+	unsigned used[VMF_MAX_CPUS] = {0}, cpu = 0, ncpu;
+	struct vmf_header_raw raw;
+
+	vmf_header_raw(p->header, &raw);
+	ncpu = raw.nr_cpus ? min_u(raw.nr_cpus, VMF_MAX_CPUS) : 1;
+	for (size_t i = 0; i < pos; i++) {
+		const struct vmf_cmd *c = &p->cmds[i];
+		unsigned count = (c->operand[0] & 127u) + 1, pages = 1;
+
+		if (c->op == OP_SET_CPU)
+			cpu = c->operand[0] % ncpu;
+		if (c->op != OP_VM_MAP_RAM || count > VMAP_MAX_ALLOC_EST)
+			continue;
+		while (pages < count)
+			pages *= 2;
+		used[cpu] = used[cpu] + pages > VMAP_BLOCK_PAGES_EST ?
+				    pages : used[cpu] + pages;
+		if (used[cpu] == VMAP_BLOCK_PAGES_EST)
+			used[cpu] = 0;
+	}
+	return used[cpu];
+}
+
+/* A short well-formed run at pos (a third of the time at the end):
+ *  0: an allocation, then its own free (vm_unmap_ram with the right count);
+ *  1: set_cpu, then any command: a new one, or half of the time one the
+ *     program has (the same step on another CPU);
+ *  2: a free of the newest handle (the free of the newest allocation's
+ *     kind when that is a few commands back), unmap_aliases, read_freed;
+ *  3: one allocation two to four times, or 8 or 16 (fills a small window);
+ *  4: vm_map_ram calls that fill the current CPU's vmap block (by
+ *     block_used_est), largest carves first; half of the time then the
+ *     rest of a block's life: vm_unmap_ram of the last carve and
+ *     unmap_aliases (a full block's dirty range to flush). */
+static bool mut_run(struct vmf_mutator *m, struct vmf_program *p)
+{
+	struct vmf_cmd run[RUN_MAX];
+	struct vmf_handle_est *e = &m->est;
+	unsigned t = rnd(m, 5), k = 0, room;
+	size_t pos;
+
+	room = VMF_MAX_CMDS - (unsigned)p->nr_cmds;
+	if (room < 2)
+		return false;
+	pos = rnd(m, 3) == 0 ? p->nr_cmds : rnd(m, (unsigned)p->nr_cmds + 1);
+	estimate_handles(p, e);
+	/* The run's commands go in one by one so each sees the estimate
+	 * the ones before it made. */
+	switch (t) {
+	case 0: {
+		const uint8_t *pair = run_pairs[rnd(m, sizeof(run_pairs) /
+						       sizeof(run_pairs[0]))];
+
+		gen_cmd(m, &run[k++], (enum vmf_op)pair[0], e, pos);
+		gen_cmd(m, &run[k++], (enum vmf_op)pair[1], e, pos);
+		break;
+	}
+	case 1:
+		gen_cmd(m, &run[k++], OP_SET_CPU, e, pos);
+		if (pos < p->nr_cmds && rnd(m, 2))
+			break; /* before the command at pos */
+		gen_cmd(m, &run[k++], pick_insert_op(m, p), e, pos);
+		break;
+	case 2: {
+		const uint8_t *pair = run_pairs[rnd(m, sizeof(run_pairs) /
+						       sizeof(run_pairs[0]))];
+
+		if (room < 3)
+			return false;
+		/* The free of the newest allocation's kind when it is close:
+		 * each step back is taken half of the time. */
+		for (size_t i = pos; i-- > 0 && rnd(m, 2);) {
+			unsigned j;
+
+			for (j = 0; j < sizeof(run_pairs) / sizeof(run_pairs[0]); j++)
+				if (run_pairs[j][0] == p->cmds[i].op)
+					break;
+			if (j < sizeof(run_pairs) / sizeof(run_pairs[0])) {
+				pair = run_pairs[j];
+				break;
+			}
+			if (op_allocates(p->cmds[i].op))
+				break;
+		}
+		gen_cmd(m, &run[k++], (enum vmf_op)pair[1], e, pos);
+		gen_cmd(m, &run[k++], OP_UNMAP_ALIASES, e, pos);
+		gen_cmd(m, &run[k++], OP_READ_FREED, e, pos);
+		break;
+	}
+	case 4: {
+		unsigned left = VMAP_BLOCK_PAGES_EST - block_used_est(p, pos);
+
+		while (left && k < room && k < RUN_MAX) {
+			unsigned pages = VMAP_MAX_ALLOC_EST;
+
+			while (pages > left)
+				pages /= 2;
+			gen_cmd(m, &run[k], OP_VM_MAP_RAM, e, pos);
+			run[k++].operand[0] = (uint8_t)(pages - 1);
+			left -= pages;
+		}
+		if (k + 2 <= room && k + 2 <= RUN_MAX && rnd(m, 2)) {
+			gen_cmd(m, &run[k++], OP_VM_UNMAP_RAM, e, pos);
+			gen_cmd(m, &run[k++], OP_UNMAP_ALIASES, e, pos);
+		}
+		break;
+	}
+	default: {
+		const uint8_t *pair = run_pairs[rnd(m, sizeof(run_pairs) /
+						       sizeof(run_pairs[0]))];
+
+		unsigned r = rnd(m, 8);
+		unsigned more = r < 6 ? 1 + rnd(m, 3) : r == 6 ? 7 : 15;
+
+		gen_cmd(m, &run[k++], (enum vmf_op)pair[0], e, pos);
+		if (run[0].op == OP_VM_MAP_RAM && more == 15)
+			run[0].operand[0] = VMAP_MAX_ALLOC_EST - 1; /* count - 1 */
+		for (; more && k < room && k < RUN_MAX; more--, k++)
+			run[k] = run[0];
+		break;
+	}
+	}
+	for (unsigned i = 0; i < k; i++)
+		fit_header(m, p, run[i].op);
+	for (unsigned i = 0; i < k; i++) {
+		open_gap(p, pos + i, 1);
+		p->cmds[pos + i] = run[i];
+		if (run[i].op == OP_VM_UNMAP_RAM && t != 1)
+			p->cmds[pos + i].operand[1] = 0; /* the right count */
+		if (vmf_ops[run[i].op].nr && vmf_ops[run[i].op].kind[0] == K_H) {
+			estimate_handles(p, e);
+			aim_newest(&p->cmds[pos + i], e, pos + i);
+		}
+	}
 	return true;
 }
 
@@ -388,17 +674,17 @@ static bool mut_reparam(struct vmf_mutator *m, struct vmf_program *p)
 
 static bool mut_retarget(struct vmf_mutator *m, struct vmf_program *p)
 {
-	uint8_t live[VMF_MAX_CMDS + 1], freed[VMF_MAX_CMDS + 1];
+	struct vmf_handle_est *e = &m->est;
 	unsigned n = (unsigned)p->nr_cmds;
 
 	if (!n)
 		return false;
-	estimate_handles(p, live, freed);
+	estimate_handles(p, e);
 	for (unsigned tries = 0; tries < 16; tries++) {
 		unsigned ci = rnd(m, n);
 		struct vmf_cmd *c = &p->cmds[ci];
 		const struct vmf_op_desc *d = &vmf_ops[c->op];
-		unsigned have = handle_is_freed(c) ? freed[ci] : live[ci];
+		unsigned have = handles_for(c, e, ci);
 
 		/* With one handle or none every value means the same. */
 		if (have < 2)
@@ -414,15 +700,29 @@ static bool mut_retarget(struct vmf_mutator *m, struct vmf_program *p)
 	return false;
 }
 
+/* One header field to another of its values; one time in HF_NR + 1 the
+ * policy byte's vbfix bits (6..5) instead. The policy byte keeps its
+ * vbfix bits when its policy changes (vmf_hfield_byte has none). */
 static bool mut_header(struct vmf_mutator *m, struct vmf_program *p)
 {
-	for (unsigned tries = 0; tries < 4; tries++) {
-		unsigned f = rnd(m, HF_NR), n = vmf_hfield_nr(f), cur;
+	uint8_t *pol = &p->header[HF_POLICY];
 
+	for (unsigned tries = 0; tries < 4; tries++) {
+		unsigned f = rnd(m, HF_NR + 1), n, cur;
+		bool vbfix = vmf_header_vbfix(*pol);
+
+		if (f == HF_NR) {
+			*pol = (uint8_t)((*pol & ~VMF_VBFIX_MASK) |
+					 (vbfix ? 0 : VMF_VBFIX_BYTE));
+			return true;
+		}
+		n = vmf_hfield_nr(f);
 		if (n < 2)
-			continue; /* the policy byte: one value in v1 */
+			continue;
 		cur = vmf_hfield_index(f, p->header[f]);
-		p->header[f] = (uint8_t)((cur + 1 + rnd(m, n - 1)) % n);
+		p->header[f] = vmf_hfield_byte(f, (cur + 1 + rnd(m, n - 1)) % n);
+		if (f == HF_POLICY && vbfix)
+			*pol |= VMF_VBFIX_BYTE;
 		return true;
 	}
 	return false;
@@ -434,7 +734,7 @@ static bool mut_header(struct vmf_mutator *m, struct vmf_program *p)
 static bool splice(struct vmf_mutator *m, struct vmf_program *a,
 		   const struct vmf_program *b, bool must_mix)
 {
-	uint8_t live[VMF_MAX_CMDS + 1], freed[VMF_MAX_CMDS + 1];
+	struct vmf_handle_est *e = &m->est;
 	unsigned na = (unsigned)a->nr_cmds, nb = (unsigned)b->nr_cmds;
 	unsigned pos, drop, room, j, k;
 
@@ -464,7 +764,7 @@ static bool splice(struct vmf_mutator *m, struct vmf_program *a,
 	open_gap(a, pos, k);
 	memcpy(&a->cmds[pos], &b->cmds[j], k * sizeof(b->cmds[0]));
 	if (rnd(m, 2)) {
-		estimate_handles(a, live, freed);
+		estimate_handles(a, e);
 		for (unsigned i = pos; i < pos + k; i++) {
 			struct vmf_cmd *c = &a->cmds[i];
 			const struct vmf_op_desc *d = &vmf_ops[c->op];
@@ -474,8 +774,8 @@ static bool splice(struct vmf_mutator *m, struct vmf_program *a,
 					uint8_t *h = c->operand +
 						     operand_off(c->op, o);
 
-					*h = pick_handle(m, handle_is_freed(c) ?
-						freed[i] : live[i], *h);
+					*h = pick_handle(m, handles_for(c, e, i),
+							 *h);
 				}
 		}
 	}
@@ -572,7 +872,7 @@ const char *vmf_mut_kind_name(enum vmf_mut_kind k)
 {
 	static const char names[MUT_NR][12] = {
 		"insert", "delete", "duplicate", "swap", "reparam",
-		"retarget", "header", "splice", "bytes",
+		"retarget", "header", "splice", "run", "bytes",
 	};
 
 	return (unsigned)k < MUT_NR ? names[k] : "?";
@@ -582,7 +882,7 @@ const char *vmf_mut_kind_name(enum vmf_mut_kind k)
 static const uint8_t kind_weight[MUT_BYTES] = {
 	[MUT_INSERT] = 15, [MUT_DELETE] = 15, [MUT_DUPLICATE] = 8,
 	[MUT_SWAP] = 8, [MUT_REPARAM] = 22, [MUT_RETARGET] = 12,
-	[MUT_HEADER] = 5, [MUT_SPLICE] = 13,
+	[MUT_HEADER] = 5, [MUT_SPLICE] = 13, [MUT_RUN] = 12,
 };
 
 static enum vmf_mut_kind pick_kind(struct vmf_mutator *m, bool can_splice)
@@ -616,6 +916,7 @@ static bool apply(struct vmf_mutator *m, enum vmf_mut_kind k,
 	case MUT_RETARGET: return mut_retarget(m, p);
 	case MUT_HEADER: return mut_header(m, p);
 	case MUT_SPLICE: return splice(m, p, &m->other, false);
+	case MUT_RUN: return mut_run(m, p);
 	case MUT_BYTES: return mut_bytes(m, p, max_size);
 	case MUT_NR: break;
 	}

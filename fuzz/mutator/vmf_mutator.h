@@ -8,7 +8,11 @@
  *   insert, delete, duplicate, swap whole commands; re-parameterise one
  *   operand with a value drawn from its kind (cmd_table.h); retarget a
  *   handle operand to a handle that is live at that point; change one
- *   header field; splice a run of commands of a second program (crossover);
+ *   header field (or vbfix); splice a run of commands of a second program
+ *   (crossover); insert a short well-formed run (an allocation and its own
+ *   free, set_cpu before a command, a free, unmap_aliases and a read of
+ *   the freed handle, an allocation repeated); inserts favour command
+ *   kinds the program holds least;
  *   and, part of the time, a byte mutation (libFuzzer's LLVMFuzzerMutate or
  *   AFL++'s havoc, or a small havoc of our own when there is none).
  *
@@ -37,6 +41,8 @@ enum vmf_mut_kind {
 	MUT_RETARGET, /* one handle operand, to a live handle */
 	MUT_HEADER,
 	MUT_SPLICE,   /* a run of commands of a second program */
+	MUT_RUN,      /* a short well-formed run (an allocation and its
+			 free, set_cpu before a command, ...) */
 	MUT_BYTES,    /* the byte-level fallback */
 	MUT_NR,
 };
@@ -46,12 +52,20 @@ enum vmf_mut_kind {
 typedef size_t (*vmf_bytes_fn)(void *ctx, uint8_t *data, size_t size,
 			       size_t max_size);
 
+/* Estimated handles before command i (i = 0 .. nr_cmds): live, freed and
+ * live vm_map_ram ones (vmf_mutator.c, estimate_handles). */
+struct vmf_handle_est {
+	uint8_t live[VMF_MAX_CMDS + 1], freed[VMF_MAX_CMDS + 1];
+	uint8_t ram[VMF_MAX_CMDS + 1];
+};
+
 struct vmf_mutator {
 	uint64_t rng;
 	vmf_bytes_fn bytes;      /* NULL: our own havoc */
 	void *bytes_ctx;
 	unsigned bytes_percent;  /* how often the fallback runs */
 	struct vmf_program prog, other; /* scratch */
+	struct vmf_handle_est est;      /* scratch */
 	uint8_t *buf;            /* vmf_encoded_max() + slack, scratch */
 	size_t buf_cap;
 	/* Per kind: mutations that produced a new input (statistics, and

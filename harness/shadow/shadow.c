@@ -194,7 +194,7 @@ struct shadow *shadow_new(void)
 	/* Full size now: no input grows these (AFL++ stability). */
 	sh->pending = malloc(SH_MAX_PENDING * sizeof(*sh->pending));
 	sh->pending_cap = sh->pending ? SH_MAX_PENDING : 0;
-	if (!sh->pending || sh_vb_reset(sh) ||
+	if (!sh->pending || sh_vb_reset(sh) || sh_ver_init(&sh->ver) ||
 	    sh_busy_reserve(&sh->busy, SH_MAX_AREAS) ||
 	    sh_busy_reserve(&sh->early, SH_MAX_AREAS)) {
 		shadow_destroy(sh);
@@ -214,6 +214,7 @@ void shadow_destroy(struct shadow *sh)
 	sh_phys_free(&sh->phys);
 	sh_data_free(&sh->data);
 	sh_vb_free(sh);
+	sh_ver_free(&sh->ver);
 	free(sh->pending);
 	free(sh);
 }
@@ -266,6 +267,7 @@ int shadow_reset(struct shadow *sh, const struct vmf_config *cfg,
 	memset(&sh->exp, 0, sizeof(sh->exp));
 	memset(sh->prev_tlb, 0, sizeof(sh->prev_tlb));
 	memset(&sh->huge, 0, sizeof(sh->huge));
+	sh_ver_reset(&sh->ver);
 	sh->exp.lazy_max_pages = sh->lazy_max;
 	sh->nr_warns = sh->nr_flushes = sh->nr_pending = 0;
 	sh->warns_overflow = sh->pending_overflow = false;
@@ -813,61 +815,8 @@ int shadow_verify(struct shadow *sh, struct sh_fail *f)
 		return sh_fail(f, strcmp(sh->place.name, "legacy") ? "free-tree" :
 							     "cache",
 			       "%s", sh->scratch);
-	return 0;
-}
-
-int shadow_check_full(struct shadow *sh, const struct sh_area_obs *areas,
-		      size_t n, struct sh_fail *f)
-{
-	size_t i;
-
-	/* The library's own list first: sorted, nothing overlapping. */
-	for (i = 1; i < n; i++)
-		if (areas[i].start < areas[i - 1].end ||
-		    areas[i].start >= areas[i].end)
-			return sh_fail(f, "overlap",
-				       "busy areas %zu [0x%llx, 0x%llx) and %zu "
-				       "[0x%llx, 0x%llx) overlap or are out of "
-				       "order",
-				       i - 1, (unsigned long long)areas[i - 1].start,
-				       (unsigned long long)areas[i - 1].end, i,
-				       (unsigned long long)areas[i].start,
-				       (unsigned long long)areas[i].end);
-	for (i = 0; i < n && i < sh->busy.n; i++) {
-		const struct sh_area *a = &sh->busy.a[i];
-
-		if (areas[i].start != a->start || areas[i].end != a->end ||
-		    areas[i].state != (enum sh_state)a->state)
-			return sh_fail(f, "busy-list",
-				       "busy area %zu: expected [0x%llx, 0x%llx) "
-				       "%s, library [0x%llx, 0x%llx) %s",
-				       i, (unsigned long long)a->start,
-				       (unsigned long long)a->end,
-				       state_name(a->state),
-				       (unsigned long long)areas[i].start,
-				       (unsigned long long)areas[i].end,
-				       state_name(areas[i].state));
-	}
-	if (n != sh->busy.n) {
-		if (i < sh->busy.n)
-			return sh_fail(f, "busy-list",
-				       "the library has %zu busy areas, expected "
-				       "%zu; first missing [0x%llx, 0x%llx) %s",
-				       n, sh->busy.n,
-				       (unsigned long long)sh->busy.a[i].start,
-				       (unsigned long long)sh->busy.a[i].end,
-				       state_name(sh->busy.a[i].state));
-		return sh_fail(f, "busy-list",
-			       "the library has %zu busy areas, expected %zu; "
-			       "first extra [0x%llx, 0x%llx) %s",
-			       n, sh->busy.n, (unsigned long long)areas[i].start,
-			       (unsigned long long)areas[i].end,
-			       state_name(areas[i].state));
-	}
-	for (i = 0; i < n; i++)
-		if (sh_vm_compare(sh, &sh->busy.a[i], &areas[i], "check", f))
-			return -1;
-	return 0;
+	/* 13. every area the command touched, the ownership balance */
+	return sh_verify_touched(sh, o, f);
 }
 
 void shadow_describe(const struct shadow *sh, FILE *out)

@@ -53,6 +53,8 @@ enum sh_owner {
 
 /* ---- observations (filled by the interpreter) ---------------------------- */
 
+#define SH_OWNER_SLOTS 8
+
 struct sh_counters {
 	/* warnings */
 	uint64_t warn_seq;
@@ -90,6 +92,10 @@ struct sh_counters {
 	uint64_t free_nr;              /* free vmap_areas (modern only) */
 	uint64_t free_max;             /* the root's subtree_max_size */
 	bool ne_preload[VMF_MAX_CPUS]; /* ne_fit_preload_node filled */
+	/* allocated frames per owner (page_alloc.h enum page_owner), when
+	 * the observer keeps them (have_owned) */
+	bool have_owned;
+	uint64_t owned[SH_OWNER_SLOTS];
 };
 
 #define SH_PAGE_BATCH 64 /* pages per observer->pages call */
@@ -128,6 +134,12 @@ struct sh_area_obs {
 	vaddr_t pages_va;   /* the nested area holding it, or 0 */
 	bool has_caller;
 	char caller[SH_CALLER_LEN];
+};
+
+struct sh_area_link {
+	vaddr_t start, end;
+	enum sh_state state;
+	vaddr_t prev, next; /* list neighbours' starts, 0: the list's end */
 };
 
 struct sh_observer {
@@ -173,6 +185,10 @@ struct sh_observer {
 	 * array lies in RAM at the area's pages_va), or past nr_pages. */
 	bool (*page_array)(void *ctx, vaddr_t addr, uint64_t first, size_t nr,
 			   pfn_t *pfn);
+	/* The busy area containing addr, its bounds and state only, and the
+	 * starts of its neighbours on the library's busy list (0 at either
+	 * end); false if no area holds addr. May be NULL. */
+	bool (*area_links)(void *ctx, vaddr_t addr, struct sh_area_link *l);
 };
 
 /* A disagreement: which check, and the details (expected vs actual). */

@@ -82,7 +82,7 @@ static bool sh_linux_window(unsigned page_shift, unsigned va_bits,
 
 static void sh_derive(const struct vmf_header_raw *raw, struct sh_derived *d)
 {
-	vaddr_t start, end;
+	vaddr_t start = 0, end = 0; /* unset when there is no window (gcc -O2) */
 
 	d->have_window = sh_linux_window(raw->page_shift, raw->va_bits,
 					 &start, &end);

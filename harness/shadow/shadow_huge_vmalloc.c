@@ -203,6 +203,7 @@ static vaddr_t huge_attempt(struct shadow *sh, uint64_t real_size, int node)
 		got += 1ull << order;
 	}
 	a->nr_pages = got;
+	sh_ver_owned(sh, SH_OWN_VMALLOC, (int64_t)got);
 	if (got < nr) {
 		snprintf(sh->scratch, sizeof(sh->scratch),
 			 "vmalloc error: size %llu, page order %u, failed to "

@@ -12,6 +12,7 @@
 
 #include "shadow.h"
 #include "shadow_place_modern.h"
+#include "shadow_verify.h"
 
 #define SH_MAX_WARN 64   /* expected warnings kept (by seq, a ring) */
 #define SH_MAX_FLUSH 16  /* expected flush events kept (by seq, a ring) */
@@ -253,6 +254,7 @@ enum sh_pending_kind {
 	SH_P_NEW_CARVE,  /* a new vm_map_ram carve in a block (start) */
 	SH_P_VM_CHANGED, /* an area's vmap_area / vm_struct changed state */
 	SH_P_NEW_IOMAP,  /* a new area with blocks (ioremap, vmalloc_huge) */
+	SH_P_RELEASED,   /* an area a purge released (start, end) */
 };
 
 struct sh_pending {
@@ -375,6 +377,7 @@ struct shadow {
 	uint64_t known_stale_hits;
 
 	struct sh_huge huge;
+	struct sh_verify ver;      /* shadow_verify.c */
 
 	char scratch[512];
 };

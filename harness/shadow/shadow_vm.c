@@ -168,6 +168,7 @@ bool sh_purge_lazy(struct shadow *sh, bool overflow, vaddr_t start,
 		sh->exp.nr_busy--;
 		sh_km_free(sh); /* the vmap_area */
 		free(a->pfns);
+		sh_add_pending(sh, SH_P_RELEASED, a->start, a->end);
 		sh_busy_remove(&sh->busy, idx);
 	}
 	free(refs);
@@ -299,6 +300,7 @@ int sh_get_vm_area_node(struct shadow *sh, uint64_t size, uint64_t align,
 
 static void free_area_pages(struct shadow *sh, const struct sh_area *a)
 {
+	sh_ver_owned(sh, SH_OWN_VMALLOC, -(int64_t)a->nr_pages);
 	if (a->pfns_known) {
 		for (uint64_t i = 0; i < a->nr_pages; i++)
 			sh_phys_give(sh, a->pfns[i]);
@@ -393,6 +395,7 @@ static vaddr_t vmalloc_area_node(struct shadow *sh, vaddr_t addr, gfp_t gfp,
 		a->node_pages[n]++;
 	}
 	a->nr_pages = got;
+	sh_ver_owned(sh, SH_OWN_VMALLOC, (int64_t)got);
 	/* The mapping is tried only with every page; what it mapped before
 	 * failing is unmapped again by the vfree. */
 	a->mapped = got == nr;
@@ -922,45 +925,6 @@ int shadow_init(struct shadow *sh)
 	sh->initialized = true;
 	if (sh->place.init)
 		sh->place.init(sh->place_state, &sh->busy);
-	return 0;
-}
-
-/* ---- the harness's own pages --------------------------------------------- */
-
-int shadow_harness_page_alloc(struct shadow *sh, enum sh_owner owner,
-			      bool got, pfn_t pfn, struct sh_fail *f)
-{
-	int n = sh_should_fail(sh, FAULT_PAGE_ALLOC) ?
-			-1 :
-			sh_phys_take(sh, NUMA_NO_NODE, __GFP_NOWARN);
-
-	if ((n >= 0) != got)
-		return sh_fail(f, "pages",
-			       "the harness's page allocation %s, expected it "
-			       "to %s",
-			       got ? "succeeded" : "failed",
-			       n >= 0 ? "succeed" : "fail");
-	if (!got)
-		return 0;
-	if (sh_phys_node_of(&sh->phys, pfn) != n)
-		return sh_fail(f, "pages",
-			       "the harness got pfn 0x%llx from node %d, "
-			       "expected node %d",
-			       (unsigned long long)pfn,
-			       sh_phys_node_of(&sh->phys, pfn), n);
-	if (sh_phys_owner(&sh->phys, pfn) != SH_OWN_NONE)
-		return sh_fail(f, "phys-owner",
-			       "the buddy handed pfn 0x%llx to the harness "
-			       "while it is still owned",
-			       (unsigned long long)pfn);
-	sh_phys_set_owner(&sh->phys, pfn, (uint8_t)owner);
-	return 0;
-}
-
-int shadow_harness_page_free(struct shadow *sh, pfn_t pfn, struct sh_fail *f)
-{
-	(void)f;
-	sh_phys_give(sh, pfn);
 	return 0;
 }
 

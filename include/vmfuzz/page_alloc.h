@@ -50,6 +50,7 @@ enum page_owner {
 	OWNER_FRAG,      /* held to fragment memory (harness) */
 	OWNER_TEST,
 };
+#define OWNER_NR (OWNER_TEST + 1)
 
 struct page {
 	uint8_t flags;
@@ -99,6 +100,10 @@ struct phys_mem {
 	size_t nr_seed;
 	struct pglist_data seed_node[VMF_MAX_NODES];
 	bool seeded;             /* seed matches the current layout */
+	/* Allocated frames per owner (page->owner of their block), kept by
+	 * alloc_pages_owner and __free_pages: the ownership balance an
+	 * observer compares in O(1) (vm_check recounts it from the frames). */
+	uint64_t owned[OWNER_NR];
 };
 
 /* Allocate 2^order frames on node (or NUMA_NO_NODE: node 0 first), falling

@@ -272,6 +272,13 @@ bool vmalloc_placement_get(const struct vmf_machine *m, uint64_t seq,
 int vmalloc_for_each_area(struct vmf_machine *m,
 			  int (*fn)(void *arg, const struct vmap_area *va),
 			  void *arg);
+/* The busy area holding addr (the tree's answer, as find_vmap_area), or
+ * NULL, and the starts of its neighbours on the address-sorted busy list
+ * (0 at either end). O(log n), for the harness's per-command check of
+ * the list order around an area. */
+const struct vmap_area *vmap_area_list_neighbours(struct vmf_machine *m,
+						  vaddr_t addr, vaddr_t *prev,
+						  vaddr_t *next);
 /* The consistency checker: 0, or -1 with why. */
 int vm_check(struct vmf_machine *m, char *why, size_t why_len);
 

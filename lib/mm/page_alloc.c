@@ -325,6 +325,8 @@ int phys_mem_init(struct vmf_machine *m)
 	pfn_t want = m->cfg.phys_size >> m->page_shift;
 	size_t bytes = (size_t)m->cfg.phys_size;
 
+	memset(p->owned, 0, sizeof(p->owned)); /* every frame is free again */
+
 	if (!p->bytes || p->capacity_pages < want || p->capacity_bytes < bytes) {
 		/* Grow to the largest config seen, so machines alternating
 		 * between configs (fuzz inputs) stop reallocating. */
@@ -565,6 +567,8 @@ struct page *alloc_pages_owner(struct vmf_machine *m, int node, gfp_t gfp,
 	head->order = (uint8_t)order;
 	head->owner = (uint8_t)owner;
 	head->private = 0;
+	if ((unsigned)owner < OWNER_NR)
+		p->owned[owner] += 1ull << order;
 	for (pfn_t i = 1; i < (1ull << order); i++) {
 		mark_dirty(p, idx + i);
 		p->pages[idx + i].flags |= PG_tail;
@@ -622,6 +626,8 @@ int __free_pages(struct vmf_machine *m, struct page *page, unsigned order)
 		return -VMF_EINVAL;
 	}
 
+	if (page->owner < OWNER_NR)
+		p->owned[page->owner] -= 1ull << order;
 	/* Release the block: clear head/tail marks, poison the contents. */
 	for (pfn_t i = 0; i < (1ull << order); i++) {
 		struct page *pg = &p->pages[idx + i];

@@ -91,6 +91,13 @@ void __free_vmap_area(struct vmf_machine *m, struct vmap_area *va)
 		vs->place->free(m, vs->place_priv, va->va_start, va->va_end);
 	rb_erase(&va->rb_node, &vs->root);
 	RB_CLEAR_NODE(&va->rb_node);
+#if defined(VMF_PLANT_PURGE_UNLINKS_NEXT)
+	/* PLANT PURGE_UNLINKS_NEXT: the successor leaves the busy list too
+	 * (it stays in the tree; vlist_del self-links it, so nothing
+	 * dangles). */
+	if (va->list.next != &vs->busy && va->list.next != &va->list)
+		vlist_del(va->list.next);
+#endif
 	vlist_del(&va->list);
 	vs->nr_busy--;
 	kfree(m, va);

@@ -200,6 +200,12 @@ void remove_vmap_area_lazy(struct vmf_machine *m, struct vmap_area *va)
 	 * page included, without a TLB flush. */
 	if (len)
 		mmu_unmap_range(m, va->va_start, len);
+#if defined(VMF_PLANT_UNMAP_CLEARS_NEXT_PAGE)
+	/* PLANT UNMAP_CLEARS_NEXT_PAGE: the unmap runs one page past the
+	 * area's end, into whatever follows it. */
+	if (len && va->va_end < m->cfg.vmalloc_end)
+		mmu_unmap_range(m, va->va_end, m->page_size);
+#endif
 	free_vmap_area_noflush(m, va);
 }
 

@@ -295,3 +295,18 @@ int vmalloc_for_each_area(struct vmf_machine *m,
 	}
 	return 0;
 }
+
+const struct vmap_area *vmap_area_list_neighbours(struct vmf_machine *m,
+						  vaddr_t addr, vaddr_t *prev,
+						  vaddr_t *next)
+{
+	struct vmap_area *va = __find_vmap_area(m, addr);
+
+	if (!va)
+		return NULL;
+	*prev = va->list.prev == &m->vm->busy ? 0 :
+						va_of_list(va->list.prev)->va_start;
+	*next = va->list.next == &m->vm->busy ? 0 :
+						va_of_list(va->list.next)->va_start;
+	return va;
+}

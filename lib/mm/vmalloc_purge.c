@@ -18,6 +18,12 @@ void free_vmap_area_noflush(struct vmf_machine *m, struct vmap_area *va)
 	struct vmalloc_state *vs = m->vm;
 
 	vs->vmap_lazy_nr += (va->va_end - va->va_start) >> m->page_shift;
+#if defined(VMF_PLANT_LAZY_FREE_SHRINKS_END)
+	/* PLANT LAZY_FREE_SHRINKS_END: a lazily freed area of more than two
+	 * pages loses its last page from va_end once it is counted. */
+	if (va->va_end - va->va_start > 2 * m->page_size)
+		va->va_end -= m->page_size;
+#endif
 	/* llist_add: the newest goes first. */
 	vlist_add_after(&va->purge_list, &vs->purge);
 	vs->nr_lazy++;

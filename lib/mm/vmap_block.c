@@ -527,6 +527,12 @@ vaddr_t vm_map_ram(struct vmf_machine *m, struct page *const *pages,
 			 "vm_map_ram: BUG: called in interrupt context");
 		return 0;
 	}
+#if defined(VMF_PLANT_VM_MAP_RAM_TAKES_PAGES)
+	/* PLANT VM_MAP_RAM_TAKES_PAGES: the caller's pages are marked as
+	 * vmalloc's own (the owner byte only: no counter sees it). */
+	for (unsigned int i = 0; i < count; i++)
+		pages[i]->owner = OWNER_VMALLOC;
+#endif
 	if (!m->vm->initialized) {
 		vmf_warn(m, WARN_VMALLOC_BAD_ARG,
 			 "vm_map_ram: called before vmalloc_init()");

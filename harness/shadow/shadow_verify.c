@@ -1,0 +1,548 @@
+/* Every area a command could have changed, verified after the command, at
+ * a cost that follows the change (issue 12, item 5).
+ *
+ * The command's pending entries (shadow_model.h) name what it touched:
+ * areas it created (SH_P_NEW_AREA, SH_P_NEW_IOMAP), freed lazily or
+ * deferred (SH_P_VM_CHANGED), unmapped (SH_P_UNMAPPED), areas a purge
+ * released (SH_P_RELEASED), vmap block carves (SH_P_NEW_CARVE: their
+ * block). From them, after the command's other checks:
+ *
+ *  - each touched area still busy in the model: the library's area at its
+ *    start has the same bounds and state (`area`); its predecessor and
+ *    successor on the library's busy list are the model's (`busy-order`);
+ *    a live mapped area that is not new has every PTE equal to its page
+ *    array, and an unmapped guard page (`mapping`);
+ *  - each released area: the library holds nothing there (`area`), and
+ *    the model's areas on either side of the gap are neighbours on the
+ *    library's list (`busy-order`);
+ *  - the other areas' pages under the last-level tables the command
+ *    changed (the edges of every range it mapped or unmapped): PTEs equal
+ *    to their page arrays (`mapping`);
+ *  - the ownership balance: frames per owner kind (vmalloc, vmap,
+ *    fragment, page table; none of any other kind) against the library's
+ *    counters (`owner-balance`), O(1).
+ *
+ * What stays for OP_CHECK (shadow_check_full, vm_check): the whole busy
+ * list, every area's vm_struct, /proc/vmallocinfo, the frame recount.
+ *
+ * Invariants: the touched set is rebuilt per command from the pending
+ * entries (no state carries over); owned[] is the model's count since
+ * the reset, changed only where the model takes or gives frames. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vmfuzz/page_alloc.h>
+
+#include "shadow_model.h"
+#include "shadow_walk.h"
+#include "shadow_vminfo.h"
+
+_Static_assert(OWNER_NR <= SH_OWNER_SLOTS, "sh_counters.owned too small");
+
+int sh_ver_init(struct sh_verify *v)
+{
+	v->touch = malloc(SH_MAX_PENDING * sizeof(*v->touch));
+	v->touch_cap = v->touch ? SH_MAX_PENDING : 0;
+	sh_ver_reset(v);
+	return v->touch ? 0 : -1;
+}
+
+void sh_ver_reset(struct sh_verify *v)
+{
+	memset(v->owned, 0, sizeof(v->owned));
+}
+
+void sh_ver_free(struct sh_verify *v)
+{
+	free(v->touch);
+	v->touch = NULL;
+	v->touch_cap = 0;
+}
+
+void sh_ver_owned(struct shadow *sh, unsigned owner, int64_t delta)
+{
+	if (owner < 4)
+		sh->ver.owned[owner] += delta;
+}
+
+/* ---- the harness's own pages ---------------------------------------------- */
+
+int shadow_harness_page_alloc(struct shadow *sh, enum sh_owner owner,
+			      bool got, pfn_t pfn, struct sh_fail *f)
+{
+	int n = sh_should_fail(sh, FAULT_PAGE_ALLOC) ?
+			-1 :
+			sh_phys_take(sh, NUMA_NO_NODE, __GFP_NOWARN);
+
+	if ((n >= 0) != got)
+		return sh_fail(f, "pages",
+			       "the harness's page allocation %s, expected it "
+			       "to %s",
+			       got ? "succeeded" : "failed",
+			       n >= 0 ? "succeed" : "fail");
+	if (!got)
+		return 0;
+	if (sh_phys_node_of(&sh->phys, pfn) != n)
+		return sh_fail(f, "pages",
+			       "the harness got pfn 0x%llx from node %d, "
+			       "expected node %d",
+			       (unsigned long long)pfn,
+			       sh_phys_node_of(&sh->phys, pfn), n);
+	if (sh_phys_owner(&sh->phys, pfn) != SH_OWN_NONE)
+		return sh_fail(f, "phys-owner",
+			       "the buddy handed pfn 0x%llx to the harness "
+			       "while it is still owned",
+			       (unsigned long long)pfn);
+	sh_phys_set_owner(&sh->phys, pfn, (uint8_t)owner);
+	sh_ver_owned(sh, owner, 1);
+	return 0;
+}
+
+int shadow_harness_page_free(struct shadow *sh, pfn_t pfn, struct sh_fail *f)
+{
+	(void)f;
+	sh_ver_owned(sh, sh_phys_owner(&sh->phys, pfn), -1);
+	sh_phys_give(sh, pfn);
+	return 0;
+}
+
+/* ---- the ownership balance -------------------------------------------------- */
+
+static int check_owned(struct shadow *sh, const struct sh_counters *o,
+		       struct sh_fail *f)
+{
+	const struct {
+		unsigned lib, sh;
+		const char *name;
+	} kinds[] = {
+		{ OWNER_VMALLOC, SH_OWN_VMALLOC, "vmalloc" },
+		{ OWNER_VMAP, SH_OWN_VMAP, "vmap" },
+		{ OWNER_FRAG, SH_OWN_FRAG, "fragment" },
+	};
+	uint64_t other = o->owned[OWNER_NONE] + o->owned[OWNER_ANY] +
+			 o->owned[OWNER_TEST];
+
+	if (!o->have_owned)
+		return 0; /* an observer without the counters (unit tests) */
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+		if (o->owned[kinds[k].lib] != (uint64_t)sh->ver.owned[kinds[k].sh])
+			return sh_fail(f, "owner-balance",
+				       "frames owned by %s: expected %lld, the "
+				       "library counts %llu",
+				       kinds[k].name,
+				       (long long)sh->ver.owned[kinds[k].sh],
+				       (unsigned long long)o->owned[kinds[k].lib]);
+	if (o->owned[OWNER_PGTABLE] != sh->pt.pages)
+		return sh_fail(f, "owner-balance",
+			       "frames owned by page tables: expected %llu, the "
+			       "library counts %llu",
+			       (unsigned long long)sh->pt.pages,
+			       (unsigned long long)o->owned[OWNER_PGTABLE]);
+	if (other)
+		return sh_fail(f, "owner-balance",
+			       "%llu allocated frames with no vmalloc owner "
+			       "(none, any, test), expected none",
+			       (unsigned long long)other);
+	return 0;
+}
+
+/* ---- PTEs against the page array ----------------------------------------- */
+
+/* Areas whose pages the model knows frame by frame. */
+static bool has_page_array(const struct sh_area *a)
+{
+	if (a->kind == SHK_VMALLOC || a->kind == SHK_ARRAY)
+		return a->pfns && a->pfns_known;
+	return sh_kind_caller_pages(a->kind) && a->pfns;
+}
+
+int sh_verify_ptes(struct shadow *sh, const struct sh_area *a, uint64_t first,
+		   uint64_t nr, const char *why, struct sh_fail *f)
+{
+	struct sh_page_obs batch[SH_PAGE_BATCH];
+	struct sh_leaf leaf[SH_PAGE_BATCH];
+	struct sh_walker w;
+	/* The shadow's own reader (shadow_walk.c) when the observer gives
+	 * RAM and the root; unit-test observers without them: the
+	 * library's page views. */
+	bool own = sh->obs.ttbr1 && sh->obs.phys_read;
+	uint64_t ps = sh->page_size;
+
+	if (own)
+		sh_walker_init(&w, &sh->cfg, sh->obs.ttbr1(sh->obs.ctx),
+			       &sh->obs);
+	for (uint64_t k = 0; k < nr; k++) {
+		uint64_t i = first + k;
+		vaddr_t va = a->start + i * ps;
+		size_t b = (size_t)(k % SH_PAGE_BATCH);
+		uint64_t want = ((uint64_t)a->pfns[i] << sh->page_shift) | a->prot;
+		int want_level = 3;
+		bool mapped;
+		int level;
+		uint64_t desc;
+
+		if (a->page_order) { /* vmalloc_huge: its step's PMD block */
+			pfn_t p0 = a->pfns[i & ~((1ull << a->page_order) - 1)];
+
+			want = ((uint64_t)p0 << sh->page_shift) |
+			       (a->prot & ~PTE_TABLE_BIT) | PTE_TYPE_BLOCK;
+			want_level = 2;
+		}
+
+		if (b == 0) {
+			size_t n = nr - k < SH_PAGE_BATCH ? (size_t)(nr - k) :
+							    SH_PAGE_BATCH;
+
+			if (own)
+				sh_walk_pages(&w, va, n, leaf);
+			else
+				sh->obs.pages(sh->obs.ctx, va, n, batch);
+		}
+		mapped = own ? leaf[b].mapped : batch[b].mapped;
+		level = own ? leaf[b].level : batch[b].level;
+		desc = own ? leaf[b].desc : batch[b].desc;
+		if (!mapped || level != want_level || desc != want)
+			return sh_fail(f, "mapping",
+				       "page %llu at 0x%llx of the live area "
+				       "[0x%llx, 0x%llx) (%s): %s level %d "
+				       "descriptor 0x%016llx (%s), its page "
+				       "array says 0x%016llx",
+				       (unsigned long long)i,
+				       (unsigned long long)va,
+				       (unsigned long long)a->start,
+				       (unsigned long long)a->end, why,
+				       mapped ? "mapped" : "unmapped", level,
+				       (unsigned long long)desc,
+				       own ? "the shadow's reader" :
+					     "the library's walk",
+				       (unsigned long long)want);
+	}
+	return 0;
+}
+
+/* Pages of other live areas a command could have written by running past
+ * the leaves it meant to write: the SH_EDGE_PAGES pages of mapped areas
+ * nearest to [s, e) on either side, inside the last-level tables the
+ * command wrote to (an off-by-some write lands there; the cost stays
+ * flat whatever the tables hold). */
+#define SH_EDGE_PAGES 8
+
+static int verify_side(struct shadow *sh, vaddr_t ws, vaddr_t we, bool below,
+		       struct sh_fail *f)
+{
+	uint64_t ps = sh->page_size, budget = SH_EDGE_PAGES;
+	size_t i = sh_busy_lower(&sh->busy, below ? we : ws);
+
+	if (below) {
+		/* areas ending at or below we, nearest first */
+		while (i > 0 && budget) {
+			const struct sh_area *a = &sh->busy.a[--i];
+			vaddr_t data_end = a->start + a->nr_pages * ps, s, e;
+
+			if (a->end <= ws)
+				break;
+			if (a->state == SH_LAZY || !a->mapped ||
+			    !has_page_array(a))
+				continue;
+			e = data_end < we ? data_end : we;
+			s = a->start > ws ? a->start : ws;
+			if (e <= s)
+				continue;
+			if ((e - s) / ps > budget)
+				s = e - budget * ps;
+			budget -= (e - s) / ps;
+			if (sh_verify_ptes(sh, a, (s - a->start) / ps,
+					   (e - s) / ps, "next to a range the "
+					   "command mapped or unmapped", f))
+				return -1;
+		}
+		return 0;
+	}
+	if (i > 0 && sh->busy.a[i - 1].end > ws)
+		i--;
+	for (; i < sh->busy.n && sh->busy.a[i].start < we && budget; i++) {
+		const struct sh_area *a = &sh->busy.a[i];
+		vaddr_t data_end = a->start + a->nr_pages * ps, s, e;
+
+		if (a->state == SH_LAZY || !a->mapped || !has_page_array(a))
+			continue;
+		s = a->start > ws ? a->start : ws;
+		e = data_end < we ? data_end : we;
+		if (e <= s)
+			continue;
+		if ((e - s) / ps > budget)
+			e = s + budget * ps;
+		budget -= (e - s) / ps;
+		if (sh_verify_ptes(sh, a, (s - a->start) / ps, (e - s) / ps,
+				   "next to a range the command mapped or "
+				   "unmapped", f))
+			return -1;
+	}
+	return 0;
+}
+
+/* The command wrote leaves of [s, e): the other areas' pages beside it in
+ * the first and the last last-level table it wrote to. */
+static int verify_table_edges(struct shadow *sh, vaddr_t s, vaddr_t e,
+			      struct sh_fail *f)
+{
+	uint64_t span = 1ull << sh_pt_shift(&sh->pt, 2);
+	vaddr_t lo = s & ~(span - 1), hi = (e + span - 1) & ~(span - 1);
+
+	if (e <= s)
+		return 0;
+	if (hi < e)
+		hi = e; /* the top of the address space */
+	if (verify_side(sh, lo, s, true, f))
+		return -1;
+	return verify_side(sh, e, hi, false, f);
+}
+
+/* ---- bounds, state, list order ----------------------------------------------- */
+
+static const char *st_name(unsigned st)
+{
+	return st == SH_LIVE ? "live" : st == SH_LAZY ? "lazy" :
+	       st == SH_DEFERRED ? "deferred" : "?";
+}
+
+/* The model's area idx against the library's area at its start: bounds
+ * and state (unless the caller compared them already), and its busy-list
+ * neighbours. One tree lookup. */
+static int verify_links(struct shadow *sh, size_t idx, bool bounds,
+			struct sh_fail *f)
+{
+	const struct sh_area *a = &sh->busy.a[idx];
+	vaddr_t want_prev = idx > 0 ? sh->busy.a[idx - 1].start : 0;
+	vaddr_t want_next = idx + 1 < sh->busy.n ? sh->busy.a[idx + 1].start : 0;
+	struct sh_area_link l;
+
+	if (!sh->obs.area_links)
+		return 0; /* an observer without the list (unit tests) */
+	memset(&l, 0, sizeof(l));
+	if (!sh->obs.area_links(sh->obs.ctx, a->start, &l) ||
+	    (bounds && (l.start != a->start || l.end != a->end ||
+			l.state != (enum sh_state)a->state)))
+		return sh_fail(f, "area",
+			       "touched area: expected [0x%llx, 0x%llx) %s, "
+			       "the library has %s[0x%llx, 0x%llx) %s",
+			       (unsigned long long)a->start,
+			       (unsigned long long)a->end, st_name(a->state),
+			       l.end ? "" : "nothing ",
+			       (unsigned long long)l.start,
+			       (unsigned long long)l.end, st_name(l.state));
+	if (l.prev != want_prev || l.next != want_next)
+		return sh_fail(f, "busy-order",
+			       "busy area [0x%llx, 0x%llx): on the library's "
+			       "list between 0x%llx and 0x%llx, expected "
+			       "between 0x%llx and 0x%llx (0: the list's end)",
+			       (unsigned long long)a->start,
+			       (unsigned long long)a->end,
+			       (unsigned long long)l.prev,
+			       (unsigned long long)l.next,
+			       (unsigned long long)want_prev,
+			       (unsigned long long)want_next);
+	return 0;
+}
+
+static int verify_area(struct shadow *sh, size_t idx, bool is_new,
+		       struct sh_fail *f)
+{
+	const struct sh_area *a = &sh->busy.a[idx];
+	struct sh_page_obs po;
+
+	/* new: verify_new_area compared its bounds, PTEs and frames */
+	if (verify_links(sh, idx, !is_new, f))
+		return -1;
+	if (is_new || a->state == SH_LAZY || !a->mapped || !has_page_array(a))
+		return 0; /* lazy: `unmap` */
+	if (sh_verify_ptes(sh, a, 0, a->nr_pages, "touched", f))
+		return -1;
+	if (a->flags & SH_VM_NO_GUARD)
+		return 0;
+	sh->obs.page(sh->obs.ctx, a->end - sh->page_size, &po);
+	if (po.mapped)
+		return sh_fail(f, "mapping",
+			       "guard page 0x%llx of the touched area [0x%llx, "
+			       "0x%llx) is mapped",
+			       (unsigned long long)(a->end - sh->page_size),
+			       (unsigned long long)a->start,
+			       (unsigned long long)a->end);
+	return 0;
+}
+
+/* The model holds no area at start (a purge released it): nor may the
+ * library, and the areas on either side are list neighbours. */
+static int verify_gap(struct shadow *sh, vaddr_t start, struct sh_fail *f)
+{
+	struct sh_area_link l;
+	size_t i = sh_busy_lower(&sh->busy, start);
+
+	if (!sh->obs.area_links)
+		return 0;
+	memset(&l, 0, sizeof(l));
+	if (sh->obs.area_links(sh->obs.ctx, start, &l))
+		return sh_fail(f, "area",
+			       "the area at 0x%llx was released, the library "
+			       "still has [0x%llx, 0x%llx) %s",
+			       (unsigned long long)start,
+			       (unsigned long long)l.start,
+			       (unsigned long long)l.end, st_name(l.state));
+	if (i > 0 && verify_links(sh, i - 1, true, f))
+		return -1;
+	return i < sh->busy.n ? verify_links(sh, i, true, f) : 0;
+}
+
+/* ---- the touched set -------------------------------------------------------- */
+
+static int by_start(const void *x, const void *y)
+{
+	const struct sh_touch *a = x, *b = y;
+
+	return (a->start > b->start) - (a->start < b->start);
+}
+
+static void touch(struct shadow *sh, size_t *n, vaddr_t start, bool is_new)
+{
+	if (*n < sh->ver.touch_cap) {
+		sh->ver.touch[*n].start = start;
+		sh->ver.touch[*n].is_new = is_new;
+		++*n;
+	}
+}
+
+static size_t collect(struct shadow *sh)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < sh->nr_pending; i++) {
+		const struct sh_pending *p = &sh->pending[i];
+		const struct sh_area *blk;
+
+		switch (p->kind) {
+		case SH_P_NEW_AREA:
+		case SH_P_NEW_IOMAP:
+			touch(sh, &n, p->start, true);
+			break;
+		case SH_P_VM_CHANGED:
+		case SH_P_UNMAPPED:
+		case SH_P_RELEASED:
+			touch(sh, &n, p->start, false);
+			break;
+		case SH_P_NEW_CARVE:
+			blk = sh_busy_containing(&sh->busy, p->start);
+			if (blk)
+				touch(sh, &n, blk->start, false);
+			break;
+		default:
+			break;
+		}
+	}
+	qsort(sh->ver.touch, n, sizeof(*sh->ver.touch), by_start);
+	return n;
+}
+
+int sh_verify_touched(struct shadow *sh, const struct sh_counters *o,
+		      struct sh_fail *f)
+{
+	size_t n;
+
+	if (check_owned(sh, o, f))
+		return -1;
+	if (!sh->initialized || sh->pending_overflow)
+		return 0; /* early areas live outside the busy list */
+	n = collect(sh);
+	for (size_t k = 0; k < n; k++) {
+		vaddr_t s = sh->ver.touch[k].start;
+		bool is_new = sh->ver.touch[k].is_new;
+		const struct sh_area *a;
+
+		/* One visit per address: a new area's entry decides. */
+		while (k + 1 < n && sh->ver.touch[k + 1].start == s)
+			is_new |= sh->ver.touch[++k].is_new;
+		a = sh_busy_containing(&sh->busy, s);
+		if (!a) {
+			if (verify_gap(sh, s, f))
+				return -1;
+			continue;
+		}
+		if (a->start != s && k > 0 && sh->ver.touch[k - 1].start >= a->start)
+			continue; /* that area was verified already */
+		if (verify_area(sh, (size_t)(a - sh->busy.a),
+				is_new && a->start == s, f))
+			return -1;
+	}
+	for (size_t i = 0; i < sh->nr_pending; i++) {
+		const struct sh_pending *p = &sh->pending[i];
+		const struct sh_area *a;
+
+		if (p->kind == SH_P_UNMAPPED &&
+		    verify_table_edges(sh, p->start, p->end, f))
+			return -1;
+		if (p->kind != SH_P_NEW_AREA)
+			continue;
+		a = sh_busy_find(&sh->busy, p->start);
+		if (a && a->state == SH_LIVE && a->mapped &&
+		    verify_table_edges(sh, a->start,
+				       a->start + a->nr_pages * sh->page_size, f))
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- OP_CHECK: the whole busy list ------------------------------------------ */
+
+int shadow_check_full(struct shadow *sh, const struct sh_area_obs *areas,
+		      size_t n, struct sh_fail *f)
+{
+	size_t i;
+
+	/* The library's own list first: sorted, nothing overlapping. */
+	for (i = 1; i < n; i++)
+		if (areas[i].start < areas[i - 1].end ||
+		    areas[i].start >= areas[i].end)
+			return sh_fail(f, "overlap",
+				       "busy areas %zu [0x%llx, 0x%llx) and %zu "
+				       "[0x%llx, 0x%llx) overlap or are out of "
+				       "order",
+				       i - 1, (unsigned long long)areas[i - 1].start,
+				       (unsigned long long)areas[i - 1].end, i,
+				       (unsigned long long)areas[i].start,
+				       (unsigned long long)areas[i].end);
+	for (i = 0; i < n && i < sh->busy.n; i++) {
+		const struct sh_area *a = &sh->busy.a[i];
+
+		if (areas[i].start != a->start || areas[i].end != a->end ||
+		    areas[i].state != (enum sh_state)a->state)
+			return sh_fail(f, "busy-list",
+				       "busy area %zu: expected [0x%llx, 0x%llx) "
+				       "%s, library [0x%llx, 0x%llx) %s",
+				       i, (unsigned long long)a->start,
+				       (unsigned long long)a->end,
+				       st_name(a->state),
+				       (unsigned long long)areas[i].start,
+				       (unsigned long long)areas[i].end,
+				       st_name(areas[i].state));
+	}
+	if (n != sh->busy.n) {
+		if (i < sh->busy.n)
+			return sh_fail(f, "busy-list",
+				       "the library has %zu busy areas, expected "
+				       "%zu; first missing [0x%llx, 0x%llx) %s",
+				       n, sh->busy.n,
+				       (unsigned long long)sh->busy.a[i].start,
+				       (unsigned long long)sh->busy.a[i].end,
+				       st_name(sh->busy.a[i].state));
+		return sh_fail(f, "busy-list",
+			       "the library has %zu busy areas, expected %zu; "
+			       "first extra [0x%llx, 0x%llx) %s",
+			       n, sh->busy.n, (unsigned long long)areas[i].start,
+			       (unsigned long long)areas[i].end,
+			       st_name(areas[i].state));
+	}
+	for (i = 0; i < n; i++)
+		if (sh_vm_compare(sh, &sh->busy.a[i], &areas[i], "check", f))
+			return -1;
+	return 0;
+}
