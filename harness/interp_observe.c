@@ -208,6 +208,20 @@ static bool obs_area_at(void *ctx, vaddr_t addr, struct sh_area_obs *a)
 	return true;
 }
 
+/* The buddy's free-list lengths of a node (vmalloc_huge's prediction:
+ * how many high-order blocks can be had). */
+static void obs_free_blocks(void *ctx, unsigned node,
+			    uint64_t nr_free[MAX_ORDER])
+{
+	struct vmf_runner *r = ctx;
+	const struct phys_mem *p = &r->m->phys;
+
+	for (unsigned k = 0; k < MAX_ORDER; k++)
+		nr_free[k] = node < p->nr_nodes ?
+				     p->node[node].free_area[k].nr_free :
+				     0;
+}
+
 static bool obs_phys_read(void *ctx, phys_addr_t pa, void *buf, size_t len)
 {
 	struct vmf_runner *r = ctx;
@@ -278,5 +292,6 @@ void interp_observer_init(struct vmf_runner *r, struct sh_observer *o)
 	o->first_mapped = obs_first_mapped;
 	o->tlb_maps = obs_tlb_maps;
 	o->area_at = obs_area_at;
+	o->free_blocks = obs_free_blocks;
 	o->area_links = obs_area_links;
 }

@@ -1,296 +1,10 @@
 /* The shadow's huge-mapping model on its own (shadow_huge.c: 4.19
  * __ioremap_caller, ioremap_page_range, pmd_free_pte_page /
- * pud_free_pmd_page, __iounmap), against outcomes worked out by hand: a
- * fake observer plays a correct kernel (leaves, areas, flushes, warnings,
- * table pages written here as exact values), and every case also shows
- * that a wrong observation is reported. No library code is called.
- *
- * 4K pages, 48-bit VA (start level 0), 64 MiB of RAM at 0x40000000, PA 40
- * bits, legacy placement: the window starts at W = 0xffff000008000000;
- * PMD_SIZE 2 MiB (level 2), PUD_SIZE 1 GiB (level 1). Bring-up holds the
- * root: 1 table page. Device memory at D = 0x1000000000 (64 GiB). */
-#include <string.h>
-
-#include <vmfuzz/config.h>
-#include <vmfuzz/page_alloc.h>
-
-#include "shadow_model.h"
-#include "shadow_walk.h"
-#include "test.h"
-
-#define P 0x1000ull
-#define M2 0x200000ull
-#define G1 0x40000000ull
-#define W 0xffff000008000000ull
-#define G 0xffff000040000000ull /* the first 1 GiB boundary in the window */
-#define D 0x1000000000ull
-#define PK PAGE_KERNEL
-#define BLK(pa) ((pa) | (PK & ~PTE_TABLE_BIT) | PTE_TYPE_BLOCK)
-
-/* A run of nr leaves of one level from va, mapping pa onwards. */
-struct fk_run {
-	vaddr_t va;
-	int level;
-	uint64_t nr;
-	phys_addr_t pa;
-	uint64_t prot;
-	bool vmalloc;   /* allocated OWNER_VMALLOC frames */
-};
-
-struct fk {
-	struct shadow *sh;
-	struct vmf_config cfg;
-	struct sh_counters c;   /* hand-written fields, see ob_counters */
-	struct fk_run run[64];
-	size_t nrun;
-	struct sh_flush_exp fl[64];
-	enum vmf_warn_kind w[64];
-	struct sh_area_obs area[16];
-	size_t narea;
-	struct sh_fail f;
-};
-
-static uint64_t lsize(int level)
-{
-	return level == 1 ? G1 : level == 2 ? M2 : P;
-}
-
-static void ob_counters(void *ctx, struct sh_counters *c)
-{
-	struct fk *x = ctx;
-	struct shadow *sh = x->sh;
-
-	*c = sh->exp; /* kmalloc, fault calls, placement cache: not ours */
-	c->cache_set = sh->legacy.cache_set;
-	c->cache_va_start = sh->legacy.cache_start;
-	c->cached_hole_size = sh->legacy.hole;
-	c->cached_vstart = sh->legacy.vstart;
-	c->cached_align = sh->legacy.align;
-	c->warn_seq = x->c.warn_seq;
-	memcpy(c->warn_count, x->c.warn_count, sizeof(c->warn_count));
-	c->flush_seq = x->c.flush_seq;
-	c->nr_busy = x->c.nr_busy;
-	c->nr_lazy = x->c.nr_lazy;
-	c->vmap_lazy_nr = x->c.vmap_lazy_nr;
-	c->nr_purges = x->c.nr_purges;
-	c->nr_purge_calls = x->c.nr_purge_calls;
-	c->pgtable_pages = x->c.pgtable_pages;
-	c->walk_stale_hits = x->c.walk_stale_hits;
-	c->walk_cache_fills = x->c.walk_cache_fills;
-	c->node_free[0] = x->c.node_free[0];
-}
-
-static bool ob_warn_get(void *ctx, uint64_t seq, enum vmf_warn_kind *kind,
-			const char **text)
-{
-	struct fk *x = ctx;
-
-	*kind = x->w[seq % 64];
-	*text = "";
-	return seq <= x->c.warn_seq;
-}
-
-static bool ob_flush_get(void *ctx, uint64_t seq, enum tlb_flush_kind *kind,
-			 vaddr_t *start, vaddr_t *end)
-{
-	struct fk *x = ctx;
-
-	*kind = x->fl[seq % 64].kind;
-	*start = x->fl[seq % 64].start;
-	*end = x->fl[seq % 64].end;
-	return seq <= x->c.flush_seq && seq + 64 > x->c.flush_seq;
-}
-
-static void ob_page(void *ctx, vaddr_t va, struct sh_page_obs *o)
-{
-	struct fk *x = ctx;
-
-	memset(o, 0, sizeof(*o));
-	for (size_t i = 0; i < x->nrun; i++) {
-		const struct fk_run *r = &x->run[i];
-		uint64_t sz = lsize(r->level), k;
-		phys_addr_t pa;
-
-		if (va < r->va || va - r->va >= r->nr * sz)
-			continue;
-		k = (va - r->va) / sz;
-		pa = r->pa + k * sz;
-		o->mapped = true;
-		o->level = r->level;
-		o->desc = r->level == 3 ? pa | r->prot :
-			  pa | (r->prot & ~PTE_TABLE_BIT) | PTE_TYPE_BLOCK;
-		o->pa = pa + (va & (sz - 1));
-		o->ram = o->allocated = r->vmalloc;
-		o->owner = r->vmalloc ? OWNER_VMALLOC : 0;
-		return;
-	}
-}
-
-static void ob_pages(void *ctx, vaddr_t va, size_t nr, struct sh_page_obs *o)
-{
-	for (size_t i = 0; i < nr; i++)
-		ob_page(ctx, va + i * P, &o[i]);
-}
-
-static pfn_t ob_vmalloc_pfn(void *ctx, vaddr_t va)
-{
-	struct sh_page_obs o;
-
-	ob_page(ctx, va, &o);
-	return o.mapped ? o.pa / P : 0;
-}
-
-static bool ob_first_mapped(void *ctx, vaddr_t s, vaddr_t e, vaddr_t *first)
-{
-	struct fk *x = ctx;
-	bool any = false;
-
-	for (size_t i = 0; i < x->nrun; i++) {
-		const struct fk_run *r = &x->run[i];
-		vaddr_t rs = r->va, re = r->va + r->nr * lsize(r->level);
-		vaddr_t f = rs > s ? rs : s;
-
-		if (rs < e && s < re && (!any || f < *first)) {
-			*first = f;
-			any = true;
-		}
-	}
-	return any;
-}
-
-static bool ob_tlb_maps(void *ctx, vaddr_t s, vaddr_t e)
-{
-	(void)ctx;
-	(void)s;
-	(void)e;
-	return false;
-}
-
-static bool ob_area_at(void *ctx, vaddr_t addr, struct sh_area_obs *a)
-{
-	struct fk *x = ctx;
-
-	for (size_t i = 0; i < x->narea; i++)
-		if (addr >= x->area[i].start && addr < x->area[i].end) {
-			*a = x->area[i];
-			return true;
-		}
-	return false;
-}
-
-/* ---- the fake kernel's state, set by hand ---------------------------------- */
-
-static void fk_run(struct fk *x, vaddr_t va, int level, uint64_t nr,
-		   phys_addr_t pa)
-{
-	x->run[x->nrun++] = (struct fk_run){va, level, nr, pa, PK, false};
-}
-
-static void fk_unrun(struct fk *x, vaddr_t s, vaddr_t e)
-{
-	for (size_t i = 0; i < x->nrun;) {
-		if (x->run[i].va >= s && x->run[i].va < e)
-			x->run[i] = x->run[--x->nrun];
-		else
-			i++;
-	}
-}
-
-/* A live ioremap area of size bytes at va (guard page after it). */
-static void fk_ioarea(struct fk *x, vaddr_t va, uint64_t size, phys_addr_t pa)
-{
-	struct sh_area_obs *a = &x->area[x->narea++];
-
-	memset(a, 0, sizeof(*a));
-	a->start = va;
-	a->end = va + size + P;
-	a->state = SH_LIVE;
-	a->has_vm = true;
-	a->va_flags = SH_VA_VM_AREA;
-	a->vm_addr = va;
-	a->vm_flags = SH_VM_IOREMAP;
-	a->vm_size = size + P;
-	a->nr_mapped = size / P;
-	a->phys_addr = pa;
-	a->has_caller = true;
-	strcpy(a->caller, "ioremap");
-	x->c.nr_busy++;
-}
-
-static void fk_lazy(struct fk *x, vaddr_t va)
-{
-	for (size_t i = 0; i < x->narea; i++)
-		if (x->area[i].start == va) {
-			memset(&x->area[i].has_vm, 0,
-			       sizeof(x->area[i]) -
-				       offsetof(struct sh_area_obs, has_vm));
-			x->area[i].state = SH_LAZY;
-			x->area[i].va_flags = SH_VA_LAZY_FREE;
-			x->c.nr_lazy++;
-			x->c.vmap_lazy_nr += (x->area[i].end - va) / P;
-		}
-}
-
-static void fk_flush(struct fk *x, enum tlb_flush_kind k, vaddr_t s, vaddr_t e)
-{
-	x->c.flush_seq++;
-	x->fl[x->c.flush_seq % 64].kind = k;
-	x->fl[x->c.flush_seq % 64].start = s;
-	x->fl[x->c.flush_seq % 64].end = e;
-}
-
-static void fk_warn(struct fk *x, enum vmf_warn_kind k)
-{
-	x->c.warn_seq++;
-	x->c.warn_count[k]++;
-	x->w[x->c.warn_seq % 64] = k;
-}
-
-/* Table pages: each also takes a page of node 0. */
-static void fk_tables(struct fk *x, long d)
-{
-	x->c.pgtable_pages += (uint64_t)d;
-	x->c.node_free[0] -= (uint64_t)d;
-}
-
-static void fk_init(struct fk *x)
-{
-	struct sh_observer o = {
-		.ctx = x,
-		.counters = ob_counters,
-		.warn_get = ob_warn_get,
-		.flush_get = ob_flush_get,
-		.page = ob_page,
-		.pages = ob_pages,
-		.vmalloc_pfn = ob_vmalloc_pfn,
-		.first_mapped = ob_first_mapped,
-		.tlb_maps = ob_tlb_maps,
-		.area_at = ob_area_at,
-	};
-	struct shadow *sh = x->sh;
-
-	memset(x, 0, sizeof(*x));
-	x->sh = sh ? sh : shadow_new();
-	vmf_config_default(&x->cfg);
-	vmf_config_resolve(&x->cfg);
-	CHECK_EQ(x->cfg.vmalloc_start, W);
-	CHECK(shadow_reset(x->sh, &x->cfg, &o) == 0);
-	/* 64 MiB = 16384 frames, the root taken */
-	x->c.pgtable_pages = 1;
-	x->c.node_free[0] = 16383;
-	shadow_begin(x->sh);
-	shadow_init(x->sh);
-	CHECK(shadow_verify(x->sh, &x->f) == 0);
-}
-
-static const char *verdict(struct fk *x)
-{
-	if (shadow_verify(x->sh, &x->f) == 0)
-		return "ok";
-	if (getenv("SHOW_FAIL"))
-		fprintf(stderr, "  [%s] %s\n", x->f.check, x->f.detail);
-	return x->f.check;
-}
+ * pud_free_pmd_page, __iounmap; shadow_huge_vmalloc.c: 6.1 vmalloc_huge),
+ * against outcomes worked out by hand: the fake observer of
+ * shadow_huge_fake.h plays a correct kernel, and every case also shows
+ * that a wrong observation is reported. No library code is called. */
+#include "shadow_huge_fake.h"
 
 static int io(struct fk *x, phys_addr_t phys, uint64_t size, vaddr_t observed)
 {
@@ -658,15 +372,573 @@ static void vmalloc_huge_paths(void)
 	shadow_destroy(x.sh);
 	x.sh = NULL;
 
+	/* huge vmalloc on, below PMD_SIZE: the small-page path */
 	fk_init(&x);
 	x.sh->cfg.huge_vmalloc = true;
-	r.size = M2;
-	shadow_begin(x.sh);
-	CHECK(shadow_alloc(x.sh, &r, W, &x.f) != 0);
-	CHECK_STR(x.f.check, "unmodelled");
-	/* below PMD_SIZE: the small-page path */
 	r.size = P;
+	shadow_begin(x.sh);
 	CHECK_EQ(shadow_alloc(x.sh, &r, W, &x.f), 0);
+	shadow_destroy(x.sh);
+	x.sh = NULL;
+	/* 2 MiB for NUMA_NO_NODE on two nodes: 1 MiB per node, small pages
+	 * (no attempt: the fake's free blocks, all zero, are not read) */
+	fk_setup(&x, 2, 12);
+	x.sh->cfg.huge_vmalloc = true;
+	r.size = M2;
+	r.node = NUMA_NO_NODE;
+	shadow_begin(x.sh);
+	CHECK_EQ(shadow_alloc(x.sh, &r, W, &x.f), 0);
+	CHECK_EQ(x.sh->huge.blocks_bad, false);
+	shadow_destroy(x.sh);
+}
+
+/* ---- vmalloc_huge (6.1, shadow_huge_vmalloc.c) --------------------------
+ * Huge vmalloc on (header huge=1). The buddy's free blocks are the fake's
+ * nf, set before each command to add up to the node's free pages. */
+
+#define VH_PA 0x40200000ull /* a 2 MiB-aligned frame run of node 0 */
+
+/* The case is over: a fresh shadow for the next. */
+static void fk_done(struct fk *x)
+{
+	shadow_destroy(x->sh);
+	x->sh = NULL;
+}
+
+static int huge(struct fk *x, uint64_t size, int node, vaddr_t observed)
+{
+	struct sh_alloc_req r;
+
+	memset(&r, 0, sizeof(r));
+	r.entry = SH_E_VMALLOC_HUGE;
+	r.size = size;
+	r.node = node;
+	x->sh->cfg.huge_vmalloc = true;
+	shadow_begin(x->sh);
+	return shadow_alloc(x->sh, &r, observed, &x->f);
+}
+
+/* The free blocks of a node of frames frames from which one frame went
+ * (the root): one block of each order 0..9, the rest order 10. */
+static void fk_nat(struct fk *x, unsigned node, uint64_t frames)
+{
+	memset(x->nf[node], 0, sizeof(x->nf[node]));
+	for (unsigned k = 0; k < 10; k++)
+		x->nf[node][k] = 1;
+	x->nf[node][10] = frames / 1024 - 1;
+}
+
+/* A live vmalloc area (vmalloc_huge's caller) of size bytes at va. */
+static struct sh_area_obs *fk_varea(struct fk *x, vaddr_t va, uint64_t size,
+				    uint64_t nr_pages, vaddr_t pages_va)
+{
+	struct sh_area_obs *a = &x->area[x->narea++];
+	uint64_t ps = fk_ps(x);
+
+	*a = (struct sh_area_obs){.start = va, .end = va + size + ps,
+				  .state = SH_LIVE, .has_vm = true,
+				  .va_flags = SH_VA_VM_AREA, .vm_addr = va,
+				  .vm_flags = SH_VM_ALLOC |
+					      (pages_va ? SH_VM_VPAGES : 0),
+				  .vm_size = size + ps, .nr_pages = nr_pages,
+				  .nr_mapped = nr_pages, .pages_va = pages_va,
+				  .vpages = pages_va != 0, .has_caller = true};
+	strcpy(a->caller, "vmalloc_huge");
+	x->c.nr_busy++;
+	return a;
+}
+
+static void fk_vrun(struct fk *x, vaddr_t va, int level, uint64_t nr,
+		    phys_addr_t pa)
+{
+	x->run[x->nrun++] = (struct fk_run){va, level, nr, pa, PK, true};
+}
+
+/* 2 MiB on node 0: the area at W (2 MiB aligned, one guard page), an
+ * 8-byte * 512 = 4 KiB array from kmalloc, one order-9 page (the node's
+ * one order-9 block), pud_alloc and pmd_alloc (2 tables), one block. */
+static void setup_2m(struct fk *x)
+{
+	fk_init(x);
+	fk_nat(x, 0, 16384);
+	fk_varea(x, W, M2, 512, 0);
+	fk_vrun(x, W, 2, 1, VH_PA);
+	fk_tables(x, 2);
+	x->c.node_free[0] -= 512;
+}
+
+static void huge_blocks(void)
+{
+	struct fk x = {0};
+
+	setup_2m(&x);
+	CHECK_EQ(huge(&x, M2, 0, W), 0);
+	CHECK_STR(verdict(&x), "ok");
+	shadow_destroy(x.sh);
+}
+
+/* Each wrong observation on a fresh 2 MiB case. */
+static void huge_wrong_blocks(void)
+{
+	struct fk x = {0};
+
+	/* a block missing a page: one small page is not an allocated
+	 * order-0 page (not split, or freed) */
+	setup_2m(&x);
+	x.bad_pfn = VH_PA / P + 7;
+	CHECK_EQ(huge(&x, M2, 0, W), 0);
+	CHECK_STR(verdict(&x), "phys-owner");
+	fk_done(&x);
+	/* a wrong block pfn: not PMD aligned */
+	setup_2m(&x);
+	x.run[0].pa = VH_PA + P;
+	CHECK_EQ(huge(&x, M2, 0, W), 0);
+	CHECK_STR(verdict(&x), "mapping");
+	CHECK(strstr(x.f.detail, "PMD-aligned") != NULL);
+	fk_done(&x);
+	/* a wrong block pfn: frames nobody allocated (free RAM) */
+	setup_2m(&x);
+	x.run[0].vmalloc = false;
+	x.run[0].pa = 0x40400000;
+	CHECK_EQ(huge(&x, M2, 0, W), 0);
+	CHECK_STR(verdict(&x), "phys-owner");
+	fk_done(&x);
+	/* pages where the block belongs (one more table, too) */
+	setup_2m(&x);
+	x.run[0] = (struct fk_run){W, 3, 512, VH_PA, PK, true};
+	x.c.pgtable_pages++; /* and a level-3 table (its page not counted) */
+	CHECK_EQ(huge(&x, M2, 0, W), 0);
+	CHECK_STR(verdict(&x), "pgtable");
+	fk_done(&x);
+	setup_2m(&x);
+	x.run[0] = (struct fk_run){W, 3, 512, VH_PA, PK, true};
+	CHECK_EQ(huge(&x, M2, 0, W), 0);
+	CHECK_STR(verdict(&x), "mapping");
+	CHECK(strstr(x.f.detail, "PMD block") != NULL);
+	fk_done(&x);
+	/* an unpredicted fallback: the library gave up on the block and
+	 * returned a small-page area after the lazily freed attempt */
+	setup_2m(&x);
+	CHECK(huge(&x, M2, 0, W + M2 + P) != 0);
+	CHECK_STR(x.f.check, "address");
+	fk_done(&x);
+	/* the library's own walk (vmalloc_to_pfn) disagreeing with the block */
+	setup_2m(&x);
+	x.vpfn_off = 1;
+	CHECK_EQ(huge(&x, M2, 0, W), 0);
+	CHECK_STR(verdict(&x), "mapping");
+	CHECK(strstr(x.f.detail, "vmalloc_to_pfn") != NULL);
+	fk_done(&x);
+	/* a flag the area must not keep (VM_UNINITIALIZED) */
+	setup_2m(&x);
+	x.area[0].vm_flags |= SH_VM_UNINITIALIZED;
+	CHECK_EQ(huge(&x, M2, 0, W), 0);
+	CHECK_STR(verdict(&x), "vm_struct/flags");
+	fk_done(&x);
+	/* free_blocks that do not add up to the node's free pages */
+	setup_2m(&x);
+	x.nf[0][0]++;
+	CHECK(huge(&x, M2, 0, W) != 0);
+	CHECK_STR(x.f.check, "free-blocks");
+	shadow_destroy(x.sh);
+}
+
+/* A fragmented node: its 16383 free pages are all order-0 blocks. The
+ * order-9 allocation fails (one FAULT_PAGE_ALLOC call, no page), 6.1
+ * warns with 0 bytes got, vfrees the area (lazy, 513 pages) and falls
+ * back to small pages: vmalloc_node(2 MiB) right after the lazy area,
+ * [W + 2M + 4K, W + 4M + 8K): 512 pages, the level-1 and level-2 tables
+ * and two level-3 tables (PMD entries W + 2M and W + 4M). */
+static void setup_frag(struct fk *x)
+{
+	fk_init(x);
+	x->nf[0][0] = 16383;
+	fk_varea(x, W, M2, 512, 0);
+	fk_lazy(x, W);
+	fk_warn_text(x, WARN_VMALLOC_ALLOC_FAILURE,
+		     "vmalloc_huge: vmalloc error: size 0, page order 9, "
+		     "failed to allocate pages, mode:0x2");
+	fk_varea(x, W + M2 + P, M2, 512, 0);
+	fk_vrun(x, W + M2 + P, 3, 512, 0x40400000);
+	fk_tables(x, 4);
+	x->c.node_free[0] -= 512;
+}
+
+static void huge_fragmented(void)
+{
+	struct fk x = {0};
+
+	setup_frag(&x);
+	CHECK_EQ(huge(&x, M2, 0, W + M2 + P), 0);
+	CHECK_STR(verdict(&x), "ok");
+	fk_done(&x);
+	/* wrong: the library mapped a block anyway */
+	setup_frag(&x);
+	CHECK(huge(&x, M2, 0, W) != 0);
+	CHECK_STR(x.f.check, "address");
+	fk_done(&x);
+	/* wrong: another size in the warning */
+	setup_frag(&x);
+	x.wt[x.c.warn_seq % 64] = "vmalloc error: size 2097152, page order 9, "
+				  "failed to allocate pages";
+	CHECK_EQ(huge(&x, M2, 0, W + M2 + P), 0);
+	CHECK_STR(verdict(&x), "warning");
+	shadow_destroy(x.sh);
+}
+
+/* 2 MiB on node 0 whose level-1 table cannot be had (the first
+ * FAULT_PGTABLE call, pud_alloc of the only step): the model's map
+ * failure (4.19's warning with all pages got), vfree of the attempt (its
+ * 512 pages back, lazy), then the fallback as in the fragmented case. */
+static void huge_map_failure(void)
+{
+	struct fk x = {0};
+
+	fk_init(&x);
+	fk_nat(&x, 0, 16384);
+	shadow_fault_set(x.sh, FAULT_PGTABLE, FAULT_NTH, 1);
+	fk_varea(&x, W, M2, 512, 0);
+	fk_lazy(&x, W);
+	fk_warn_text(&x, WARN_VMALLOC_ALLOC_FAILURE,
+		     "vmalloc: allocation failure, allocated 2097152 of "
+		     "2101248 bytes");
+	fk_varea(&x, W + M2 + P, M2, 512, 0);
+	fk_vrun(&x, W + M2 + P, 3, 512, 0x40400000);
+	fk_tables(&x, 4);
+	x.c.node_free[0] -= 512;
+	CHECK_EQ(huge(&x, M2, 0, W + M2 + P), 0);
+	CHECK_STR(verdict(&x), "ok");
+	CHECK_EQ(x.sh->exp.fault_calls[FAULT_PGTABLE], 5);
+	/* wrong: the attempt's pages kept */
+	x.c.node_free[0] -= 512;
+	CHECK_STR(verdict(&x), "pages");
+	shadow_destroy(x.sh);
+}
+
+/* 4 MiB on node 0 with the 4th page allocation failing: the nested page
+ * array (1024 * 8 bytes > 4 KiB: a vmalloc of 8 KiB at W + 4M + 4K, its
+ * two pages are calls 1 and 2, three tables) comes first, the first
+ * order-9 page is call 3, the second (call 4) fails: warning with 2 MiB
+ * got; vfree: 512 + 2 pages back, both areas lazy (1025 + 3 pages). The
+ * fallback's vm_struct is the 6th kmalloc (vm_struct, vmap_area, the
+ * nested area's two and its kmalloc'ed array before it): made to fail,
+ * so the fallback ends with 4.19's warning and nothing else. */
+static void setup_kth(struct fk *x, const char *text)
+{
+	fk_init(x);
+	fk_nat(x, 0, 16384);
+	shadow_fault_set(x->sh, FAULT_PAGE_ALLOC, FAULT_NTH, 4);
+	shadow_fault_set(x->sh, FAULT_KMALLOC, FAULT_NTH, 6);
+	fk_varea(x, W, 2 * M2, 1024, W + 2 * M2 + P);
+	fk_varea(x, W + 2 * M2 + P, 2 * P, 2, 0);
+	fk_lazy(x, W);
+	fk_lazy(x, W + 2 * M2 + P);
+	fk_warn_text(x, WARN_VMALLOC_ALLOC_FAILURE, text);
+	fk_warn_text(x, WARN_VMALLOC_ALLOC_FAILURE,
+		     "vmalloc: allocation failure: 4194304 bytes");
+	fk_tables(x, 3);
+}
+
+static void huge_fault_kth_page(void)
+{
+	struct fk x = {0};
+
+	setup_kth(&x, "vmalloc error: size 2097152, page order 9, failed "
+		      "to allocate pages");
+	CHECK_EQ(huge(&x, 2 * M2, 0, 0), 0);
+	CHECK_STR(verdict(&x), "ok");
+	CHECK_EQ(x.sh->exp.fault_calls[FAULT_PAGE_ALLOC], 4);
+	fk_done(&x);
+	/* wrong: the fault hit the first high-order page */
+	setup_kth(&x, "vmalloc error: size 0, page order 9, failed to "
+		      "allocate pages");
+	CHECK_EQ(huge(&x, 2 * M2, 0, 0), 0);
+	CHECK_STR(verdict(&x), "warning");
+	fk_done(&x);
+	/* wrong: the pages of the failed attempt kept */
+	setup_kth(&x, "vmalloc error: size 2097152, page order 9, failed "
+		      "to allocate pages");
+	x.c.node_free[0] -= 512;
+	CHECK_EQ(huge(&x, 2 * M2, 0, 0), 0);
+	CHECK_STR(verdict(&x), "pages");
+	shadow_destroy(x.sh);
+}
+
+/* NUMA_NO_NODE on two nodes of 8192 frames: 4 MiB is 2 MiB per node, the
+ * attempt runs. Node 0 (local to cpu 0) has one order-9 block and the
+ * rest in order-0 blocks, node 1 is whole (8 order-10 blocks). The nested
+ * array's two pages and three tables come from node 0's order-0 blocks;
+ * the first step takes node 0's order-9 block, the second falls back to
+ * node 1 (splitting an order-10 block). No table under the blocks. */
+static void setup_numa(struct fk *x, phys_addr_t pa1)
+{
+	fk_setup(x, 2, 12);
+	x->nf[0][9] = 1;
+	x->nf[0][0] = 8191 - 512;
+	x->nf[1][10] = 8;
+	fk_varea(x, W, 2 * M2, 1024, W + 2 * M2 + P);
+	fk_varea(x, W + 2 * M2 + P, 2 * P, 2, 0);
+	fk_vrun(x, W, 2, 1, VH_PA);
+	fk_vrun(x, W + M2, 2, 1, pa1);
+	fk_vrun(x, W + 2 * M2 + P, 3, 2, 0x40005000);
+	fk_tables(x, 3);
+	x->c.node_free[0] -= 2 + 512;
+	x->c.node_free[1] -= 512;
+}
+
+static void huge_numa_spread(void)
+{
+	struct fk x = {0};
+
+	setup_numa(&x, 0x42000000); /* node 1 starts at 0x40000000 + 32M */
+	CHECK_EQ(huge(&x, 2 * M2, NUMA_NO_NODE, W), 0);
+	CHECK_STR(verdict(&x), "ok");
+	fk_done(&x);
+	/* wrong: both blocks from node 0 (the counts say it had one) */
+	setup_numa(&x, 0x40400000);
+	x.c.node_free[0] -= 512;
+	x.c.node_free[1] += 512;
+	CHECK_EQ(huge(&x, 2 * M2, NUMA_NO_NODE, W), 0);
+	CHECK_STR(verdict(&x), "pages");
+	x.c.node_free[0] += 512;
+	x.c.node_free[1] -= 512;
+	CHECK_STR(verdict(&x), "phys-node");
+	shadow_destroy(x.sh);
+}
+
+/* 16K granule: PMD_SIZE 32 MiB, page order 11 >= MAX_ORDER: the attempt
+ * fails silently (no fault-site call, no page-allocator warning), 6.1
+ * warns with 0 bytes, the area (2049 pages, below lazy_max 3 * 2048)
+ * goes lazy, and vmalloc_node(32 MiB) follows the lazy area: 2048 pages
+ * (array 16 KiB: kmalloc), the level-1 and level-2 tables and two
+ * level-3 tables (32 MiB each). RAM: 4096 frames. */
+#define K16 0x4000ull
+#define M32 0x2000000ull
+static void setup_16k(struct fk *x)
+{
+	fk_setup(x, 1, 14);
+	fk_nat(x, 0, 4096);
+	fk_varea(x, W, M32, 2048, 0);
+	fk_lazy(x, W);
+	fk_warn_text(x, WARN_VMALLOC_ALLOC_FAILURE,
+		     "vmalloc error: size 0, page order 11, failed to "
+		     "allocate pages");
+	fk_varea(x, W + M32 + K16, M32, 2048, 0);
+	fk_vrun(x, W + M32 + K16, 3, 2048, 0x40000000 + 2048 * K16);
+	fk_tables(x, 4);
+	x->c.node_free[0] -= 2048;
+}
+
+static void huge_16k_granule(void)
+{
+	struct fk x = {0};
+
+	setup_16k(&x);
+	CHECK_EQ(huge(&x, M32, 0, W + M32 + K16), 0);
+	CHECK_STR(verdict(&x), "ok");
+	CHECK_EQ(x.sh->exp.fault_calls[FAULT_PAGE_ALLOC], 2048);
+	fk_done(&x);
+	/* wrong: the page allocator warned about the order */
+	setup_16k(&x);
+	fk_warn(&x, WARN_PAGE_BAD_ORDER);
+	CHECK_EQ(huge(&x, M32, 0, W + M32 + K16), 0);
+	CHECK_STR(verdict(&x), "warning");
+	fk_done(&x);
+	/* wrong: the library mapped the area at once */
+	setup_16k(&x);
+	CHECK(huge(&x, M32, 0, W) != 0);
+	CHECK_STR(x.f.check, "address");
+	shadow_destroy(x.sh);
+}
+
+/* 64K granule, 1 GiB of RAM (16384 frames): PMD_SIZE 512 MiB, order 13.
+ * The attempt's area is at the first 512 MiB boundary of the window, A =
+ * W + 384 MiB; it fails silently; its vfree passes lazy_max_pages (8193 >
+ * 3 * 512): the purge runs at once (one flush of all: 8193 pages > 1024)
+ * and releases it, so the fallback's area is the lowest fit, W: 8192
+ * pages, a level-2 table and two level-3 tables (512 MiB each, W is not
+ * aligned to one); the root is the level-1 table. */
+#define K64 0x10000ull
+#define M512 0x20000000ull
+static void setup_64k(struct fk *x, bool purged)
+{
+	fk_setup_ram(x, 1, 16, 1ull << 30);
+	CHECK_EQ(x->cfg.vmalloc_start, W);
+	fk_nat(x, 0, 16384);
+	fk_warn_text(x, WARN_VMALLOC_ALLOC_FAILURE,
+		     "vmalloc error: size 0, page order 13, failed to "
+		     "allocate pages");
+	if (purged) {
+		fk_flush(x, TLB_FLUSH_ALL, W + 3 * (M512 / 4),
+			 W + 3 * (M512 / 4) + M512 + K64);
+		x->c.nr_purge_calls++;
+		x->c.nr_purges++;
+	}
+	fk_varea(x, W, M512, 8192, 0);
+	fk_vrun(x, W, 3, 8192, 0x40000000 + 8192 * K64);
+	fk_tables(x, 3);
+	x->c.node_free[0] -= 8192;
+}
+
+static void huge_64k_granule(void)
+{
+	struct fk x = {0};
+
+	setup_64k(&x, true);
+	CHECK_EQ(huge(&x, M512, 0, W), 0);
+	CHECK_STR(verdict(&x), "ok");
+	CHECK_EQ(x.sh->exp.fault_calls[FAULT_PAGE_ALLOC], 8192);
+	fk_done(&x);
+	/* wrong: the attempt left lazy (no purge) */
+	setup_64k(&x, false);
+	CHECK_EQ(huge(&x, M512, 0, W), 0);
+	CHECK_STR(verdict(&x), "purge");
+	shadow_destroy(x.sh);
+}
+
+/* A page at W (huge vmalloc off: small pages, three tables), vfree'd and
+ * purged: the level-3 table of PMD entry W stays. Then 2 MiB huge at W:
+ * pmd_free_pte_page clears it, flushes TLB_FLUSH_PGTABLE [W, W + 4K) and
+ * frees it before the block. */
+static void setup_pte_under(struct fk *x)
+{
+	struct sh_alloc_req r;
+
+	fk_init(x);
+	memset(&r, 0, sizeof(r));
+	r.entry = SH_E_VMALLOC_HUGE;
+	r.size = P;
+	fk_varea(x, W, P, 1, 0);
+	fk_vrun(x, W, 3, 1, 0x40005000);
+	fk_tables(x, 3);
+	x->c.node_free[0]--;
+	shadow_begin(x->sh);
+	CHECK_EQ(shadow_alloc(x->sh, &r, W, &x->f), 0);
+	CHECK_STR(verdict(x), "ok");
+	fk_unrun(x, W, W + P);
+	fk_lazy(x, W);
+	x->c.node_free[0]++;
+	shadow_begin(x->sh);
+	CHECK_EQ(shadow_free(x->sh, SH_F_VFREE, W, 0, 0, &x->f), 0);
+	CHECK_STR(verdict(x), "ok");
+	shadow_begin(x->sh);
+	shadow_purge(x->sh);
+	x->c.nr_purge_calls++;
+	x->c.nr_purges++;
+	x->c.nr_lazy = x->c.vmap_lazy_nr = 0;
+	x->c.nr_busy--;
+	x->narea--;
+	fk_flush(x, TLB_FLUSH_RANGE, W, W + 2 * P);
+	CHECK_STR(verdict(x), "ok");
+	/* 16380 free: orders 2..9 once, 15 order-10 blocks */
+	memset(x->nf[0], 0, sizeof(x->nf[0]));
+	for (unsigned k = 2; k < 10; k++)
+		x->nf[0][k] = 1;
+	x->nf[0][10] = 15;
+	fk_varea(x, W, M2, 512, 0);
+	fk_vrun(x, W, 2, 1, VH_PA);
+	x->c.node_free[0] -= 512;
+}
+
+static void huge_pte_table_freed(void)
+{
+	struct fk x = {0};
+
+	setup_pte_under(&x);
+	fk_flush(&x, TLB_FLUSH_PGTABLE, W, W + P);
+	fk_tables(&x, -1);
+	CHECK_EQ(huge(&x, M2, 0, W), 0);
+	CHECK_STR(verdict(&x), "ok");
+	fk_done(&x);
+	/* wrong: the table not freed (its page is back, the count not) */
+	setup_pte_under(&x);
+	fk_flush(&x, TLB_FLUSH_PGTABLE, W, W + P);
+	x.c.node_free[0]++;
+	CHECK_EQ(huge(&x, M2, 0, W), 0);
+	CHECK_STR(verdict(&x), "pgtable");
+	fk_done(&x);
+	/* wrong: freed without its flush */
+	setup_pte_under(&x);
+	fk_tables(&x, -1);
+	CHECK_EQ(huge(&x, M2, 0, W), 0);
+	CHECK_STR(verdict(&x), "bbm");
+	fk_done(&x);
+	/* wrong: a break-before-make warning nobody predicted */
+	setup_pte_under(&x);
+	fk_flush(&x, TLB_FLUSH_PGTABLE, W, W + P);
+	fk_tables(&x, -1);
+	fk_warn(&x, WARN_MMU_BBM);
+	CHECK_EQ(huge(&x, M2, 0, W), 0);
+	CHECK_STR(verdict(&x), "bbm");
+	shadow_destroy(x.sh);
+}
+
+/* Through the block: vmalloc_to_page gives pages[i], an EL0 read faults
+ * (permission) at level 2, an EL1 read reads what was written; vfree
+ * unmaps the block and frees all 512 small pages. */
+static void huge_free_and_access(void)
+{
+	struct fk x = {0};
+	struct sh_access a;
+	uint8_t buf[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+
+	setup_2m(&x);
+	CHECK_EQ(huge(&x, M2, 0, W), 0);
+	CHECK_STR(verdict(&x), "ok");
+	/* vmallocinfo: like any vmalloc area, all 512 small pages */
+	CHECK_EQ(shadow_vmallocinfo_check(x.sh,
+					  "0xffff000008000000-0xffff000008201000 "
+					  "2101248 vmalloc_huge pages=512 "
+					  "vmalloc N0=512\n",
+					  &x.f), 0);
+	CHECK(shadow_vmallocinfo_check(x.sh,
+				       "0xffff000008000000-0xffff000008201000 "
+				       "2101248 vmalloc_huge pages=1 vmalloc "
+				       "N0=1\n",
+				       &x.f) != 0);
+	CHECK_STR(x.f.check, "vmallocinfo");
+	shadow_begin(x.sh);
+	CHECK_EQ(shadow_vmalloc_to_page(x.sh, W + 5 * P + 3, true,
+					VH_PA / P + 5, &x.f), 0);
+	CHECK(shadow_vmalloc_to_page(x.sh, W + 5 * P + 3, true, VH_PA / P,
+				     &x.f) != 0);
+	CHECK_STR(x.f.check, "result");
+	memset(&a, 0, sizeof(a));
+	a.va = W + 0x1234;
+	a.len = 8;
+	a.acc = ACC_READ;
+	a.el = 0;
+	a.buf = buf;
+	a.res.fault = MMU_FAULT_PERMISSION;
+	a.res.level = 2;
+	CHECK_EQ(shadow_access(x.sh, &a, &x.f), 0);
+	a.res.level = 3;
+	CHECK(shadow_access(x.sh, &a, &x.f) != 0);
+	CHECK_STR(x.f.check, "access");
+	a.el = 1;
+	a.acc = ACC_WRITE;
+	a.res.fault = MMU_OK;
+	a.done = 8;
+	CHECK_EQ(shadow_access(x.sh, &a, &x.f), 0);
+	a.acc = ACC_READ;
+	CHECK_EQ(shadow_access(x.sh, &a, &x.f), 0);
+	buf[3] = 9;
+	CHECK(shadow_access(x.sh, &a, &x.f) != 0);
+	CHECK_STR(x.f.check, "data");
+	x.sh->accessed = false; /* the fake's TLB counts stay */
+
+	fk_lazy(&x, W);
+	x.c.node_free[0] += 512;
+	shadow_begin(x.sh);
+	CHECK_EQ(shadow_free(x.sh, SH_F_VFREE, W, 0, 0, &x.f), 0);
+	/* wrong: the block left mapped */
+	CHECK_STR(verdict(&x), "unmap");
+	fk_unrun(&x, W, W + M2);
+	/* wrong: a small page not freed */
+	x.c.node_free[0]--;
+	CHECK_STR(verdict(&x), "pages");
+	x.c.node_free[0]++;
+	CHECK_STR(verdict(&x), "ok");
 	shadow_destroy(x.sh);
 }
 
@@ -719,4 +991,8 @@ static void vmap_with_vm_ioremap(void)
 TEST_MAIN(TEST(pmd_block_and_pages), TEST(wrong_levels),
 	  TEST(pte_table_freed_under_a_block), TEST(pud_block_over_a_pmd_table),
 	  TEST(refusals_and_owned_ram), TEST(accesses), TEST(to_page),
-	  TEST(vmalloc_huge_paths), TEST(vmap_with_vm_ioremap))
+	  TEST(vmalloc_huge_paths), TEST(vmap_with_vm_ioremap),
+	  TEST(huge_blocks), TEST(huge_wrong_blocks), TEST(huge_fragmented),
+	  TEST(huge_map_failure), TEST(huge_fault_kth_page), TEST(huge_numa_spread),
+	  TEST(huge_16k_granule), TEST(huge_64k_granule), TEST(huge_pte_table_freed),
+	  TEST(huge_free_and_access))

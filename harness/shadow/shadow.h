@@ -19,6 +19,7 @@
 #include <vmfuzz/config.h>
 #include <vmfuzz/fault.h>
 #include <vmfuzz/mmu.h>
+#include <vmfuzz/page_alloc.h>
 #include <vmfuzz/types.h>
 #include <vmfuzz/warn.h>
 
@@ -169,6 +170,8 @@ struct sh_observer {
 	bool (*tlb_maps)(void *ctx, vaddr_t start, vaddr_t end);
 	/* The busy area containing addr (find_vmap_area). */
 	bool (*area_at)(void *ctx, vaddr_t addr, struct sh_area_obs *a);
+	/* Free blocks of each order on a node (the buddy's free_area[order].nr_free), before the command. */
+	void (*free_blocks)(void *ctx, unsigned node, uint64_t nr_free[MAX_ORDER]);
 	/* ---- raw views for the shadow's own reader (shadow_walk.c) ---- */
 	/* Physical memory [pa, pa + len) as the machine holds it, fills
 	 * included; false if it is not all RAM. Read-only. */
@@ -308,7 +311,9 @@ void shadow_fault_set(struct shadow *sh, unsigned site, unsigned mode,
 int shadow_ioremap(struct shadow *sh, phys_addr_t phys, uint64_t size, uint64_t prot, vaddr_t observed, struct sh_fail *f);
 /* iounmap(addr); observed: 0 or negative. */
 int shadow_iounmap(struct shadow *sh, vaddr_t addr, long observed, struct sh_fail *f);
-/* vmalloc_huge goes through shadow_alloc with entry SH_E_VMALLOC_HUGE. */
+/* vmalloc_huge goes through shadow_alloc with entry SH_E_VMALLOC_HUGE and
+ * the node (shadow_huge_vmalloc.c): the 6.1 PMD attempt when huge vmalloc
+ * is on, predicted from the observer's free_blocks, and its fallback. */
 
 /* ---- vmap blocks (shadow_vb.c) ------------------------------------------ */
 

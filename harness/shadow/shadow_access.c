@@ -83,7 +83,7 @@ static void predict(struct shadow *sh, vaddr_t va, enum mmu_access acc,
 	if (a) {
 		p->area = a;
 		p->fault = perm(a->prot, acc, el);
-		p->level = 3;
+		p->level = a->page_order ? 2 : 3; /* vmalloc_huge: a block */
 		return;
 	}
 	a = sh_busy_containing(&sh->busy, va);
@@ -282,7 +282,8 @@ int shadow_vmalloc_to_page(struct shadow *sh, vaddr_t va, bool found,
 		return 0;
 	}
 	want = a->pfns[i];
-	if (sh_walk_check_to_page(sh, va, found, pfn, want, f))
+	if (sh_walk_check_to_page(sh, va, a->page_order ? 2 : 3, found, pfn,
+				  want, f))
 		return -1;
 	if (!found || pfn != want)
 		return sh_fail(f, "result",

@@ -32,6 +32,9 @@
  * - arch/arm64/mm/ioremap.c __iounmap: vunmap(addr & PAGE_MASK) when
  *   is_vmalloc_addr, else nothing (the lazy vunmap of shadow_vm.c).
  *
+ * vmalloc_huge (6.1, PMD blocks of split high-order pages) is modelled in
+ * shadow_huge_vmalloc.c on the table rules above (sh_huge_free_pte_table).
+ *
  * Invariants: a live ioremap area (a->iomap, a->mapped) maps its whole
  * size from a->phys with the leaves sh_huge_leaf gives; the shadow's
  * tables (shadow_pt.c) never hold a table under a block; every table a
@@ -124,6 +127,11 @@ static void free_table_under(struct shadow *sh, int level, vaddr_t addr)
 	}
 	flush_pgtable(sh, addr);
 	sh_pt_table_free(sh, level + 1, addr);
+}
+
+void sh_huge_free_pte_table(struct shadow *sh, vaddr_t addr)
+{
+	free_table_under(sh, 2, addr);
 }
 
 /* ioremap_{pud,pmd,pte}_range at level over [addr, end); delta = phys -
@@ -268,6 +276,7 @@ int shadow_iounmap(struct shadow *sh, vaddr_t addr, long observed,
 void sh_huge_begin(struct shadow *sh)
 {
 	sh->huge.nr_tfree = 0;
+	sh_huge_vmalloc_begin(sh);
 }
 
 static const char *level_name(int level)
@@ -301,6 +310,8 @@ int sh_huge_verify_map(struct shadow *sh, vaddr_t start, struct sh_fail *f)
 	struct sh_page_obs batch[SH_PAGE_BATCH];
 	vaddr_t va, end;
 
+	if (a && a->state == SH_LIVE && a->kind == SHK_VHUGE_NEW)
+		return sh_huge_vmalloc_verify(sh, a, f);
 	if (!a || a->state != SH_LIVE || !a->iomap || !a->mapped)
 		return 0; /* gone again within the command */
 	end = a->start + (a->nr_pages << sh->page_shift);
@@ -451,36 +462,6 @@ int sh_huge_access(struct shadow *sh, struct sh_area *a,
 			       x->len);
 	}
 	return 0;
-}
-
-/* ---- vmalloc_huge ----------------------------------------------------------
- * 5.13+ __vmalloc_node_range with VM_ALLOW_HUGE_VMAP: PMD mappings are
- * tried when huge vmap is allowed (the header's huge=1; arm64
- * arch_vmap_pmd_supported) and the size per node (size, divided by the
- * online nodes for NUMA_NO_NODE) is at least PMD_SIZE. Otherwise it is
- * __vmalloc_node_range with small pages, modelled as vmalloc_node
- * (shadow_vm.c). Whether an order-PMD page can be had depends on the
- * buddy's fragmentation, which the shadow's page counts do not hold: that
- * path is not predicted and says so rather than guess. */
-bool sh_huge_vmalloc_unmodelled(struct shadow *sh,
-				const struct sh_alloc_req *req,
-				vaddr_t observed, struct sh_fail *f)
-{
-	uint64_t per_node = req->size;
-
-	if (req->entry != SH_E_VMALLOC_HUGE || !sh->cfg.huge_vmalloc)
-		return false;
-	if (req->node == NUMA_NO_NODE)
-		per_node /= sh->phys.nr_nodes;
-	if (per_node < entry_size(sh, 2))
-		return false;
-	sh_fail(f, "unmodelled",
-		"vmalloc_huge(0x%llx, node %d) with huge vmalloc on may map "
-		"PMD blocks of order-%u pages: the shadow does not predict "
-		"that path (returned 0x%llx)",
-		(unsigned long long)req->size, req->node,
-		sh->pt.stride, (unsigned long long)observed);
-	return true;
 }
 
 /* vmalloc_to_page on an ioremap area: under a page, that page's pfn when

@@ -32,6 +32,9 @@ enum sh_kind {
 	SHK_VMRAM,     /* vm_map_ram: a carve in a block (in sh->carves) or,
 			  above VMAP_MAX_ALLOC, a plain area (no vm_struct,
 			  no guard); the caller's pages, like vmap */
+	SHK_VHUGE_NEW, /* a vmalloc_huge area with PMD blocks, made by this
+			  command: its leaves and frames are checked by
+			  sh_huge_verify_map, which makes it SHK_VMALLOC */
 };
 
 /* Areas mapping pages the caller handed over (pfns are the caller's). */
@@ -52,6 +55,8 @@ struct sh_area {
 	bool iomap;             /* made by ioremap() (not just VM_IOREMAP) */
 	phys_addr_t phys;       /* ioremap: the page-aligned phys_addr */
 	bool array_owned;       /* holds a live area's page array */
+	uint8_t page_order;     /* vmalloc_huge: its pages' order (6.1
+				   vm->page_order), each step a PMD block */
 	unsigned long flags;    /* vm_struct flags */
 	uint64_t prot;
 	uint64_t size;          /* requested bytes */
@@ -248,7 +253,7 @@ enum sh_pending_kind {
 	SH_P_PURGED,     /* a purged range: no TLB entry may map it */
 	SH_P_NEW_CARVE,  /* a new vm_map_ram carve in a block (start) */
 	SH_P_VM_CHANGED, /* an area's vmap_area / vm_struct changed state */
-	SH_P_NEW_IOMAP,  /* a new ioremap area: its blocks and pages */
+	SH_P_NEW_IOMAP,  /* a new area with blocks (ioremap, vmalloc_huge) */
 	SH_P_RELEASED,   /* an area a purge released (start, end) */
 };
 
@@ -293,6 +298,13 @@ struct sh_huge {
 	vaddr_t tfree[SH_MAX_TFREE]; /* the entry's address, first ones */
 	size_t nr_tfree;              /* this command (may exceed the array) */
 	uint64_t prev_wc_fills;       /* walk_cache_fills after the last verify */
+	/* vmalloc_huge: the buddy's free blocks per node and order and the
+	 * model's free pages per node, both as the command began (huge
+	 * vmalloc on only); a sum that disagreed, reported by verify */
+	uint64_t nr_free[VMF_MAX_NODES][MAX_ORDER];
+	uint64_t free_before[VMF_MAX_NODES];
+	bool blocks_bad;
+	char blocks_why[160];
 };
 
 struct shadow {
@@ -405,6 +417,15 @@ int sh_get_vm_area_node(struct shadow *sh, uint64_t size, uint64_t align,
 			gfp_t gfp, vaddr_t *out);
 /* __vunmap(start, dealloc) on a live area that passed the checks. */
 void sh_vunmap_area(struct shadow *sh, vaddr_t start, bool dealloc);
+/* __vmalloc_node_range() after the argument checks (4.19, small pages). */
+vaddr_t sh_vmalloc_range(struct shadow *sh, uint64_t size, uint64_t align,
+			 vaddr_t start, vaddr_t end, gfp_t gfp, uint64_t prot,
+			 unsigned long vm_flags, int node, enum sh_kind kind);
+/* The page array of nr pages for the area at addr (4.19
+ * __vmalloc_area_node): false when it cannot be had, the area then
+ * removed and freed lazily (no pages, no warning). */
+bool sh_vmalloc_page_array(struct shadow *sh, vaddr_t addr, uint64_t nr,
+			   gfp_t gfp, int node);
 
 /* ---- shadow_huge.c ------------------------------------------------------------ */
 void sh_huge_begin(struct shadow *sh);
@@ -418,11 +439,18 @@ int sh_huge_verify_map(struct shadow *sh, vaddr_t start, struct sh_fail *f);
 int sh_huge_access(struct shadow *sh, struct sh_area *a,
 		   const struct sh_access *x, enum mmu_fault fault,
 		   struct sh_fail *f);
-/* vmalloc_huge with PMD mappings to try (huge_vmalloc on, size per node
- * >= PMD_SIZE): not modelled yet, said so (f filled, true). */
-bool sh_huge_vmalloc_unmodelled(struct shadow *sh,
-				const struct sh_alloc_req *req,
-				vaddr_t observed, struct sh_fail *f);
+/* pmd_free_pte_page at addr: a level-3 table under the PMD entry is
+ * flushed (TLB_FLUSH_PGTABLE) and freed. */
+void sh_huge_free_pte_table(struct shadow *sh, vaddr_t addr);
+
+/* ---- shadow_huge_vmalloc.c ------------------------------------------------- */
+/* shadow_begin: the buddy's free blocks, before the command. */
+void sh_huge_vmalloc_begin(struct shadow *sh);
+/* vmalloc_huge(size, node) after the argument checks: the address or 0. */
+vaddr_t sh_vmalloc_huge(struct shadow *sh, uint64_t size, int node);
+/* SH_P_NEW_IOMAP on a new vmalloc_huge area: its blocks and frames. */
+int sh_huge_vmalloc_verify(struct shadow *sh, struct sh_area *a,
+			   struct sh_fail *f);
 /* vmalloc_to_page(va) on a live ioremap area. */
 int sh_huge_to_page(struct shadow *sh, const struct sh_area *a, vaddr_t va,
 		    bool found, pfn_t pfn, struct sh_fail *f);

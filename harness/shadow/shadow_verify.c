@@ -177,9 +177,18 @@ int sh_verify_ptes(struct shadow *sh, const struct sh_area *a, uint64_t first,
 		vaddr_t va = a->start + i * ps;
 		size_t b = (size_t)(k % SH_PAGE_BATCH);
 		uint64_t want = ((uint64_t)a->pfns[i] << sh->page_shift) | a->prot;
+		int want_level = 3;
 		bool mapped;
 		int level;
 		uint64_t desc;
+
+		if (a->page_order) { /* vmalloc_huge: its step's PMD block */
+			pfn_t p0 = a->pfns[i & ~((1ull << a->page_order) - 1)];
+
+			want = ((uint64_t)p0 << sh->page_shift) |
+			       (a->prot & ~PTE_TABLE_BIT) | PTE_TYPE_BLOCK;
+			want_level = 2;
+		}
 
 		if (b == 0) {
 			size_t n = nr - k < SH_PAGE_BATCH ? (size_t)(nr - k) :
@@ -193,7 +202,7 @@ int sh_verify_ptes(struct shadow *sh, const struct sh_area *a, uint64_t first,
 		mapped = own ? leaf[b].mapped : batch[b].mapped;
 		level = own ? leaf[b].level : batch[b].level;
 		desc = own ? leaf[b].desc : batch[b].desc;
-		if (!mapped || level != 3 || desc != want)
+		if (!mapped || level != want_level || desc != want)
 			return sh_fail(f, "mapping",
 				       "page %llu at 0x%llx of the live area "
 				       "[0x%llx, 0x%llx) (%s): %s level %d "

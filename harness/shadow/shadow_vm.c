@@ -334,30 +334,16 @@ void sh_vunmap_area(struct shadow *sh, vaddr_t start, bool dealloc)
 
 /* ---- the vmalloc path --------------------------------------------------- */
 
-static vaddr_t vmalloc_range(struct shadow *sh, uint64_t size, uint64_t align,
-			     vaddr_t start, vaddr_t end, gfp_t gfp,
-			     uint64_t prot, unsigned long vm_flags, int node,
-			     enum sh_kind kind);
-
-/* __vmalloc_area_node(). */
-static vaddr_t vmalloc_area_node(struct shadow *sh, vaddr_t addr, gfp_t gfp,
-				 uint64_t prot, int node, enum sh_kind kind)
+bool sh_vmalloc_page_array(struct shadow *sh, vaddr_t addr, uint64_t nr,
+			   gfp_t gfp, int node)
 {
 	struct sh_area *a = sh_busy_find(&sh->busy, addr);
-	uint64_t ps = sh->page_size;
-	uint64_t area_bytes = a->end - a->start;
-	uint64_t nr = ((a->flags & SH_VM_NO_GUARD) ? area_bytes
-						    : area_bytes - ps) >>
-		      sh->page_shift;
-	uint64_t array_size = nr * PTR_BYTES, got = 0;
+	uint64_t array_size = nr * PTR_BYTES;
 	gfp_t nested_gfp = (gfp & __GFP_NOWARN) | __GFP_ZERO;
 	bool have_array;
 
-	a->kind = (uint8_t)kind;
-	a->prot = prot;
-	a->zeroed = kind != SHK_ARRAY && (gfp & __GFP_ZERO);
-	if (array_size > ps) {
-		vaddr_t arr = vmalloc_range(sh, array_size, 1, sh->vm_start,
+	if (array_size > sh->page_size) {
+		vaddr_t arr = sh_vmalloc_range(sh, array_size, 1, sh->vm_start,
 					    sh->vm_end,
 					    nested_gfp | __GFP_HIGHMEM,
 					    PAGE_KERNEL, 0, node, SHK_ARRAY);
@@ -379,8 +365,28 @@ static vaddr_t vmalloc_area_node(struct shadow *sh, vaddr_t addr, gfp_t gfp,
 		unmap_area(sh, a);
 		sh_lazy_free(sh, a);
 		sh_km_free(sh);
-		return 0;
 	}
+	return have_array;
+}
+
+/* __vmalloc_area_node(). */
+static vaddr_t vmalloc_area_node(struct shadow *sh, vaddr_t addr, gfp_t gfp,
+				 uint64_t prot, int node, enum sh_kind kind)
+{
+	struct sh_area *a = sh_busy_find(&sh->busy, addr);
+	uint64_t ps = sh->page_size;
+	uint64_t area_bytes = a->end - a->start;
+	uint64_t nr = ((a->flags & SH_VM_NO_GUARD) ? area_bytes
+						    : area_bytes - ps) >>
+		      sh->page_shift;
+	uint64_t got;
+
+	a->kind = (uint8_t)kind;
+	a->prot = prot;
+	a->zeroed = kind != SHK_ARRAY && (gfp & __GFP_ZERO);
+	if (!sh_vmalloc_page_array(sh, addr, nr, gfp, node))
+		return 0;
+	a = sh_busy_find(&sh->busy, addr);
 	for (got = 0; got < nr; got++) {
 		int n = page_alloc(sh, node, gfp | __GFP_NOWARN);
 
@@ -408,11 +414,9 @@ static vaddr_t vmalloc_area_node(struct shadow *sh, vaddr_t addr, gfp_t gfp,
 	return addr;
 }
 
-/* __vmalloc_node_range() after the argument checks. */
-static vaddr_t vmalloc_range(struct shadow *sh, uint64_t size, uint64_t align,
-			     vaddr_t start, vaddr_t end, gfp_t gfp,
-			     uint64_t prot, unsigned long vm_flags, int node,
-			     enum sh_kind kind)
+vaddr_t sh_vmalloc_range(struct shadow *sh, uint64_t size, uint64_t align,
+			 vaddr_t start, vaddr_t end, gfp_t gfp, uint64_t prot,
+			 unsigned long vm_flags, int node, enum sh_kind kind)
 {
 	uint64_t real_size = size;
 	vaddr_t addr;
@@ -484,36 +488,39 @@ static vaddr_t model_alloc(struct shadow *sh, const struct sh_alloc_req *r)
 		if (refuse_alloc(sh, r->size, 1, ws, we, GFP_KERNEL, 0,
 				 NUMA_NO_NODE))
 			return 0;
-		return vmalloc_range(sh, r->size, 1, ws, we, GFP_KERNEL,
+		return sh_vmalloc_range(sh, r->size, 1, ws, we, GFP_KERNEL,
 				     PAGE_KERNEL, 0, NUMA_NO_NODE, SHK_VMALLOC);
 	case SH_E_VZALLOC:
 		if (refuse_alloc(sh, r->size, 1, ws, we, __GFP_ZERO, 0,
 				 NUMA_NO_NODE))
 			return 0;
-		return vmalloc_range(sh, r->size, 1, ws, we, __GFP_ZERO,
+		return sh_vmalloc_range(sh, r->size, 1, ws, we, __GFP_ZERO,
 				     PAGE_KERNEL, 0, NUMA_NO_NODE, SHK_VMALLOC);
+	case SH_E_VMALLOC_HUGE:
+		if (refuse_alloc(sh, r->size, 1, ws, we, GFP_KERNEL, 0, r->node))
+			return 0;
+		return sh_vmalloc_huge(sh, r->size, r->node);
 	case SH_E_VMALLOC_NODE:
-	case SH_E_VMALLOC_HUGE: /* small pages: shadow_huge.c */
 	case SH_E_VZALLOC_NODE: {
 		gfp_t g = r->entry == SH_E_VZALLOC_NODE ? __GFP_ZERO : 0;
 
 		if (refuse_alloc(sh, r->size, 1, ws, we, g, 0, r->node))
 			return 0;
-		return vmalloc_range(sh, r->size, 1, ws, we, g, PAGE_KERNEL, 0,
+		return sh_vmalloc_range(sh, r->size, 1, ws, we, g, PAGE_KERNEL, 0,
 				     r->node, SHK_VMALLOC);
 	}
 	case SH_E_VMALLOC_32:
 		if (refuse_alloc(sh, r->size, 1, ws, we, __GFP_DMA32, 0,
 				 NUMA_NO_NODE))
 			return 0;
-		return vmalloc_range(sh, r->size, 1, ws, we, __GFP_DMA32,
+		return sh_vmalloc_range(sh, r->size, 1, ws, we, __GFP_DMA32,
 				     PAGE_KERNEL, 0, NUMA_NO_NODE, SHK_VMALLOC);
 	case SH_E_VMALLOC_USER:
 		/* SHMLBA is PAGE_SIZE on arm64; VM_USERMAP set after. */
 		if (refuse_alloc(sh, r->size, ps, ws, we, __GFP_ZERO, 0,
 				 NUMA_NO_NODE))
 			return 0;
-		addr = vmalloc_range(sh, r->size, ps, ws, we, __GFP_ZERO,
+		addr = sh_vmalloc_range(sh, r->size, ps, ws, we, __GFP_ZERO,
 				     PAGE_KERNEL, 0, NUMA_NO_NODE, SHK_VMALLOC);
 		if (addr)
 			sh_busy_find(&sh->busy, addr)->flags |= SH_VM_USERMAP;
@@ -522,20 +529,20 @@ static vaddr_t model_alloc(struct shadow *sh, const struct sh_alloc_req *r)
 		if (refuse_alloc(sh, r->size, 1, ws, we, GFP_KERNEL, 0,
 				 NUMA_NO_NODE))
 			return 0;
-		return vmalloc_range(sh, r->size, 1, ws, we, GFP_KERNEL,
+		return sh_vmalloc_range(sh, r->size, 1, ws, we, GFP_KERNEL,
 				     PAGE_KERNEL_EXEC, 0, NUMA_NO_NODE,
 				     SHK_VMALLOC);
 	case SH_E___VMALLOC:
 		if (refuse_alloc(sh, r->size, 1, ws, we, r->gfp, 0,
 				 NUMA_NO_NODE))
 			return 0;
-		return vmalloc_range(sh, r->size, 1, ws, we, r->gfp, r->prot, 0,
+		return sh_vmalloc_range(sh, r->size, 1, ws, we, r->gfp, r->prot, 0,
 				     NUMA_NO_NODE, SHK_VMALLOC);
 	case SH_E_NODE_RANGE:
 		if (refuse_alloc(sh, r->size, r->align, r->start, r->end, r->gfp,
 				 r->vm_flags, r->node))
 			return 0;
-		return vmalloc_range(sh, r->size, r->align, r->start, r->end,
+		return sh_vmalloc_range(sh, r->size, r->align, r->start, r->end,
 				     r->gfp, r->prot, r->vm_flags, r->node,
 				     SHK_VMALLOC);
 	case SH_E_GET_VM_AREA:
@@ -595,8 +602,6 @@ int shadow_alloc(struct shadow *sh, const struct sh_alloc_req *req,
 {
 	vaddr_t want;
 
-	if (sh_huge_vmalloc_unmodelled(sh, req, observed, f))
-		return -1;
 	/* What a policy with no predictor follows (sh_tracking). */
 	sh->tracking.hint = observed;
 	sh->tracking.hint_set = observed != 0;
@@ -604,6 +609,10 @@ int shadow_alloc(struct shadow *sh, const struct sh_alloc_req *req,
 	sh->tracking.hint_set = false;
 
 	sh_vm_created(sh, req, want);
+	if (sh->huge.blocks_bad) { /* vmalloc_huge's picture of the buddy */
+		sh->huge.blocks_bad = false;
+		return sh_fail(f, "free-blocks", "%s", sh->huge.blocks_why);
+	}
 	if (want != observed)
 		return sh_fail(f, "address",
 			       "expected %s%llx, the library returned %s%llx",

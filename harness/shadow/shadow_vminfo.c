@@ -41,7 +41,8 @@ struct vm_exp {
 
 static bool holds_pages(const struct sh_area *a)
 {
-	return a->kind == SHK_VMALLOC || a->kind == SHK_ARRAY;
+	return a->kind == SHK_VMALLOC || a->kind == SHK_ARRAY ||
+	       a->kind == SHK_VHUGE_NEW;
 }
 
 static void predict(const struct sh_area *a, struct vm_exp *e)

@@ -288,18 +288,19 @@ static int check_page(struct shadow *sh, const struct sh_area *a, uint64_t i,
 		      pfn_t want, struct sh_fail *f)
 {
 	vaddr_t va = a->start + i * sh->page_size;
+	int level = a->page_order ? 2 : 3; /* vmalloc_huge: PMD blocks */
 	char t[96], u[96];
 	struct sh_leaf ll;
 
-	if (!l->mapped || l->level != 3)
+	if (!l->mapped || l->level != level)
 		return sh_fail(f, "walk",
 			       "page %llu of the area [0x%llx, 0x%llx) at 0x%llx: "
-			       "the reader finds %s, expected a level-3 page",
+			       "the reader finds %s, expected a level-%d leaf",
 			       (unsigned long long)i,
 			       (unsigned long long)a->start,
 			       (unsigned long long)a->end,
 			       (unsigned long long)va,
-			       leaf_text(l, t, sizeof(t)));
+			       leaf_text(l, t, sizeof(t)), level);
 	memset(&ll, 0, sizeof(ll));
 	ll.mapped = lib->mapped;
 	ll.level = lib->level;
@@ -402,7 +403,8 @@ int sh_walk_check_access(struct shadow *sh, const struct sh_area *a,
 			       (unsigned long long)want);
 	walker_of(sh, &w);
 	sh_walk_va(&w, x->va, &l);
-	if (!l.mapped || l.level != 3 || l.pa != x->res.pa)
+	if (!l.mapped || l.level != (a->page_order ? 2 : 3) ||
+	    l.pa != x->res.pa)
 		return sh_fail(f, "walk",
 			       "EL%d access at 0x%llx went to pa 0x%llx; the "
 			       "shadow's reader finds %s",
@@ -412,8 +414,8 @@ int sh_walk_check_access(struct shadow *sh, const struct sh_area *a,
 	return 0;
 }
 
-int sh_walk_check_to_page(struct shadow *sh, vaddr_t va, bool found,
-			  pfn_t pfn, pfn_t want, struct sh_fail *f)
+int sh_walk_check_to_page(struct shadow *sh, vaddr_t va, int level,
+			  bool found, pfn_t pfn, pfn_t want, struct sh_fail *f)
 {
 	struct sh_walker w;
 	struct sh_leaf l;
@@ -423,7 +425,7 @@ int sh_walk_check_to_page(struct shadow *sh, vaddr_t va, bool found,
 		return 0;
 	walker_of(sh, &w);
 	sh_walk_va(&w, va, &l);
-	if (!l.mapped || l.level != 3 || l.pa >> sh->page_shift != want)
+	if (!l.mapped || l.level != level || l.pa >> sh->page_shift != want)
 		return sh_fail(f, "frame",
 			       "vmalloc_to_page(0x%llx): the shadow's reader "
 			       "finds %s, the model's frame is pfn 0x%llx",

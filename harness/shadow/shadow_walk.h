@@ -58,9 +58,10 @@ int sh_walk_check_area(struct shadow *sh, const struct sh_area *a,
  * is the frame the shadow expects there, and the reader agrees. */
 int sh_walk_check_access(struct shadow *sh, const struct sh_area *a,
 			 const struct sh_access *x, struct sh_fail *f);
-/* vmalloc_to_page(va) found pfn (or nothing): the reader's leaf. */
-int sh_walk_check_to_page(struct shadow *sh, vaddr_t va, bool found,
-			  pfn_t pfn, pfn_t want, struct sh_fail *f);
+/* vmalloc_to_page(va) found pfn (or nothing): the reader's leaf, of
+ * level (3; 2 under a vmalloc_huge block). */
+int sh_walk_check_to_page(struct shadow *sh, vaddr_t va, int level,
+			  bool found, pfn_t pfn, pfn_t want, struct sh_fail *f);
 
 /* ---- frame contents (shadow_frames.c) ------------------------------------ */
 /* The documented identity fill: word w of frame pfn. */
