@@ -12,9 +12,6 @@
 
 #include "interp_internal.h"
 
-/* See interp_do_vmalloc_huge: 1 until the shadow predicts huge vmalloc. */
-#define VMF_HUGE_VMALLOC_SHADOW_PENDING 1
-
 int interp_do_ioremap(struct vmf_runner *r, const struct vmf_args *a)
 {
 	struct vmf_machine *m = r->m;
@@ -69,23 +66,6 @@ int interp_do_vmalloc_huge(struct vmf_runner *r, const struct vmf_args *a)
 		interp_res(r, " table full");
 		return 0;
 	}
-#if VMF_HUGE_VMALLOC_SHADOW_PENDING
-	/* TEMPORARY, until the shadow side of issue 15's huge vmalloc is
-	 * merged (the lead deletes this block and its macro): the shadow
-	 * says "unmodelled" for a huge attempt (huge=1, size per node >=
-	 * PMD_SIZE), so such a call is not run; the small-page path runs. */
-	{
-		uint64_t per_node = a->size;
-
-		if (a->node == NUMA_NO_NODE)
-			per_node /= r->m->cfg.nr_nodes;
-		if (r->m->cfg.huge_vmalloc &&
-		    per_node >= 1ull << mmu_level_shift(r->m, 2)) {
-			interp_res(r, " not run: no shadow prediction yet");
-			return 0;
-		}
-	}
-#endif
 	memset(&q, 0, sizeof(q));
 	q.entry = SH_E_VMALLOC_HUGE;
 	q.size = a->size;
