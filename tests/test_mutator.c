@@ -342,6 +342,7 @@ static unsigned each_output(const char *text, enum vmf_mut_kind kind,
 
 struct run_seen {
 	unsigned pair_ram, pair_ram_bad, set_cpu, aliases_read, repeat;
+	unsigned block_over, block_over_bad;
 };
 
 /* A run the template makes: vm_map_ram + vm_unmap_ram of the newest
@@ -373,6 +374,25 @@ static void see_run(const struct vmf_program *p, void *arg)
 		     a->op == OP_IOREMAP || a->op == OP_GET_VM_AREA))
 			s->repeat++;
 		ram += a->op == OP_VM_MAP_RAM;
+		/* block over a small mapping: vfree, purge, then one PMD
+		 * block of the header's granule (size form 11, v = PMD shift
+		 * - 20), in a window that holds two */
+		if (a->op == OP_PURGE && i >= 1 && p->cmds[i - 1].op == OP_VFREE &&
+		    (b->op == OP_IOREMAP || b->op == OP_VMALLOC_HUGE)) {
+			struct vmf_header_raw raw;
+			const uint8_t *sz = b->operand + (b->op == OP_IOREMAP);
+			unsigned pmd;
+
+			vmf_header_raw(p->header, &raw);
+			pmd = 2 * raw.page_shift - 3;
+			if (sz[0] == 11 && sz[1] == pmd - 20 &&
+			    (!raw.window_bytes || raw.window_bytes >> pmd >= 2) &&
+			    (b->op == OP_VMALLOC_HUGE ? (p->ext & VMF_EXT_HUGE) != 0 :
+			     (b->operand[0] & 0xe0) == 0x40))
+				s->block_over++;
+			else
+				s->block_over_bad++;
+		}
 	}
 }
 
@@ -393,6 +413,10 @@ static void test_runs_are_well_formed(void)
 	CHECK(s.pair_ram > 50);
 	CHECK_EQ(s.pair_ram_bad, 0);
 	CHECK(s.set_cpu > 50 && s.aliases_read > 50 && s.repeat > 50);
+	printf("  block over a small mapping %u (%u off)\n", s.block_over,
+	       s.block_over_bad);
+	CHECK(s.block_over > 50);
+	CHECK_EQ(s.block_over_bad, 0);
 }
 
 struct fill_seen {

@@ -390,11 +390,43 @@ static unsigned block_used_est(const struct vmf_program *p, size_t pos)
  *     block_used_est), largest carves first; half of the time then the
  *     rest of a block's life: vm_unmap_ram of the last carve and
  *     unmap_aliases (a full block's dirty range to flush). */
+/* A block over the place of a small mapping (the shape of the 2018
+ * ioremap and the later huge-vmap bugs: tables a small mapping left, then
+ * replaced by a block): a small allocation, a read through it (the walk
+ * caches its tables), its free, a purge (the VA is free again), then an
+ * ioremap or vmalloc_huge of one PMD block of the header's granule (an
+ * aligned device address for ioremap), in a window that holds blocks. */
+static void block_over_small(struct vmf_mutator *m, struct vmf_program *p,
+			     struct vmf_cmd *run, const struct vmf_handle_est *e,
+			     size_t pos)
+{
+	struct vmf_header_raw raw;
+	enum vmf_op big = rnd(m, 3) ? OP_IOREMAP : OP_VMALLOC_HUGE;
+	uint8_t *size;
+
+	header_field_to(m, p, HF_WINDOW, window_holds_pmd);
+	if (big == OP_VMALLOC_HUGE) {
+		header_field_to(m, p, HF_RAM, ram_holds_pmd);
+		p->ext |= VMF_EXT_HUGE;
+	}
+	vmf_header_raw(p->header, &raw);
+	gen_cmd(m, &run[0], rnd(m, 2) ? OP_VMALLOC : OP_VZALLOC, e, pos);
+	gen_cmd(m, &run[1], OP_READ, e, pos);
+	gen_cmd(m, &run[2], OP_VFREE, e, pos);
+	gen_cmd(m, &run[3], OP_PURGE, e, pos);
+	gen_cmd(m, &run[4], big, e, pos);
+	size = run[4].operand + operand_off(big, big == OP_IOREMAP ? 1 : 0);
+	size[0] = 11; /* 1 << (20 + v) bytes (docs/format.md, size forms) */
+	size[1] = (uint8_t)(2 * raw.page_shift - 3 - 20);
+	if (big == OP_IOREMAP)
+		run[4].operand[0] = (uint8_t)(0x40 + rnd(m, 32));
+}
+
 static bool mut_run(struct vmf_mutator *m, struct vmf_program *p)
 {
 	struct vmf_cmd run[RUN_MAX];
 	struct vmf_handle_est *e = &m->est;
-	unsigned t = rnd(m, 5), k = 0, room;
+	unsigned t = rnd(m, 6), k = 0, room;
 	size_t pos;
 
 	room = VMF_MAX_CMDS - (unsigned)p->nr_cmds;
@@ -463,6 +495,12 @@ static bool mut_run(struct vmf_mutator *m, struct vmf_program *p)
 		}
 		break;
 	}
+	case 5:
+		if (room < 5)
+			return false;
+		block_over_small(m, p, run, e, pos);
+		k = 5;
+		break;
 	default: {
 		const uint8_t *pair = run_pairs[rnd(m, sizeof(run_pairs) /
 						       sizeof(run_pairs[0]))];
