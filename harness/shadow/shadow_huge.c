@@ -331,15 +331,18 @@ int sh_huge_verify_map(struct shadow *sh, vaddr_t start, struct sh_fail *f)
 			va += entry_size(sh, level);
 			continue;
 		}
-		/* a run of pages up to the next block or the batch's end */
-		while (n < SH_PAGE_BATCH && va + n * sh->page_size < end) {
-			int l2;
-			phys_addr_t p2;
+		/* A run of pages up to the batch's end, the area's end or the
+		 * next PMD boundary: blocks cover whole aligned PMD (or PUD)
+		 * regions, so a page at va means pages up to that boundary
+		 * (one leaf decision per region, not per page). */
+		{
+			vaddr_t stop = (va | (entry_size(sh, 2) - 1)) + 1;
 
-			sh_huge_leaf(sh, a, va + n * sh->page_size, &l2, &p2);
-			if (l2 != 3)
-				break;
-			n++;
+			if (stop > end || stop < va)
+				stop = end;
+			n = (size_t)((stop - va) >> sh->page_shift);
+			if (n > SH_PAGE_BATCH)
+				n = SH_PAGE_BATCH;
 		}
 		sh->obs.pages(sh->obs.ctx, va, n, batch);
 		for (size_t i = 0; i < n; i++, va += sh->page_size, pa += sh->page_size)
