@@ -11,11 +11,16 @@ set -uo pipefail
 vmfuzz=$1 src=$2 work=$3
 SAMPLE=${KMOD_SAMPLE:-4}
 
-# The vmap block programs (issue 14): their module source must carry
-# every vm_map_ram, vm_unmap_ram, set_cpu and unmap_aliases of the program
-# as the kernel call, in order; checked with or without kernel headers.
+# The vmap block programs (issue 14) and the huge-mapping ones (issue
+# 15): their module source must carry every vm_map_ram, vm_unmap_ram,
+# set_cpu, unmap_aliases, ioremap, iounmap and vmalloc_huge of the
+# program as the kernel call, in order; an ioremap only behind
+# allow_ioremap (off by default), vmalloc_huge behind its version guard;
+# checked with or without kernel headers.
 blocks=("$src"/corpus/main/{cmd_vm_map_ram,cmd_vm_unmap_ram,tv_vm_map_ram}.txt
-	"$src"/corpus/main/vmap_block_*.txt)
+	"$src"/corpus/main/vmap_block_*.txt
+	"$src"/corpus/main/{cmd_ioremap,cmd_iounmap}.txt "$src"/corpus/main/ioremap_*.txt
+	"$src"/corpus/main/cmd_vmalloc_huge*.txt)
 # The lines the source must hold, in the program's order.
 want_lines() { # program
 	"$vmfuzz" decode "$1" | grep -v -E '^(machine|#)' | awk '
@@ -28,7 +33,21 @@ want_lines() { # program
 	$1 == "vm_unmap_ram" && a["dcount"] + 0 != 0 {
 		printf "\t/* vm_unmap_ram with a count %d pages off\n", a["dcount"] }
 	$1 == "set_cpu" { printf "\tcur_cpu = %d;\n", a["cpu"] }
-	$1 == "unmap_aliases" { printf "\tvm_unmap_aliases();\n" }'
+	$1 == "unmap_aliases" { printf "\tvm_unmap_aliases();\n" }
+	$1 == "ioremap" { printf "\tif (allow_ioremap)\n\t\tadd_ioremap(%d, \n\telse\n\t\tskip_ioremap(%d, \n", i, i }
+	$1 == "iounmap" { printf "\tdo_iounmap(%d, %du);\n", i, a["h"] }
+	$1 == "vmalloc_huge" { printf "\tadd(%d, HK_VMALLOC, vmfuzz_vmalloc_huge(\n", i }'
+}
+# The safety and version lines every module with those calls must have:
+# the parameter off by default, no data through an ioremap mapping, the
+# 5.18 guard of vmalloc_huge.
+guard_lines() {
+	printf '%s\n' '#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 18, 0)' \
+		'#define vmfuzz_vmalloc_huge(size, node) vmalloc_huge(size, GFP_KERNEL)' \
+		'#else' '#define vmfuzz_vmalloc_huge(size, node) vmalloc_node(size, node)' \
+		'static bool allow_ioremap;' 'module_param(allow_ioremap, bool, 0444);' \
+		'	if (!h || is_io(cmd, h, "write")' '	if (!h || is_io(cmd, h, "read")' \
+		'	if (!h || is_io(cmd, h, "vmalloc_to_page")'
 }
 check_source() { # program module-source: 0 when every wanted line is there in order
 	local at=0 n line got=0
@@ -38,7 +57,19 @@ check_source() { # program module-source: 0 when every wanted line is there in o
 		[ -n "$n" ] || { echo "missing after line $at: $line"; return 1; }
 		at=$n
 	done < <(want_lines "$1")
-	[ "$got" -gt 0 ] || { echo "no vmap block command in the program"; return 1; }
+	[ "$got" -gt 0 ] || { echo "no vmap block or huge-mapping command in the program"; return 1; }
+	if grep -q -E '^(ioremap|iounmap|vmalloc_huge) ' <("$vmfuzz" decode "$1"); then
+		at=0
+		while IFS= read -r line; do
+			n=$(awk -v from="$at" -v want="$line" 'NR > from && index($0, want) == 1 { print NR; exit }' "$2")
+			[ -n "$n" ] || { echo "missing after line $at: $line"; return 1; }
+			at=$n
+		done < <(guard_lines)
+		# No ioremap call outside its "if (allow_ioremap)".
+		if awk '/add_ioremap\(/ && !/^static/ && prev !~ /if \(allow_ioremap\)/ { bad = 1 } { prev = $0 } END { exit !bad }' "$2"; then
+			echo "an ioremap call not behind allow_ioremap"; return 1
+		fi
+	fi
 	! grep -q 'unsupported command' "$2" || { grep -m1 'unsupported command' "$2"; return 1; }
 }
 rm -rf "$work" && mkdir -p "$work" || exit 2
@@ -51,7 +82,7 @@ for f in "${blocks[@]}"; do
 	if ! why=$(check_source "$f" "$work/src-$name/vmfuzz_repro.c"); then
 		echo "FAIL $f: the module source: $why"; src_fails=$((src_fails + 1)); continue
 	fi
-	echo "ok   $f (source: $(want_lines "$f" | wc -l) block calls in order)"
+	echo "ok   $f (source: $(want_lines "$f" | wc -l) block/huge calls in order)"
 done
 
 kdir=

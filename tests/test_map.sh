@@ -5,7 +5,7 @@
 # non-empty PNG (rsvg-convert from librsvg2-bin, or ImageMagick's
 # convert); bad options and indexes must be refused with status 2.
 # Without a renderer: the XML checks run and a SKIP line says what was
-# not rendered.
+# not rendered. The vmap block and ioremap seeds must draw what they map.
 #
 # Usage: test_map.sh VMFUZZ SRCDIR WORKDIR
 set -uo pipefail
@@ -113,6 +113,26 @@ done
 grep -q 'vm_map_ram area' "$work/blk-cmd_vm_map_ram.svg" 2>/dev/null \
 	|| fail "cmd_vm_map_ram: the 65-page vm_map_ram areas is not drawn as one"
 
+# Huge mappings (issue 15): after ioremap_pud_block's #1, two ioremap
+# areas in ioremap's colour, each titled with its vmallocinfo line; the
+# first (phys PUD-aligned, 1 GiB) mapped by one PUD block, the second
+# (phys one page off) by pages only. cmd_ioremap's #1: one PMD block.
+f=$src/corpus/main/ioremap_pud_block.txt
+if "$vmfuzz" map "$f" -n 1 -o "$work/io-pud-1.svg" 2>"$work/io.err"; then
+	svg=$work/io-pud-1.svg
+	[ "$(grep -cE 'vmallocinfo: 0x[0-9a-f]{16}-0x[0-9a-f]{16} +1073745920 ioremap phys=0x[0-9a-f]{16} ioremap' "$svg")" = 2 ] &&
+		[ "$(grep -c '<title>1 PUD block \[win+0x[0-9a-f]*, win+0x[0-9a-f]*)</title>' "$svg")" = 1 ] &&
+		grep -q 'blocks: 1 PUD, 0 PMD' "$svg" && grep -q 'blocks: 0 PUD, 0 PMD' "$svg" &&
+		! grep -q 'PMD block \[' "$svg" &&
+		[ "$(grep -c 'fill="#e0a030"' "$svg")" -ge 3 ] \
+		|| fail "ioremap_pud_block -n 1: want two ioremap areas with their vmallocinfo lines, one PUD block"
+	check_svg "$svg" "$f -n 1 (ioremap blocks)"
+else
+	fail "$f: map -n 1: $(cat "$work/io.err")"
+fi
+"$vmfuzz" map "$src/corpus/main/cmd_ioremap.txt" -n 1 -o "$work/io-pmd-1.svg" 2>/dev/null &&
+	[ "$(grep -c '<title>1 PMD block \[win+0x400000, win+0x600000)</title>' "$work/io-pmd-1.svg")" = 1 ] \
+	|| fail "cmd_ioremap -n 1: want one PMD block at win+0x400000"
 # Refusals: status 2 and a message, never a crash.
 one=${inputs[0]}
 for args in "$one -o $work/x.svg -n 100000" "$one -o $work/x.svg -n -1" \

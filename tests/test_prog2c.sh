@@ -5,7 +5,8 @@
 # report) and print the interpreter's trace: the lines of
 # `vmfuzz replay -v` for the same program, read checksums aside (the
 # reproducer's data= covers every byte, the trace's sum= only the bytes
-# the shadow knows).
+# the shadow knows). A command left as a comment ("unsupported command")
+# fails: every command has its generator.
 #
 # Usage: test_prog2c.sh VMFUZZ LIBVMFUZZ.a SRCDIR WORKDIR CC [CFLAGS...]
 set -uo pipefail
@@ -26,13 +27,36 @@ done
 mapfile -t corpus < <(ls "$src"/corpus/main/*.txt | sort)
 step=$(( ${#corpus[@]} / SAMPLE )); [ "$step" -ge 1 ] || step=1
 for ((k = 0; k < ${#corpus[@]}; k += step)); do inputs+=("${corpus[k]}"); done
-# vmap blocks (issue 14) always, whatever the sample: vm_map_ram,
-# vm_unmap_ram and set_cpu with blocks on several CPUs' queues.
+# Always, whatever the sample: the vmap blocks (issue 14: vm_map_ram,
+# vm_unmap_ram and set_cpu with blocks on several CPUs' queues) and the
+# huge mappings (issue 15: ioremap by pages, PMD and PUD blocks, iounmap,
+# vmalloc_huge with huge vmalloc off and on).
+huge_block=$work/vmalloc_huge_block.txt
 for f in "$src"/corpus/main/{cmd_vm_map_ram,cmd_vm_unmap_ram,tv_vm_map_ram}.txt \
-	"$src"/corpus/main/vmap_block_*.txt; do
-	[ -f "$f" ] || { echo "FAIL $f: missing"; exit 1; }
+	"$src"/corpus/main/vmap_block_*.txt \
+	"$src"/corpus/main/{cmd_ioremap,cmd_iounmap,cov_ioremap_tables}.txt \
+	"$src"/corpus/main/ioremap_*.txt "$src"/corpus/main/cmd_vmalloc_huge*.txt \
+	"$huge_block"; do
+	[ "$f" = "$huge_block" ] || [ -f "$f" ] || { echo "FAIL $f: missing"; exit 1; }
 	case " ${inputs[*]} " in *" $f "*) ;; *) inputs+=("$f") ;; esac
 done
+# A vmalloc_huge that maps a PMD block (huge=1, 2 MiB on one node), its
+# data commands, and an ioremap block beside it: the huge path itself,
+# which no committed seed reaches through prog2c yet.
+cat >"$huge_block" <<'PROG'
+machine granule=4k va=48 window=16m ram=2048p nodes=1 cpus=2 lazy=kernel tlb=16 policy=legacy huge=1
+vmalloc_huge size=0x200000 node=0
+write h=0 off=1p len=64 pat=0x11
+read h=0 off=1p len=64
+vmalloc_to_page h=0 off=255p
+access h=0 off=0 acc=w el=1
+ioremap phys=dev size=0x200000 prot=kernel
+read h=1 off=0 len=8
+vfree h=0
+iounmap h=0
+purge
+check
+PROG
 
 # The result lines, checksums of reads dropped, and the shadow's notes
 # (known=, finding=: the reproducer has no shadow to make them).
@@ -73,16 +97,18 @@ for f in "${inputs[@]}"; do
 		tail -5 "$work/$name.out"; head -20 "$work/$name.err"
 		fails=$((fails + 1)); continue
 	fi
-	# A command prog2c does not generate yet (ioremap, iounmap: issue
-	# 15's commands) is a comment in the reproducer: it compiled and ran,
-	# but its trace cannot match; say so instead of comparing. The vmap
-	# block programs must never need this.
+	# Every command has a generator now: one left as a comment fails.
 	if grep -q 'unsupported command' "$work/$name.gen"; then
-		case "$name" in cmd_vm_map_ram | cmd_vm_unmap_ram | tv_vm_map_ram | vmap_block_*)
-			echo "FAIL $f: $(grep -o 'unsupported command [a-z_]*' "$work/$name.gen" | sort -u | tr '\n' ' ')"
-			fails=$((fails + 1)); continue ;;
-		esac
-		echo "ok   $f (compiled and ran; trace not compared: $(grep -o 'unsupported command [a-z_]*' "$work/$name.gen" | sort -u | tr '\n' ' '))"
+		echo "FAIL $f: $(grep -o 'unsupported command [a-z_0-9]*' "$work/$name.gen" | sort -u | tr '\n' ' ')"
+		fails=$((fails + 1)); continue
+	fi
+	# TEMPORARY (issue 15): while the interpreter answers a huge
+	# vmalloc_huge attempt with "not run: no shadow prediction yet"
+	# (VMF_HUGE_VMALLOC_SHADOW_PENDING, harness/interp_cmd_huge.c), the
+	# reproducer makes the real call and the traces part from there: such
+	# a program compiled and ran clean, but is not compared. Only these.
+	if "$vmfuzz" replay -v "$f" 2>/dev/null | grep -q '=>.* not run: no shadow prediction yet'; then
+		echo "ok   $f (compiled and ran; trace not compared: the interpreter does not run vmalloc_huge's huge attempt yet)"
 		continue
 	fi
 	"$vmfuzz" replay -v "$f" | trace_of >"$work/$name.want"

@@ -21,6 +21,15 @@
  *    Module.symvers): __vmalloc_node_range, get_vm_area, remove_vm_area,
  *    find_vm_area, vfree_atomic, vread. Those commands fall back to the
  *    nearest exported call, said in a comment, or become comments.
+ *  - ioremap: arm64 4.19 __ioremap(phys, size, pgprot_t) (exported,
+ *    arch/arm64/mm/ioremap.c; ioremap is it with PROT_DEVICE_nGnRE); arm64
+ *    6.1 selects GENERIC_IOREMAP: ioremap_prot(phys, size, unsigned long)
+ *    (mm/ioremap.c), no __ioremap. iounmap(addr) in both. Made only with
+ *    the module parameter allow_ioremap=1 (off by default): the program's
+ *    physical addresses are the model's, a real machine's may be device
+ *    registers; no data command ever goes through an ioremap mapping.
+ *  - vmalloc_huge(size, gfp): 5.18+ (6.1 exports it GPL, NUMA_NO_NODE);
+ *    vmalloc_node before it.
  * One case per op; an op not handled becomes "unsupported command
  * <name>: left as a comment". */
 #include <inttypes.h>
@@ -77,13 +86,41 @@ static bool prot_writable(uint64_t prot)
 	return prot != PAGE_KERNEL_RO && prot != PAGE_KERNEL_ROX;
 }
 
+/* ioremap's memory type: the program's AttrIndx (the model numbers them
+ * as 6.x's MAIR, include/vmfuzz/mmu.h) as the arm64 PROT_* macro of that
+ * type; the access bits (read-only, exec) are not carried: every PROT_*
+ * is a writable, never-executable mapping. */
+static const char *io_prot_text(uint64_t prot)
+{
+	switch ((prot >> 2) & 7) {
+	case MT_DEVICE_nGnRnE:
+		return "PROT_DEVICE_nGnRnE";
+	case MT_DEVICE_nGnRE:
+		return "PROT_DEVICE_nGnRE";
+	case MT_NORMAL_NC:
+		return "PROT_NORMAL_NC";
+	default:
+		return "PROT_NORMAL";
+	}
+}
+
 static void comment(FILE *f, const char *why)
 {
 	fprintf(f, "\t/* %s */\n", why);
 }
 
+/* A data command on handle h: say that the module skips it when h turns
+ * out to be an ioremap mapping (known only at run time: h=N picks among
+ * the calls that succeeded). */
+static void io_note(FILE *f, bool any_io, unsigned h)
+{
+	if (any_io)
+		fprintf(f, "\t/* if h=%u is an ioremap mapping: not made, logged "
+			   "(device memory, see allow_ioremap) */\n", h);
+}
+
 static void emit_cmd(FILE *f, size_t i, const struct vmf_cmd *cmd,
-		     const struct vmf_config *cfg)
+		     const struct vmf_config *cfg, bool any_io)
 {
 	struct vmf_args a;
 	char text[160], fl[96];
@@ -215,12 +252,45 @@ static void emit_cmd(FILE *f, size_t i, const struct vmf_cmd *cmd,
 	case OP_UNMAP_ALIASES:
 		fputs("\tvm_unmap_aliases();\n", f);
 		break;
+	case OP_IOREMAP: {
+		/* ioremap's own type (PROT_DEVICE_nGnRE): plain ioremap */
+		const char *pt = io_prot_text(a.prot);
+		bool plain = strcmp(pt, "PROT_DEVICE_nGnRE") == 0;
+		char call[160];
+
+		if (plain)
+			snprintf(call, sizeof(call), "ioremap(0x%" PRIx64 "ULL, %"
+				 PRIu64 "UL)", (uint64_t)a.phys, a.size);
+		else
+			snprintf(call, sizeof(call), "vmfuzz_ioremap(0x%" PRIx64
+				 "ULL, %" PRIu64 "UL, %s)", (uint64_t)a.phys, a.size,
+				 pt);
+		fprintf(f, "\t/* phys 0x%" PRIx64 " is the model's: made only with "
+			   "allow_ioremap=1 */\n"
+			   "\tif (allow_ioremap)\n"
+			   "\t\tadd_ioremap(%zu, %s,\n\t\t\t    0x%" PRIx64 "ULL, %"
+			   PRIu64 "UL);\n\telse\n\t\tskip_ioremap(%zu, 0x%" PRIx64
+			   "ULL);\n",
+			(uint64_t)a.phys, i, call, (uint64_t)a.phys, a.size, i,
+			(uint64_t)a.phys);
+		break;
+	}
+	case OP_IOUNMAP:
+		fprintf(f, "\tdo_iounmap(%zu, %uu);\n", i, a.handle);
+		break;
+	case OP_VMALLOC_HUGE:
+		fprintf(f, "\tadd(%zu, HK_VMALLOC, vmfuzz_vmalloc_huge(%" PRIu64
+			   "UL, node_or_any(%d)), %" PRIu64 "UL, false);\n",
+			i, a.size, a.node, a.size);
+		break;
 	case OP_WRITE:
+		io_note(f, any_io, a.handle);
 		fprintf(f, "\tdo_write(%zu, %uu, %" PRIu64 "ul, %zu, 0x%02x);\n", i,
 			a.handle, a.offset, (size_t)a.len, a.pattern);
 		break;
 	case OP_READ:
 	case OP_VREAD:
+		io_note(f, any_io, a.handle);
 		fprintf(f, "\tdo_read(%zu, %uu, %" PRIu64 "ul, %zu);\n", i,
 			a.handle, a.offset, (size_t)a.len);
 		break;
@@ -233,6 +303,7 @@ static void emit_cmd(FILE *f, size_t i, const struct vmf_cmd *cmd,
 			   "kernel; left as a comment");
 		break;
 	case OP_VMALLOC_TO_PAGE:
+		io_note(f, any_io, a.handle);
 		fprintf(f, "\tdo_to_page(%zu, %uu, %" PRIu64 "ul);\n", i, a.handle,
 			a.offset);
 		break;
@@ -321,8 +392,10 @@ int vmft_cmd_kmod(int argc, char **argv)
 			fprintf(f, "%s\n", kmod_prelude[k]);
 		fputs("\nstatic int __init vmfuzz_repro_init(void)\n{\n"
 		      "\tpr_info(\"vmfuzz_repro: start\\n\");\n", f);
-		for (size_t i = 0; i < in.prog->nr_cmds; i++)
-			emit_cmd(f, i, &in.prog->cmds[i], &in.prog->cfg);
+		for (size_t i = 0, io = 0; i < in.prog->nr_cmds; i++) {
+			io |= in.prog->cmds[i].op == OP_IOREMAP;
+			emit_cmd(f, i, &in.prog->cmds[i], &in.prog->cfg, io);
+		}
 		fputs("\n\tpr_info(\"vmfuzz_repro: done, %u mismatches\\n\", "
 		      "mismatches);\n\treturn 0;\n}\n\n"
 		      "static void __exit vmfuzz_repro_exit(void)\n{\n"

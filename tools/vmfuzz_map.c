@@ -16,7 +16,10 @@
  * while lazily freed, as 4.19 sets VM_LAZY_FREE in remove_vm_area only;
  * lib/mm/vmalloc_info.c prints the same); a vmap block also shows which of
  * its pages are mapped now (carved and not yet vm_unmap_ram'ed), found by
- * vmalloc_to_page, as darker runs inside it. */
+ * vmalloc_to_page, as darker runs inside it. An ioremap area, and a huge
+ * vmalloc one (page_order), is titled with its vmallocinfo line as the
+ * library prints it, and shows where it is mapped by PMD or PUD blocks
+ * (found by mmu_translate: the leaf's level) as darker runs. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +39,14 @@
 #define TOP 46.0
 #define MAX_FLUSH 8    /* flushes drawn per command */
 #define MAX_RUNS 16    /* mapped runs drawn per vmap block */
+#define MAX_BLOCKS 16  /* block runs drawn per ioremap/huge area */
+
+/* Adjacent blocks of one level: [start, end), n of them. */
+struct blk_run {
+	vaddr_t start, end;
+	int level;
+	uint64_t n;
+};
 
 struct area {
 	vaddr_t start, end;
@@ -51,6 +62,13 @@ struct area {
 	vaddr_t run[MAX_RUNS][2];
 	unsigned nr_runs;
 	uint64_t mapped_pages;
+	/* an ioremap or huge vmalloc area: its vmallocinfo line (malloc'ed)
+	 * and its block mappings (the last run takes in any beyond) */
+	unsigned page_order;
+	char *info;
+	struct blk_run blk[MAX_BLOCKS];
+	unsigned nr_blk;
+	uint64_t blocks[4]; /* per level */
 };
 
 struct flush {
@@ -104,6 +122,78 @@ static void take_block_runs(struct vmf_machine *m, struct area *a)
 	}
 }
 
+/* Where [a->start, end of its mapping) is mapped by blocks: the leaf level
+ * of the walk at each step; a table leaf or a hole at level l skips the
+ * rest of the region one level-l entry covers. */
+static void take_blocks(struct vmf_machine *m, struct area *a)
+{
+	vaddr_t end = a->start + a->vm_size, va = a->start;
+
+	if (!(a->vm_flags & VM_NO_GUARD) && a->vm_size >= m->page_size)
+		end -= m->page_size;
+	while (va < end && va >= a->start) {
+		struct mmu_result r = mmu_translate(m, va, ACC_READ, 1);
+		bool leaf = r.fault == MMU_OK || r.fault == MMU_FAULT_EXTERNAL;
+		int lvl = r.level < 0 ? 0 : r.level > 3 ? 3 : r.level;
+		uint64_t span;
+		vaddr_t base;
+
+		/* a page leaf: the level-2 entry above is a table of pages */
+		if (leaf && lvl == 3)
+			lvl = 2;
+		span = 1ull << mmu_level_shift(m, lvl);
+		base = va & ~(span - 1);
+		if (leaf && r.level < 3) {
+			struct blk_run *b = a->nr_blk ? &a->blk[a->nr_blk - 1] : NULL;
+
+			a->blocks[r.level]++;
+			if (!b || b->level != r.level || b->end != base) {
+				if (a->nr_blk < MAX_BLOCKS) {
+					b = &a->blk[a->nr_blk++];
+					b->start = base;
+					b->n = 0;
+				}
+				b->level = r.level; /* else the last run grows */
+			}
+			b->end = base + span;
+			b->n++;
+		}
+		if (!leaf && r.level >= 3) { /* a hole of one page */
+			span = m->page_size;
+			base = va & ~(span - 1);
+		}
+		va = base + span;
+	}
+}
+
+/* The vmallocinfo line of the area at start, from the text of them all. */
+static char *info_line(const char *all, vaddr_t start)
+{
+	char key[24];
+	const char *p = all, *e;
+	char *out;
+
+	snprintf(key, sizeof(key), "0x%016" PRIx64 "-", start);
+	while (p && *p && strncmp(p, key, strlen(key)))
+		p = (p = strchr(p, '\n')) ? p + 1 : NULL;
+	if (!p || !*p)
+		return NULL;
+	e = strchr(p, '\n');
+	e = e ? e : p + strlen(p);
+	out = malloc((size_t)(e - p) + 1);
+	if (out) {
+		memcpy(out, p, (size_t)(e - p));
+		out[e - p] = 0;
+	}
+	return out;
+}
+
+static bool huge_kind(const struct area *a)
+{
+	return a->has_vm && !(a->va_flags & VM_LAZY_FREE) &&
+	       ((a->vm_flags & VM_IOREMAP) || a->page_order);
+}
+
 static int take_area(void *arg, const struct vmap_area *va)
 {
 	struct take *t = arg;
@@ -132,7 +222,10 @@ static int take_area(void *arg, const struct vmap_area *va)
 		a->nr_mapped = va->vm->nr_mapped;
 		a->caller = va->vm->caller;
 		a->array_of = va->vm->array_of;
+		a->page_order = va->vm->page_order;
 	}
+	if (huge_kind(a))
+		take_blocks(t->m, a);
 	if ((va->flags & VMAP_BLOCK) && !(va->flags & VM_LAZY_FREE))
 		take_block_runs(t->m, a);
 	return 0;
@@ -144,10 +237,26 @@ static void snapshot(struct map_ctx *c, struct vmf_machine *m, size_t idx)
 	const struct tlb_stats *ts = tlb_stats(m);
 	struct take t = {s, m};
 
+	char *all = NULL;
+	size_t all_len = 0;
+	FILE *mem;
+
+	for (size_t k = 0; k < s->nr; k++)
+		free(s->areas[k].info);
 	s->nr = 0;
 	s->taken = true;
 	if (vmalloc_for_each_area(m, take_area, &t))
 		c->oom = true;
+	for (size_t k = 0; k < s->nr; k++) {
+		if (!huge_kind(&s->areas[k]))
+			continue;
+		if (!all && (mem = open_memstream(&all, &all_len))) {
+			vmallocinfo(m, mem);
+			fclose(mem);
+		}
+		s->areas[k].info = all ? info_line(all, s->areas[k].start) : NULL;
+	}
+	free(all);
 	vmalloc_observe(m, &s->obs);
 	s->nr_fl = s->fl_more = 0;
 	for (uint64_t q = c->flush_seq + 1; q <= ts->flush_seq; q++) {
@@ -385,11 +494,16 @@ static void legend(FILE *f)
 	}
 	fprintf(f, "<rect x=\"%.1f\" y=\"26\" width=\"12\" height=\"10\" "
 		   "fill=\"#303030\"/><text x=\"%.1f\" y=\"35\">guard page</text>\n"
+		   "<rect x=\"%.1f\" y=\"26\" width=\"6\" height=\"10\" "
+		   "fill=\"#a05a00\"/><rect x=\"%.1f\" y=\"26\" width=\"6\" "
+		   "height=\"10\" fill=\"#603000\"/><text x=\"%.1f\" y=\"35\">"
+		   "PMD/PUD block</text>\n"
 		   "<path d=\"M%.1f 26 l5 10 l-10 0 z\" fill=\"#000\"/><text x=\"%.1f\" "
 		   "y=\"35\">free_vmap_cache</text>\n"
 		   "<line x1=\"%.1f\" y1=\"31\" x2=\"%.1f\" y2=\"31\" stroke=\"#d00000\" "
 		   "stroke-width=\"3\"/><text x=\"%.1f\" y=\"35\">TLB flush</text>\n",
-		x, x + 15, x + 95, x + 103, x + 205, x + 225, x + 230);
+		x, x + 15, x + 95, x + 101, x + 110, x + 215, x + 223, x + 325,
+		x + 345, x + 350);
 }
 
 static void draw_area(FILE *f, const struct scale *sc, const struct area *a,
@@ -428,6 +542,13 @@ static void draw_area(FILE *f, const struct scale *sc, const struct area *a,
 	} else {
 		fputs("no vm_struct", f);
 	}
+	if (a->info) {
+		fputs("\nvmallocinfo: ", f);
+		put_xml(f, a->info);
+	}
+	if (huge_kind(a))
+		fprintf(f, "\nblocks: %" PRIu64 " PUD, %" PRIu64 " PMD (the rest "
+			   "pages or unmapped)", a->blocks[1], a->blocks[2]);
 	fprintf(f, "</title><rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" "
 		   "height=\"%.1f\" fill=\"%s\" stroke=\"#ffffff\" "
 		   "stroke-width=\"0.5\"/>",
@@ -440,6 +561,20 @@ static void draw_area(FILE *f, const struct scale *sc, const struct area *a,
 		fprintf(f, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" "
 			   "height=\"%.1f\" fill=\"#106060\"/>",
 			r0, y + 5, r1 - r0, ROW_H - 12);
+	}
+	for (unsigned k = 0; k < a->nr_blk; k++) {
+		const struct blk_run *b = &a->blk[k];
+		double b0 = x_of(sc, b->start), b1 = x_of(sc, b->end);
+
+		if (b1 - b0 < 1)
+			b1 = b0 + 1;
+		fprintf(f, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" "
+			   "height=\"%.1f\" fill=\"%s\"><title>%" PRIu64 " %s "
+			   "block%s [win+0x%" PRIx64 ", win+0x%" PRIx64 ")</title></rect>",
+			b0, y + 5, b1 - b0, ROW_H - 12,
+			b->level == 1 ? "#603000" : "#a05a00", b->n,
+			b->level == 1 ? "PUD" : "PMD", b->n == 1 ? "" : "s",
+			b->start - cfg->vmalloc_start, b->end - cfg->vmalloc_start);
 	}
 	if (guard) {
 		double g0 = x_of(sc, a->end - ps);
@@ -670,8 +805,11 @@ int vmft_cmd_map(int argc, char **argv)
 	if (vmft_gen_close("map", ga.out, f))
 		rc = 2;
 out:
-	for (size_t i = 0; c.snaps && i < c.n; i++)
+	for (size_t i = 0; c.snaps && i < c.n; i++) {
+		for (size_t k = 0; k < c.snaps[i].nr; k++)
+			free(c.snaps[i].areas[k].info);
 		free(c.snaps[i].areas);
+	}
 	free(c.snaps);
 	free(fail);
 	vmf_runner_free(r);

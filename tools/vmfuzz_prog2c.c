@@ -9,7 +9,8 @@
  * and exits 1 when the library it is linked with gives another value.
  * Operands are resolved here, against the program's machine, so the file
  * holds plain numbers. One case per op: an op not handled below becomes a
- * comment and a line on stderr ("unsupported command ..."). */
+ * comment and a line on stderr ("unsupported command ..."). The
+ * huge-mapping commands (ioremap, iounmap) are in vmfuzz_prog2c_huge.c. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,31 +21,10 @@
 
 #include "report.h"
 #include "vmfuzz_gen.h"
+#include "vmfuzz_prog2c.h"
 #include "vmfuzz_prog2c_prelude.h"
 
 #define USAGE "prog2c FILE -o REPRO.c"
-
-enum expect_kind { EX_NONE, EX_ADDR, EX_RET, EX_RET2, EX_NOTE };
-
-/* The shadow's prediction for the failing command, if it is one this
- * file can check with the library's own return value. */
-struct expectation {
-	enum expect_kind kind;
-	size_t idx;
-	uint64_t want, want2;
-	char check[64];
-	char detail[512];
-};
-
-struct gen {
-	FILE *f;
-	const struct vmf_program *prog;
-	const struct vmf_config *cfg;
-	struct expectation ex;
-	bool inited;         /* vmalloc_init has run by this command */
-	bool any_end;        /* a "goto out" was written */
-	size_t first_check, last_check;
-};
 
 /* Text safe inside a C comment. */
 static void put_comment_text(FILE *f, const char *s)
@@ -102,7 +82,7 @@ static bool expecting(const struct gen *g, size_t i, enum expect_kind k)
 	return g->ex.kind == k && g->ex.idx == i;
 }
 
-static void emit_expect_addr(struct gen *g, size_t i, const char *var)
+void prog2c_expect_addr(struct gen *g, size_t i, const char *var)
 {
 	if (expecting(g, i, EX_ADDR))
 		fprintf(g->f, "\t\t/* the shadow predicted this address */\n"
@@ -110,8 +90,8 @@ static void emit_expect_addr(struct gen *g, size_t i, const char *var)
 			g->ex.want, var);
 }
 
-static void emit_expect_ret(struct gen *g, size_t i, const char *var,
-			    const char *var2)
+void prog2c_expect_ret(struct gen *g, size_t i, const char *var,
+		       const char *var2)
 {
 	if (expecting(g, i, EX_RET) || (expecting(g, i, EX_RET2) && !var2))
 		fprintf(g->f, "\t\t/* the shadow predicted this result */\n"
@@ -160,6 +140,12 @@ static bool alloc_call(const struct vmf_args *a, enum vmf_op op, char *buf,
 		return true;
 	case OP_VMALLOC_32:
 		snprintf(buf, len, "vmalloc_32(m, 0x%" PRIx64 "ull)", a->size);
+		return true;
+	case OP_VMALLOC_HUGE:
+		/* interp_do_vmalloc_huge: an HK_VMALLOC handle of the size
+		 * asked, with a guard, as vmalloc_node's */
+		snprintf(buf, len, "vmalloc_huge(m, 0x%" PRIx64 "ull, %d)",
+			 a->size, a->node);
 		return true;
 	case OP_VMALLOC_USER:
 		snprintf(buf, len, "vmalloc_user(m, 0x%" PRIx64 "ull)", a->size);
@@ -215,7 +201,7 @@ static void emit_alloc(struct gen *g, size_t i, enum vmf_op op,
 	else
 		fprintf(g->f, "\t\tvaddr_t addr = %s;\n\n", call);
 	fputs("\t\tres_addr(\"addr\", addr);\n", g->f);
-	emit_expect_addr(g, i, "addr");
+	prog2c_expect_addr(g, i, "addr");
 	fprintf(g->f, "\t\tif (addr)\n\t\t\tadd_live(%s, addr, 0x%" PRIx64
 		      "ull, %s);\n\t}\n",
 		hkind_name(op), a->size, guard ? "true" : "false");
@@ -243,7 +229,7 @@ static void emit_vmap(struct gen *g, size_t i, const struct vmf_args *a)
 		"\t\t\tstruct handle *h;\n\n"
 		"\t\t\tres_addr(\"addr\", addr);\n",
 		count, count, count, count, count, a->vm_flags, (uint64_t)a->prot);
-	emit_expect_addr(g, i, "addr");
+	prog2c_expect_addr(g, i, "addr");
 	fprintf(g->f,
 		"\t\t\tif (!addr) {\n"
 		"\t\t\t\tfor (unsigned k = 0; k < %u; k++)\n"
@@ -284,7 +270,7 @@ static void emit_vm_map_ram(struct gen *g, size_t i, const struct vmf_args *a)
 		"\t\t\tstruct handle *h;\n\n"
 		"\t\t\tres_addr(\"addr\", addr);\n",
 		count, count, count, count, a->node, (uint64_t)a->prot);
-	emit_expect_addr(g, i, "addr");
+	prog2c_expect_addr(g, i, "addr");
 	fprintf(g->f,
 		"\t\t\tif (!addr) {\n"
 		"\t\t\t\tfor (unsigned k = 0; k < %uu; k++)\n"
@@ -310,7 +296,7 @@ static void emit_vm_unmap_ram(struct gen *g, size_t i, const struct vmf_args *a)
 		"\t\tlong ret = vm_unmap_ram(m, h->addr, count);\n\n"
 		"\t\tres(\" count=%%u ret=%%ld\", count, ret);\n",
 		a->handle, a->dcount);
-	emit_expect_ret(g, i, "ret", NULL);
+	prog2c_expect_ret(g, i, "ret", NULL);
 	fputs("\t\tif (ret == 0)\n\t\t\tvmram_gone(h);\n\t}\n", g->f);
 }
 
@@ -353,10 +339,10 @@ static void emit_free_call(struct gen *g, size_t i, enum vmf_op op,
 	}
 	if (op == OP_FREE_VM_AREA) {
 		fputs("\t\t\tres(\" ret=%ld\", ret ? ret2 : -1);\n", g->f);
-		emit_expect_ret(g, i, "ret", "ret2");
+		prog2c_expect_ret(g, i, "ret", "ret2");
 	} else {
 		fputs("\t\t\tres(\" ret=%ld\", ret);\n", g->f);
-		emit_expect_ret(g, i, "ret", NULL);
+		prog2c_expect_ret(g, i, "ret", NULL);
 	}
 	fprintf(g->f, "\t\t\tafter_free(%s, fa, %s, %s);\n\t\t}\n", h, gone,
 		op == OP_VUNMAP ? "true" : "false");
@@ -442,7 +428,7 @@ static void emit_bad(struct gen *g, size_t i, const struct vmf_args *a)
 			      "ull, 0x%" PRIx64 "ull, 0, \"bad_early\");\n\n"
 			      "\t\tres(\" ret=%%d\", ret);\n",
 			ea, ps);
-		emit_expect_ret(g, i, "ret", NULL);
+		prog2c_expect_ret(g, i, "ret", NULL);
 		fputs("\t}\n", g->f);
 		return;
 	}
@@ -509,7 +495,7 @@ static void emit_bad(struct gen *g, size_t i, const struct vmf_args *a)
 			size, align, start, end,
 			a->bad == BAD_ALIGN_NOT_POW2 ? "bad_align" : "bad_range");
 	fputs("\t\tres_addr(\"addr\", addr);\n", g->f);
-	emit_expect_addr(g, i, "addr");
+	prog2c_expect_addr(g, i, "addr");
 	fputs("\t}\n", g->f);
 }
 
@@ -523,7 +509,7 @@ static void emit_other(struct gen *g, size_t i, enum vmf_op op,
 	case OP_RUN_DEFERRED:
 		fprintf(f, "\t{\n\t\tint n = vmalloc_run_deferred(m, %uu);\n\n"
 			   "\t\tres(\" freed=%%d\", n);\n", a->cpu);
-		emit_expect_ret(g, i, "n", NULL);
+		prog2c_expect_ret(g, i, "n", NULL);
 		fputs("\t}\n", f);
 		break;
 	case OP_SET_CPU:
@@ -664,7 +650,7 @@ static void emit_early(struct gen *g, size_t i, enum vmf_op op,
 			      "ull, 0x%" PRIx64 "ull, 0x%lxul,\n%s\t\t\"early_add\");\n\n"
 			      "%sres(\" ret=%%d\", ret);\n",
 			ind, a->start, a->size, a->vm_flags, ind, ind);
-		emit_expect_ret(g, i, "ret", NULL);
+		prog2c_expect_ret(g, i, "ret", NULL);
 		if (!g->inited)
 			fprintf(g->f, "\t\tif (ret == 0)\n\t\t\tadd_live(HK_EARLY, "
 				      "0x%" PRIx64 "ull, 0x%" PRIx64 "ull, false);\n",
@@ -674,7 +660,7 @@ static void emit_early(struct gen *g, size_t i, enum vmf_op op,
 			      PRIx64 "ull, 0x%" PRIx64 "ull,\n%s\t\t"
 			      "\"early_register\");\n\n%sres_addr(\"addr\", addr);\n",
 			ind, a->size, a->align, ind, ind);
-		emit_expect_addr(g, i, "addr");
+		prog2c_expect_addr(g, i, "addr");
 		if (!g->inited)
 			fprintf(g->f, "\t\tif (addr)\n\t\t\tadd_live(HK_EARLY, addr, "
 				      "0x%" PRIx64 "ull, false);\n",
@@ -732,6 +718,10 @@ static void emit_cmd(struct gen *g, size_t i)
 		emit_vm_map_ram(g, i, &a);
 	else if (op == OP_VM_UNMAP_RAM)
 		emit_vm_unmap_ram(g, i, &a);
+	else if (op == OP_IOREMAP)
+		prog2c_emit_ioremap(g, i, &a);
+	else if (op == OP_IOUNMAP)
+		prog2c_emit_iounmap(g, i, &a);
 	else if (is_free(op))
 		emit_free(g, i, op, &a);
 	else if (op != OP_NOP)
