@@ -588,7 +588,7 @@ static void huge_fragmented(void)
 
 /* 2 MiB on node 0 whose level-1 table cannot be had (the first
  * FAULT_PGTABLE call, pud_alloc of the only step): the model's map
- * failure (4.19's warning with all pages got), vfree of the attempt (its
+ * failure (6.1's "failed to map pages" with all pages got), vfree of the attempt (its
  * 512 pages back, lazy), then the fallback as in the fragmented case. */
 static void huge_map_failure(void)
 {
@@ -600,8 +600,7 @@ static void huge_map_failure(void)
 	fk_varea(&x, W, M2, 512, 0);
 	fk_lazy(&x, W);
 	fk_warn_text(&x, WARN_VMALLOC_ALLOC_FAILURE,
-		     "vmalloc: allocation failure, allocated 2097152 of "
-		     "2101248 bytes");
+		     "vmalloc error: size 2097152, failed to map pages");
 	fk_varea(&x, W + M2 + P, M2, 512, 0);
 	fk_vrun(&x, W + M2 + P, 3, 512, 0x40400000);
 	fk_tables(&x, 4);

@@ -271,6 +271,13 @@ static int tracking_attempt(void *st, const struct sh_busy *b, uint64_t size,
 		/* The library placed nothing more: it overflowed here. */
 		if (!T->obs->place_get(T->obs->ctx, T->seq + 1, &a))
 			return -1;
+		/* The library's attempt found no room (address 0): this try
+		 * overflows too, and the next one is judged on its own (a
+		 * failed vmalloc_huge attempt, then its fallback). */
+		if (!a) {
+			T->seq++;
+			return -1;
+		}
 		i = sh_busy_lower(b, a);
 		/* Still covered by a lazy area: the library must have purged
 		 * first (the overflow path), so this try overflows too. */

@@ -259,9 +259,10 @@ bool is_vmalloc_addr(const struct vmf_machine *m, vaddr_t addr);
 /* /proc/vmallocinfo, exact 4.19 format (docs/vmalloc.md). */
 void vmallocinfo(struct vmf_machine *m, FILE *out);
 void vmalloc_observe(const struct vmf_machine *m, struct vmalloc_obs *obs);
-/* Placements alloc_vmap_area made since the machine's last reset, by
- * sequence number from 1: the address of placement seq, or false if seq
- * has not happened or left the log (the last VMALLOC_PLACE_LOG stay).
+/* Placement attempts alloc_vmap_area made since the machine's last reset,
+ * by sequence number from 1: the address of attempt seq (0: it found no
+ * room, before the overflow purge or at the final failure), or false if
+ * seq has not happened or left the log (the last VMALLOC_PLACE_LOG stay).
  * What a checker follows for a placement policy it cannot predict. */
 #define VMALLOC_PLACE_LOG 64
 bool vmalloc_placement_get(const struct vmf_machine *m, uint64_t seq,

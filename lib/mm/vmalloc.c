@@ -140,6 +140,13 @@ struct vmap_area *__alloc_vmap_area(struct vmf_machine *m, uint64_t size,
 			vs->place_log[vs->place_seq % VMALLOC_PLACE_LOG] = addr;
 			return va;
 		}
+		/* An attempt that found no room is logged too (address 0,
+		 * never a window address), so that a checker following the
+		 * log tells it from the next placement (a fallback's). */
+		if (vs->place_priv) {
+			vs->place_seq++;
+			vs->place_log[vs->place_seq % VMALLOC_PLACE_LOG] = 0;
+		}
 #if defined(VMF_PLANT_NO_RETRY_AFTER_OVERFLOW)
 		/* PLANT NO_RETRY_AFTER_OVERFLOW: fail without purging. */
 		break;
