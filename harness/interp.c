@@ -27,7 +27,6 @@
 #include <string.h>
 
 #include "cmd_table.h"
-#include "interp_diff.h"
 #include "interp_hook.h"
 #include "interp_internal.h"
 #include "report.h"
@@ -54,23 +53,17 @@ struct vmf_runner *vmf_runner_new(void)
 	return r;
 }
 
-void vmf_runner_free(struct vmf_runner *r)
+/* Everything vmf_runner_new made; the differential state is the caller's
+ * (interp_run.c frees it first). */
+void interp_runner_release(struct vmf_runner *r)
 {
 	if (!r)
 		return;
 	vmf_machine_destroy(r->m);
-	interp_diff_free(r->diff);
 	shadow_destroy(r->sh);
 	free(r->areas);
 	free(r->vminfo);
 	free(r);
-}
-
-struct vmf_machine *vmf_runner_machine(struct vmf_runner *r)
-{
-	if (r->last_diff)
-		return interp_diff_machine(r->diff);
-	return r->m;
 }
 
 /* ---- results and trace ------------------------------------------------------ */
@@ -283,12 +276,6 @@ static void fail_with(struct vmf_runner *r, const struct vmf_program *prog,
 				 r->sfail.detail, r->state);
 }
 
-int vmf_run_program(struct vmf_runner *r, const struct vmf_program *prog,
-		    const struct vmf_run_opts *opts, struct vmf_failure *fail)
-{
-	return vmf_run_program_hooked(r, prog, opts, fail, NULL, NULL);
-}
-
 /* Page allocations so far, data and page-table pages alike (every
  * alloc_pages call asks one of the two fault sites). */
 uint64_t vmf_pages_spent(const struct vmf_machine *m)
@@ -297,19 +284,13 @@ uint64_t vmf_pages_spent(const struct vmf_machine *m)
 	       m->fault.site[FAULT_PGTABLE].calls;
 }
 
-int vmf_run_program_hooked(struct vmf_runner *r,
-			   const struct vmf_program *prog,
-			   const struct vmf_run_opts *opts,
-			   struct vmf_failure *fail, vmf_cmd_hook hook,
-			   void *arg)
+int interp_run_one(struct vmf_runner *r, const struct vmf_program *prog,
+		   const struct vmf_run_opts *opts, struct vmf_failure *fail,
+		   vmf_cmd_hook hook, void *arg)
 {
 	size_t n = prog->nr_cmds;
 	struct vmf_header_raw raw;
 
-	/* policy=all: once per policy, compared (interp_diff.c). */
-	r->last_diff = vmf_header_policy(prog->header) == VMF_POLICY_ALL;
-	if (r->last_diff)
-		return interp_diff_run(r, prog, opts, fail);
 	if (fail) {
 		fail->failed = false;
 		fail->cmd_index = 0;
@@ -415,20 +396,4 @@ int vmf_run_program_hooked(struct vmf_runner *r,
 void vmf_runner_set_oracle(struct vmf_runner *r, bool on)
 {
 	r->oracle_off = !on;
-}
-
-int vmf_run(struct vmf_runner *r, const uint8_t *data, size_t size,
-	    const struct vmf_run_opts *opts, struct vmf_failure *fail)
-{
-	vmf_decode(data, size, &r->prog);
-	return vmf_run_program(r, &r->prog, opts, fail);
-}
-
-void vmf_run_or_abort(struct vmf_runner *r, const uint8_t *data, size_t size)
-{
-	if (vmf_run(r, data, size, NULL, &r->fail)) {
-		fputs(r->fail.report, stderr);
-		fflush(stderr);
-		abort();
-	}
 }

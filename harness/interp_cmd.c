@@ -23,6 +23,21 @@ static uint64_t mapped_limit(const struct vmf_runner *r,
 	return sz + (h->guard ? ps : 0);
 }
 
+void interp_alloc_req(const struct vmf_args *a, enum sh_entry entry,
+		      struct sh_alloc_req *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->entry = entry;
+	q->size = a->size;
+	q->align = a->align;
+	q->start = a->start;
+	q->end = a->end;
+	q->gfp = a->gfp;
+	q->prot = a->prot;
+	q->vm_flags = a->vm_flags;
+	q->node = a->node;
+}
+
 static int do_alloc(struct vmf_runner *r, enum vmf_op op,
 		    const struct vmf_args *a)
 {
@@ -36,15 +51,7 @@ static int do_alloc(struct vmf_runner *r, enum vmf_op op,
 		interp_res(r, " table full");
 		return 0;
 	}
-	memset(&q, 0, sizeof(q));
-	q.size = a->size;
-	q.align = a->align;
-	q.start = a->start;
-	q.end = a->end;
-	q.gfp = a->gfp;
-	q.prot = a->prot;
-	q.vm_flags = a->vm_flags;
-	q.node = a->node;
+	interp_alloc_req(a, SH_E_VMALLOC, &q); /* the switch sets the entry */
 	switch (op) {
 	case OP_VMALLOC:
 		q.entry = SH_E_VMALLOC;

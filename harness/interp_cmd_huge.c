@@ -8,8 +8,6 @@
  * (PAGE_ALIGN(size + phys's page offset)), with a guard page: offsets of
  * read/write/access count from the area's start; the trace shows the
  * address ioremap returned (the page offset kept). */
-#include <string.h>
-
 #include "interp_internal.h"
 
 int interp_do_ioremap(struct vmf_runner *r, const struct vmf_args *a)
@@ -66,16 +64,7 @@ int interp_do_vmalloc_huge(struct vmf_runner *r, const struct vmf_args *a)
 		interp_res(r, " table full");
 		return 0;
 	}
-	memset(&q, 0, sizeof(q));
-	q.entry = SH_E_VMALLOC_HUGE;
-	q.size = a->size;
-	q.align = a->align;
-	q.start = a->start;
-	q.end = a->end;
-	q.gfp = a->gfp;
-	q.prot = a->prot;
-	q.vm_flags = a->vm_flags;
-	q.node = a->node;
+	interp_alloc_req(a, SH_E_VMALLOC_HUGE, &q);
 	addr = vmalloc_huge(r->m, a->size, a->node);
 	interp_res_addr(r, "addr", addr);
 	if (SH_CALL(r, shadow_alloc(r->sh, &q, addr, &r->sfail)))

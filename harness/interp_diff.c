@@ -385,7 +385,7 @@ static int diff_one(struct diff_run *run, unsigned policy,
 	if (!f)
 		return -1;
 	so.trace = f;
-	bad = vmf_run_program_hooked(run->r, &run->prog, &so, &run->fail,
+	bad = interp_run_one(run->r, &run->prog, &so, &run->fail,
 				     diff_hook, run);
 	fclose(f);
 	run->n = diff_parse_trace(buf, run->cmd, VMF_MAX_CMDS);
@@ -505,7 +505,7 @@ int interp_diff_run(struct vmf_runner *r, const struct vmf_program *prog,
 
 struct vmf_machine *interp_diff_machine(struct vmf_diff *d)
 {
-	return d && d->run[0].r ? vmf_runner_machine(d->run[0].r) : NULL;
+	return d && d->run[0].r ? d->run[0].r->m : NULL;
 }
 
 void interp_diff_free(struct vmf_diff *d)
@@ -513,6 +513,6 @@ void interp_diff_free(struct vmf_diff *d)
 	if (!d)
 		return;
 	for (unsigned p = 0; p < VMF_POLICY_NR; p++)
-		vmf_runner_free(d->run[p].r);
+		interp_runner_release(d->run[p].r);
 	free(d);
 }

@@ -25,6 +25,7 @@
 #include <vmfuzz/vmalloc.h>
 
 #include "interp.h"
+#include "interp_hook.h"
 #include "shadow.h"
 
 #define VMF_FREED_RING 16
@@ -112,6 +113,17 @@ struct vmf_runner {
 
 /* ---- interp.c: trace results ---- */
 /* Append to the command's result text (only when tracing). */
+/* interp.c: one program, one run (no policy=all dispatch: that is
+ * interp_run.c's), and freeing a runner without its differential state
+ * (interp_diff.c's sub-runners, interp_run.c's vmf_runner_free). */
+int interp_run_one(struct vmf_runner *r, const struct vmf_program *prog,
+		   const struct vmf_run_opts *opts, struct vmf_failure *fail,
+		   vmf_cmd_hook hook, void *arg);
+void interp_runner_release(struct vmf_runner *r);
+/* The shadow's request for an allocation command's arguments. */
+void interp_alloc_req(const struct vmf_args *a, enum sh_entry entry,
+		      struct sh_alloc_req *q);
+
 void interp_res(struct vmf_runner *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* An address as the trace shows it: relative to the window. */

@@ -55,9 +55,10 @@ static bool aligned(uint64_t v, uint64_t size)
 	return (v & (size - 1)) == 0;
 }
 
-/* ioremap_pte_range: pte_alloc_kernel, then page by page. */
-static int ioremap_pte_range(struct vmf_machine *m, vaddr_t addr,
-			     vaddr_t end, phys_addr_t phys, pgprot_t prot)
+/* ioremap_pte_range (6.1: vmap_pte_range): pte_alloc_kernel, then page
+ * by page; vmalloc_huge.c maps a step it cannot make a block with it. */
+int ioremap_pte_range(struct vmf_machine *m, vaddr_t addr, vaddr_t end,
+		      phys_addr_t phys, pgprot_t prot)
 {
 	pfn_t run[PTE_RUN];
 	int err = mmu_table_alloc(m, addr, 3);

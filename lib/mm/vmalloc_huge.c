@@ -30,7 +30,6 @@
 #include "vmalloc_internal.h"
 
 #define HUGE_CALLER "vmalloc_huge"
-#define PTE_RUN 64 /* pfns handed to mmu_map_pages at once */
 
 static uint64_t pmd_size(const struct vmf_machine *m)
 {
@@ -40,30 +39,6 @@ static uint64_t pmd_size(const struct vmf_machine *m)
 static bool is_aligned(uint64_t v, uint64_t size)
 {
 	return (v & (size - 1)) == 0;
-}
-
-/* vmap_pte_range: pte_alloc_kernel, then a PTE for each page of
- * [addr, end) -> phys on (a live PTE, BUG_ON(!pte_none), is
- * mmu_map_pages's WARN_MMU_REMAP and an error). */
-static int vmap_pte_range(struct vmf_machine *m, vaddr_t addr, vaddr_t end,
-			  phys_addr_t phys, pgprot_t prot)
-{
-	pfn_t run[PTE_RUN];
-	int err = mmu_table_alloc(m, addr, 3);
-
-	while (!err && addr != end) {
-		size_t n = 0;
-
-		while (n < PTE_RUN &&
-		       addr + ((uint64_t)n << m->page_shift) != end) {
-			run[n] = (phys >> m->page_shift) + n;
-			n++;
-		}
-		err = mmu_map_pages(m, addr, run, n, prot);
-		addr += (uint64_t)n << m->page_shift;
-		phys += (uint64_t)n << m->page_shift;
-	}
-	return err;
 }
 
 /* vmap_try_huge_pmd: the step is a whole, aligned PMD with an aligned
@@ -100,7 +75,7 @@ static int vmap_huge_step(struct vmf_machine *m, vaddr_t addr, vaddr_t end,
 		if (next - 1 >= end - 1)
 			next = end;
 		if (!vmap_try_huge_pmd(m, addr, next, phys, prot))
-			err = vmap_pte_range(m, addr, next, phys, prot);
+			err = ioremap_pte_range(m, addr, next, phys, prot);
 		phys += next - addr;
 		addr = next;
 	}

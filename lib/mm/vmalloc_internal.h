@@ -176,6 +176,10 @@ void vmap_policy_start(struct vmf_machine *m);
 int vmalloc_check_common(struct vmf_machine *m, const char *fn,
 			 uint64_t align, vaddr_t start, vaddr_t end, int node,
 			 gfp_t gfp);
+/* [addr, end) -> phys with PTEs, the PTE table allocated first (ioremap.c;
+ * a live PTE is mmu_map_pages's WARN_MMU_REMAP and an error). */
+int ioremap_pte_range(struct vmf_machine *m, vaddr_t addr, vaddr_t end,
+		      phys_addr_t phys, pgprot_t prot);
 /* get_vm_area_caller(size, VM_IOREMAP) without the totalram cap. */
 struct vm_struct *get_vm_area_ioremap(struct vmf_machine *m, uint64_t size,
 				      const char *caller);
