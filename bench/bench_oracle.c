@@ -12,7 +12,11 @@
  * one checked pass over one unchecked pass run next to it, so that a
  * burst of load from other processes moves one ratio, not the figure.
  * Decoding is inside both times, as in a fuzz target's run. A checked run that disagrees is counted and printed
- * (the corpus agrees, so that is a bug of its own). */
+ * (the corpus agrees, so that is a bug of its own).
+ *
+ * `bench_oracle --per-input [PATHS]` prints instead where the difference
+ * goes: each input's checked and unchecked time (median of REPS runs) and
+ * its share of the whole difference, the largest first. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,6 +123,69 @@ static int by_value(const void *x, const void *y)
 	return (a > b) - (a < b);
 }
 
+/* Median time of REPS runs of one input on one runner. */
+static double one_input(struct vmf_runner *r, const struct input *in,
+			struct vmf_failure *fail)
+{
+	double t[REPS];
+
+	for (int rep = 0; rep < REPS; rep++) {
+		double t0 = now_ns();
+
+		vmf_run(r, in->data, in->size, NULL, fail);
+		t[rep] = now_ns() - t0;
+	}
+	qsort(t, REPS, sizeof(t[0]), by_value);
+	return t[REPS / 2];
+}
+
+struct cost {
+	double on, off;
+	size_t i;
+};
+
+static int by_extra(const void *x, const void *y)
+{
+	const struct cost *a = x, *b = y;
+	double da = a->on - a->off, db = b->on - b->off;
+
+	return (da < db) - (da > db);
+}
+
+static void per_input(struct vmf_runner *on, struct vmf_runner *off,
+		      const struct inputs *set, struct vmf_failure *fail)
+{
+	struct cost *c = calloc(set->n, sizeof(*c));
+	double total_on = 0, total_off = 0;
+
+	if (!c) {
+		fprintf(stderr, "bench_oracle: out of memory\n");
+		return;
+	}
+	for (size_t i = 0; i < set->n; i++) {
+		c[i].i = i;
+		c[i].on = one_input(on, &set->in[i], fail);
+		c[i].off = one_input(off, &set->in[i], fail);
+		total_on += c[i].on;
+		total_off += c[i].off;
+	}
+	qsort(c, set->n, sizeof(*c), by_extra);
+	printf("%10s %10s %6s %6s  input (us; share of the difference)\n",
+	       "checked", "unchecked", "ratio", "share");
+	for (size_t k = 0; k < set->n; k++) {
+		const char *name = strrchr(set->in[c[k].i].name, '/');
+
+		printf("%10.1f %10.1f %6.2f %5.1f%%  %s\n", c[k].on / 1e3,
+		       c[k].off / 1e3, c[k].off > 0 ? c[k].on / c[k].off : 0,
+		       100.0 * (c[k].on - c[k].off) / (total_on - total_off),
+		       name ? name + 1 : set->in[c[k].i].name);
+	}
+	printf("sum: checked %.1f ms, unchecked %.1f ms, ratio %.2f\n",
+	       total_on / 1e6, total_off / 1e6,
+	       total_off > 0 ? total_on / total_off : 0);
+	free(c);
+}
+
 int main(int argc, char **argv)
 {
 	struct inputs *set = calloc(1, sizeof(*set));
@@ -126,19 +193,24 @@ int main(int argc, char **argv)
 	struct vmf_runner *on = vmf_runner_new(), *off = vmf_runner_new();
 	double t_on = 0, t_off = 0, ratio[REPS];
 	unsigned bad_on = 0, bad_off = 0;
+	bool by_input = argc > 1 && !strcmp(argv[1], "--per-input");
 
 	if (!set || !fail || !on || !off) {
 		fprintf(stderr, "bench_oracle: out of memory\n");
 		return 1;
 	}
 	vmf_runner_set_oracle(off, false);
-	if (argc < 2)
+	if (argc < 2 + by_input)
 		load_path(set, "build/release/corpus/main");
-	for (int i = 1; i < argc; i++)
+	for (int i = 1 + by_input; i < argc; i++)
 		load_path(set, argv[i]);
 	if (!set->n) {
 		printf("no inputs (give files or directories)\n");
 		return 0;
+	}
+	if (by_input) {
+		per_input(on, off, set, fail);
+		goto out;
 	}
 	/* A warm-up pass each, then alternate which side goes first. */
 	pass(on, set, fail, &bad_on);
@@ -167,6 +239,7 @@ int main(int argc, char **argv)
 	if (bad_on)
 		printf("checked runs that disagreed: %u\n", bad_on);
 	printf("oracle overhead: %.2f\n", ratio[REPS / 2]);
+out:
 	vmf_runner_free(on);
 	vmf_runner_free(off);
 	for (size_t i = 0; i < set->n; i++)
