@@ -530,9 +530,6 @@ static int verify_new_area(struct shadow *sh, vaddr_t start,
 		uint64_t per_node[VMF_MAX_NODES] = {0};
 		struct sh_page_obs batch[SH_PAGE_BATCH];
 
-		/* The shadow's reader first: lib's walk, the page array. */
-		if (sh_walk_check_area(sh, a, f))
-			return -1;
 		if (own && !a->pfns && a->nr_pages) {
 			a->pfns = calloc(a->nr_pages, sizeof(*a->pfns));
 			if (!a->pfns)
@@ -544,12 +541,18 @@ static int verify_new_area(struct shadow *sh, vaddr_t start,
 			pfn_t pfn;
 			uint64_t want_desc;
 
-			if (i % SH_PAGE_BATCH == 0)
-				sh->obs.pages(sh->obs.ctx, va,
-					      a->nr_pages - i < SH_PAGE_BATCH ?
-						      (size_t)(a->nr_pages - i) :
-						      SH_PAGE_BATCH,
-					      batch);
+			/* Per batch, the library's views once, the shadow's
+			 * reader first (lib's walk, the page array), then
+			 * the frames. */
+			if (i % SH_PAGE_BATCH == 0) {
+				size_t n = a->nr_pages - i < SH_PAGE_BATCH ?
+						   (size_t)(a->nr_pages - i) :
+						   SH_PAGE_BATCH;
+
+				sh->obs.pages(sh->obs.ctx, va, n, batch);
+				if (sh_walk_check_run(sh, a, i, n, batch, f))
+					return -1;
+			}
 			if (!pp->mapped || pp->level != 3)
 				return sh_fail(f, "mapping",
 					       "page %llu of the new area [0x%llx, "
@@ -689,7 +692,7 @@ static int verify_unmapped(struct shadow *sh, vaddr_t start, vaddr_t end,
 	return 0;
 }
 
-int shadow_verify(struct shadow *sh, struct sh_fail *f)
+static int verify_command(struct shadow *sh, struct sh_fail *f)
 {
 	struct sh_counters ob, *o = &ob;
 
@@ -817,6 +820,19 @@ int shadow_verify(struct shadow *sh, struct sh_fail *f)
 			       "%s", sh->scratch);
 	/* 13. every area the command touched, the ownership balance */
 	return sh_verify_touched(sh, o, f);
+}
+
+/* The command has run and nothing changes the tables until the next one:
+ * the reader may remember its descents for this pass (sh_walk_memo). */
+int shadow_verify(struct shadow *sh, struct sh_fail *f)
+{
+	int bad;
+
+	memset(&sh->ver.memo, 0, sizeof(sh->ver.memo));
+	sh->ver.memo.on = true;
+	bad = verify_command(sh, f);
+	sh->ver.memo.on = false;
+	return bad;
 }
 
 void shadow_describe(const struct shadow *sh, FILE *out)

@@ -170,8 +170,7 @@ int sh_verify_ptes(struct shadow *sh, const struct sh_area *a, uint64_t first,
 	uint64_t ps = sh->page_size;
 
 	if (own)
-		sh_walker_init(&w, &sh->cfg, sh->obs.ttbr1(sh->obs.ctx),
-			       &sh->obs);
+		sh_walker_of(sh, &w);
 	for (uint64_t k = 0; k < nr; k++) {
 		uint64_t i = first + k;
 		vaddr_t va = a->start + i * ps;

@@ -21,6 +21,17 @@ struct sh_touch {
 	bool is_new;   /* created by the command: verify_new_area checked it */
 };
 
+/* Descents of the shadow's reader remembered while nothing can change the
+ * tables: on only during one shadow_verify (after the command ran, before
+ * the next one); the last-level table of each remembered span. */
+#define SH_MEMO_WAYS 16
+struct sh_walk_memo {
+	bool on;
+	uint64_t key[SH_MEMO_WAYS];     /* (va >> PMD shift) + 1; 0: empty */
+	phys_addr_t table[SH_MEMO_WAYS];
+	uint64_t tattrs[SH_MEMO_WAYS];
+};
+
 struct sh_verify {
 	/* Frames the model says each owner holds (enum sh_owner), kept as
 	 * the model takes and gives pages: the O(1) ownership balance. */
@@ -28,6 +39,7 @@ struct sh_verify {
 	/* Scratch for the touched set (SH_MAX_PENDING entries, made once). */
 	struct sh_touch *touch;
 	size_t touch_cap;
+	struct sh_walk_memo memo;
 };
 
 int sh_ver_init(struct sh_verify *v);

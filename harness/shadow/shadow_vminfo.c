@@ -209,57 +209,109 @@ int sh_vm_check_lookup(struct shadow *sh, vaddr_t va, struct sh_fail *f)
 
 /* ---- /proc/vmallocinfo ------------------------------------------------------ */
 
+/* The line being rendered: the formats s_show uses, by hand (printf was
+ * most of a `check`'s cost). tests/test_vmalloc.c pins the library's text
+ * to literal lines, and this rendering must equal it at every check. */
+struct sh_text {
+	char *b;
+	size_t n, len;
+};
+
+static void tx_char(struct sh_text *t, char c)
+{
+	if (t->n + 1 < t->len)
+		t->b[t->n++] = c;
+}
+
+static void tx_word(struct sh_text *t, const char *w)
+{
+	for (; *w; w++)
+		tx_char(t, *w);
+}
+
+/* "0x" then %016llx */
+static void tx_hex64(struct sh_text *t, uint64_t v)
+{
+	tx_word(t, "0x");
+	for (int shift = 60; shift >= 0; shift -= 4) {
+		unsigned d = (unsigned)(v >> shift) & 15;
+
+		tx_char(t, (char)(d < 10 ? '0' + d : 'a' + d - 10));
+	}
+}
+
+/* %*llu: at least width characters, spaces before. */
+static void tx_dec(struct sh_text *t, uint64_t v, unsigned width)
+{
+	char d[20];
+	unsigned k = 0;
+
+	do
+		d[k++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	for (unsigned pad = k; pad < width; pad++)
+		tx_char(t, ' ');
+	while (k)
+		tx_char(t, d[--k]);
+}
+
 /* One s_show line (with its newline) into buf; its length. */
 static size_t render_line(const struct shadow *sh, const struct sh_area *a,
 			  char *buf, size_t len)
 {
+	struct sh_text t = { buf, 0, len };
 	struct vm_exp e;
-	size_t n = 0;
-
-#define PUT(...)                                                              \
-	do {                                                                  \
-		int k_ = snprintf(buf + n, n < len ? len - n : 0, __VA_ARGS__); \
-		if (k_ > 0)                                                   \
-			n += (size_t)k_;                                      \
-	} while (0)
+	uint64_t size;
 
 	predict(a, &e);
+	size = e.va_flags & SH_VA_VM_AREA ? e.size : a->end - a->start;
+	tx_hex64(&t, a->start);
+	tx_char(&t, '-');
+	tx_hex64(&t, a->start + size);
+	tx_char(&t, ' ');
+	tx_dec(&t, size, 7);
 	if (!(e.va_flags & SH_VA_VM_AREA)) {
-		PUT("0x%016llx-0x%016llx %7lld %s\n",
-		    (unsigned long long)a->start, (unsigned long long)a->end,
-		    (long long)(a->end - a->start),
-		    e.va_flags & SH_VA_LAZY_FREE ? "unpurged vm_area" :
-						   "vm_map_ram");
-		return n < len ? n : len - 1;
+		tx_word(&t, e.va_flags & SH_VA_LAZY_FREE ? " unpurged vm_area" :
+							  " vm_map_ram");
+		tx_char(&t, '\n');
+		buf[t.n] = 0;
+		return t.n;
 	}
-	PUT("0x%016llx-0x%016llx %7lld", (unsigned long long)a->start,
-	    (unsigned long long)(a->start + e.size), (long long)e.size);
-	if (e.caller)
-		PUT(" %s", e.caller);
-	if (e.nr_pages)
-		PUT(" pages=%llu", (unsigned long long)e.nr_pages);
-	if (e.phys_addr)
-		PUT(" phys=0x%016llx", (unsigned long long)e.phys_addr);
+	if (e.caller) {
+		tx_char(&t, ' ');
+		tx_word(&t, e.caller);
+	}
+	if (e.nr_pages) {
+		tx_word(&t, " pages=");
+		tx_dec(&t, e.nr_pages, 0);
+	}
+	if (e.phys_addr) {
+		tx_word(&t, " phys=");
+		tx_hex64(&t, e.phys_addr);
+	}
 	if (e.flags & SH_VM_IOREMAP)
-		PUT(" ioremap");
+		tx_word(&t, " ioremap");
 	if (e.flags & SH_VM_ALLOC)
-		PUT(" vmalloc");
+		tx_word(&t, " vmalloc");
 	if (e.flags & SH_VM_MAP)
-		PUT(" vmap");
+		tx_word(&t, " vmap");
 	if (e.flags & SH_VM_USERMAP)
-		PUT(" user");
+		tx_word(&t, " user");
 	if (e.pages_va)
-		PUT(" vpages");
+		tx_word(&t, " vpages");
 	/* show_numa_info (CONFIG_NUMA): nothing while VM_UNINITIALIZED; else
 	 * the pages of the array per node, the model's own count. */
 	if (!(e.flags & SH_VM_UNINITIALIZED) && e.nr_pages)
 		for (unsigned nd = 0; nd < sh->phys.nr_nodes; nd++)
-			if (a->node_pages[nd])
-				PUT(" N%u=%llu", nd,
-				    (unsigned long long)a->node_pages[nd]);
-	PUT("\n");
-#undef PUT
-	return n < len ? n : len - 1;
+			if (a->node_pages[nd]) {
+				tx_word(&t, " N");
+				tx_dec(&t, nd, 0);
+				tx_char(&t, '=');
+				tx_dec(&t, a->node_pages[nd], 0);
+			}
+	tx_char(&t, '\n');
+	buf[t.n] = 0;
+	return t.n;
 }
 
 int shadow_vmallocinfo_check(struct shadow *sh, const char *observed,

@@ -26,14 +26,18 @@
 
 #define OA_TOP 48 /* output address bits [47:page_shift] */
 #define TABLE_ATTR_BITS (0x1full << 59)
-#define RUN 64    /* level-3 entries read in one piece */
+#define RUN SH_PAGE_BATCH /* level-3 entries read in one piece */
 
+/* Descriptors are little-endian in RAM (the facts file; the model's
+ * SCTLR_EL1.EE = 0). */
 static uint64_t get_le64(const uint8_t *b)
 {
-	uint64_t v = 0;
+	uint64_t v;
 
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | b[i];
+	memcpy(&v, b, sizeof(v));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
 	return v;
 }
 
@@ -122,8 +126,8 @@ static bool in_ttbr1(const struct sh_walker *w, vaddr_t va)
 
 /* From the root down to the last-level table covering va: true and
  * *table; false with l filled (a block, or a fault above level 3). */
-static bool descend(const struct sh_walker *w, vaddr_t va, phys_addr_t *table,
-		    uint64_t *tattrs, struct sh_leaf *l)
+static bool descend_root(const struct sh_walker *w, vaddr_t va,
+			 phys_addr_t *table, uint64_t *tattrs, struct sh_leaf *l)
 {
 	*table = w->root;
 	*tattrs = 0;
@@ -140,6 +144,31 @@ static bool descend(const struct sh_walker *w, vaddr_t va, phys_addr_t *table,
 		}
 		if (!step(w, va, level, d, tattrs, table, l))
 			return false;
+	}
+	return true;
+}
+
+/* descend_root, through the memo when one is on: only descents that
+ * reached a last-level table are remembered. */
+static bool descend(const struct sh_walker *w, vaddr_t va, phys_addr_t *table,
+		    uint64_t *tattrs, struct sh_leaf *l)
+{
+	struct sh_walk_memo *m = w->memo;
+	uint64_t key = (va >> lvl_shift(w, 2)) + 1;
+	unsigned slot = (unsigned)(key % SH_MEMO_WAYS);
+
+	if (m && m->on && m->key[slot] == key && in_ttbr1(w, va)) {
+		*table = m->table[slot];
+		*tattrs = m->tattrs[slot];
+		memset(l, 0, sizeof(*l));
+		return true;
+	}
+	if (!descend_root(w, va, table, tattrs, l))
+		return false;
+	if (m && m->on) {
+		m->key[slot] = key;
+		m->table[slot] = *table;
+		m->tattrs[slot] = *tattrs;
 	}
 	return true;
 }
@@ -198,6 +227,47 @@ void sh_walk_pages(const struct sh_walker *w, vaddr_t va, size_t nr,
 	}
 }
 
+size_t sh_walk_match(const struct sh_walker *w, vaddr_t va, size_t nr,
+		     const uint64_t *want, uint64_t desc0, uint64_t step)
+{
+	uint64_t ps = 1ull << w->page_shift;
+	uint64_t tspan = 1ull << lvl_shift(w, 2);
+	size_t i = 0;
+
+	while (i < nr) {
+		vaddr_t a = va + i * ps;
+		phys_addr_t table;
+		uint64_t tattrs;
+		struct sh_leaf l;
+
+		if (!descend(w, a, &table, &tattrs, &l))
+			return i;
+		/* The rest of this last-level table, RUN words a read, each
+		 * the expected one exactly (a valid page descriptor whose
+		 * output address the expectation holds). */
+		do {
+			uint64_t idx = lvl_index(w, a, 3);
+			uint64_t left = (tspan - (a & (tspan - 1))) / ps;
+			size_t n = nr - i < RUN ? nr - i : RUN;
+			uint8_t run[RUN * 8];
+
+			if (n > left)
+				n = (size_t)left;
+			if (!w->obs->phys_read(w->obs->ctx, table + idx * 8, run,
+					       n * 8))
+				return i;
+			for (size_t k = 0; k < n; k++, i++, a += ps) {
+				uint64_t d = want ? want[i] : desc0 + i * step;
+
+				if (get_le64(run + k * 8) != d || (d & 3) != 3 ||
+				    (d & bits(OA_TOP, w->page_shift)) >> w->pa_bits)
+					return i;
+			}
+		} while (i < nr && (a & (tspan - 1)));
+	}
+	return nr;
+}
+
 /* ---- checks ------------------------------------------------------------ */
 
 static bool reader_on(const struct shadow *sh)
@@ -205,9 +275,10 @@ static bool reader_on(const struct shadow *sh)
 	return sh->obs.phys_read && sh->obs.ttbr1;
 }
 
-static void walker_of(struct shadow *sh, struct sh_walker *w)
+void sh_walker_of(struct shadow *sh, struct sh_walker *w)
 {
 	sh_walker_init(w, &sh->cfg, sh->obs.ttbr1(sh->obs.ctx), &sh->obs);
+	w->memo = &sh->ver.memo;
 }
 
 static const char *leaf_text(const struct sh_leaf *l, char *buf, size_t len)
@@ -339,32 +410,44 @@ static int check_page(struct shadow *sh, const struct sh_area *a, uint64_t i,
 	return 0;
 }
 
-int sh_walk_check_area(struct shadow *sh, const struct sh_area *a,
-		       struct sh_fail *f)
+int sh_walk_check_run(struct shadow *sh, const struct sh_area *a, uint64_t i,
+		      size_t n, const struct sh_page_obs *lib,
+		      struct sh_fail *f)
 {
 	bool caller = sh_kind_caller_pages(a->kind);
 	struct sh_leaf leaf[RUN];
-	struct sh_page_obs lib[RUN];
 	pfn_t want[RUN];
 	struct sh_walker w;
+	vaddr_t va = a->start + i * sh->page_size;
 
-	if (!reader_on(sh) || (caller && !a->pfns))
+	if (!reader_on(sh) || (caller && !a->pfns) || n > RUN)
 		return 0;
-	walker_of(sh, &w);
+	sh_walker_of(sh, &w);
+	if (caller)
+		memcpy(want, a->pfns + i, n * sizeof(*want));
+	else if (array_pfns(sh, &w, a, i, n, want, f))
+		return -1;
+	sh_walk_pages(&w, va, n, leaf);
+	for (size_t k = 0; k < n; k++)
+		if (check_page(sh, a, i + k, &leaf[k], &lib[k], want[k], f))
+			return -1;
+	return 0;
+}
+
+int sh_walk_check_area(struct shadow *sh, const struct sh_area *a,
+		       struct sh_fail *f)
+{
+	struct sh_page_obs lib[RUN];
+
+	if (!reader_on(sh) || (sh_kind_caller_pages(a->kind) && !a->pfns))
+		return 0;
 	for (uint64_t i = 0; i < a->nr_pages; i += RUN) {
 		size_t n = a->nr_pages - i < RUN ? (size_t)(a->nr_pages - i) : RUN;
-		vaddr_t va = a->start + i * sh->page_size;
 
-		if (caller)
-			memcpy(want, a->pfns + i, n * sizeof(*want));
-		else if (array_pfns(sh, &w, a, i, n, want, f))
+		sh->obs.pages(sh->obs.ctx, a->start + i * sh->page_size, n,
+			      lib);
+		if (sh_walk_check_run(sh, a, i, n, lib, f))
 			return -1;
-		sh_walk_pages(&w, va, n, leaf);
-		sh->obs.pages(sh->obs.ctx, va, n, lib);
-		for (size_t k = 0; k < n; k++)
-			if (check_page(sh, a, i + k, &leaf[k], &lib[k], want[k],
-				       f))
-				return -1;
 	}
 	return 0;
 }
@@ -401,7 +484,7 @@ int sh_walk_check_access(struct shadow *sh, const struct sh_area *a,
 			       (unsigned long long)i,
 			       (unsigned long long)a->start,
 			       (unsigned long long)want);
-	walker_of(sh, &w);
+	sh_walker_of(sh, &w);
 	sh_walk_va(&w, x->va, &l);
 	if (!l.mapped || l.level != (a->page_order ? 2 : 3) ||
 	    l.pa != x->res.pa)
@@ -423,7 +506,7 @@ int sh_walk_check_to_page(struct shadow *sh, vaddr_t va, int level,
 
 	if (!reader_on(sh))
 		return 0;
-	walker_of(sh, &w);
+	sh_walker_of(sh, &w);
 	sh_walk_va(&w, va, &l);
 	if (!l.mapped || l.level != level || l.pa >> sh->page_shift != want)
 		return sh_fail(f, "frame",

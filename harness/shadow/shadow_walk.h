@@ -15,6 +15,7 @@
 
 struct shadow;
 struct sh_area;
+struct sh_walk_memo;
 
 /* The walker's geometry and where it reads. */
 struct sh_walker {
@@ -22,6 +23,7 @@ struct sh_walker {
 	int start_level;
 	phys_addr_t root;               /* TTBR1's table */
 	const struct sh_observer *obs;  /* phys_read only */
+	struct sh_walk_memo *memo;      /* NULL: every walk from the root */
 };
 
 /* What the reader found for one VA. */
@@ -39,11 +41,23 @@ struct sh_leaf {
 
 void sh_walker_init(struct sh_walker *w, const struct vmf_config *cfg,
 		    phys_addr_t root, const struct sh_observer *obs);
+/* The shadow's walker over its observer, with the verification pass's
+ * memo when one is on. */
+void sh_walker_of(struct shadow *sh, struct sh_walker *w);
 void sh_walk_va(const struct sh_walker *w, vaddr_t va, struct sh_leaf *l);
 /* nr consecutive pages from page-aligned va: one descent per last-level
  * table, its entries read in one piece. */
 void sh_walk_pages(const struct sh_walker *w, vaddr_t va, size_t nr,
 		   struct sh_leaf *out);
+/* The level-3 descriptors of nr consecutive pages from page-aligned va
+ * compared word for word with the expected ones: want[k] if want, else
+ * desc0 + k * step (a physically contiguous run). The number of leading
+ * pages that match: nr when all do (then each is a level-3 page mapping
+ * exactly that descriptor, every table above it a table descriptor).
+ * Each expected descriptor must be a valid page descriptor; a page that
+ * does not match is looked at again with sh_walk_va for the report. */
+size_t sh_walk_match(const struct sh_walker *w, vaddr_t va, size_t nr,
+		     const uint64_t *want, uint64_t desc0, uint64_t step);
 
 /* ---- checks (shadow_walk.c) ------------------------------------------- */
 /* Every page of a new area a: the reader's leaf is a level-3 page; the
@@ -54,6 +68,11 @@ void sh_walk_pages(const struct sh_walker *w, vaddr_t va, size_t nr,
  * against pfn | the predicted prot. */
 int sh_walk_check_area(struct shadow *sh, const struct sh_area *a,
 		       struct sh_fail *f);
+/* The same for pages [i, i + n) (n <= SH_PAGE_BATCH) whose library views
+ * the caller has already taken (lib[0..n)). */
+int sh_walk_check_run(struct shadow *sh, const struct sh_area *a, uint64_t i,
+		      size_t n, const struct sh_page_obs *lib,
+		      struct sh_fail *f);
 /* One successful access piece on a (page idx): the MMU's physical address
  * is the frame the shadow expects there, and the reader agrees. */
 int sh_walk_check_access(struct shadow *sh, const struct sh_area *a,

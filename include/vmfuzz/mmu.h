@@ -288,6 +288,11 @@ size_t mmu_lookup_range(struct vmf_machine *m, vaddr_t va, size_t nr,
  * (for checks over huge unmapped areas). */
 bool mmu_range_mapped(struct vmf_machine *m, vaddr_t start, vaddr_t end,
 		      vaddr_t *first);
+/* Is any page of [start, end) (page-aligned) not under a valid leaf?
+ * *first gets the lowest such page. Last-level entries are read in runs
+ * (for checks over areas mapped page by page without a page array). */
+bool mmu_range_unmapped(struct vmf_machine *m, vaddr_t start, vaddr_t end,
+			vaddr_t *first);
 /* The pfn mapped at va (vmalloc_to_page's walk), false if none. */
 bool mmu_va_to_pfn(struct vmf_machine *m, vaddr_t va, pfn_t *pfn);
 

@@ -671,6 +671,70 @@ bool mmu_range_mapped(struct vmf_machine *m, vaddr_t start, vaddr_t end,
 	return true;
 }
 
+#define SCAN_RUN 64 /* last-level entries read at once */
+
+/* First page in [lo, hi] (inclusive) not under a valid leaf. */
+static bool scan_unmapped(struct vmf_machine *m, phys_addr_t table, int level,
+			  vaddr_t lo, vaddr_t hi, vaddr_t *first)
+{
+	struct mmu_state *s = m->mmu;
+	uint64_t span = 1ull << lvl_shift(s, level);
+
+	if (level == 3) {
+		for (vaddr_t va = lo;;) {
+			uint64_t idx = lvl_index(s, va, 3);
+			uint64_t n = ((hi - va) >> s->page_shift) + 1;
+			uint8_t run[SCAN_RUN * 8];
+
+			if (n > SCAN_RUN)
+				n = SCAN_RUN;
+			if (!phys_read(m, table + idx * 8, run, n * 8)) {
+				*first = va;
+				return true;
+			}
+			for (uint64_t k = 0; k < n; k++, va += span)
+				if (!desc_is_leaf(s, 3, load_le64(run + k * 8))) {
+					*first = va;
+					return true;
+				}
+			if (va - 1 >= hi)
+				return false;
+		}
+	}
+	for (vaddr_t base = lo & ~(span - 1);; base += span) {
+		vaddr_t elo = base < lo ? lo : base;
+		vaddr_t ehi = base + (span - 1) > hi ? hi : base + (span - 1);
+		uint64_t d = 0;
+
+		if (!pt_read(m, table, lvl_index(s, base, level), &d) ||
+		    (!desc_is_leaf(s, level, d) && !desc_is_table(level, d))) {
+			*first = elo;
+			return true;
+		}
+		if (desc_is_table(level, d) &&
+		    scan_unmapped(m, desc_addr(s, d), level + 1, elo, ehi, first))
+			return true;
+		if (base + (span - 1) >= hi)
+			return false;
+	}
+}
+
+bool mmu_range_unmapped(struct vmf_machine *m, vaddr_t start, vaddr_t end,
+			vaddr_t *first)
+{
+	struct mmu_state *s = m ? m->mmu : NULL;
+	vaddr_t where = 0;
+
+	if (!s || end <= start || !va_in_ttbr1(s, start) ||
+	    !va_in_ttbr1(s, end - 1) || ((start | end) & ((1ull << s->page_shift) - 1)))
+		return false;
+	if (!scan_unmapped(m, s->ttbr1, s->start_level, start, end - 1, &where))
+		return false;
+	if (first)
+		*first = where;
+	return true;
+}
+
 long mmu_unmap_range(struct vmf_machine *m, vaddr_t va, uint64_t size)
 {
 	struct mmu_state *s = m ? m->mmu : NULL;

@@ -65,7 +65,7 @@ static int check_live(struct vmf_machine *m, struct vmap_area *va,
 {
 	const struct vm_struct *vm = va->vm;
 	uint64_t page = m->page_size, size = va->va_end - va->va_start;
-	uint64_t npages = size >> m->page_shift, guard;
+	uint64_t npages = size >> m->page_shift, guard, nr_array;
 	struct vm_page_cursor cur;
 	struct mmu_leaf leaf[CHECK_RUN];
 
@@ -118,8 +118,9 @@ static int check_live(struct vmf_machine *m, struct vmap_area *va,
 			     a + page == va->va_end && guard ? " (guard page)"
 							     : "");
 	}
+	nr_array = vm->nr_pages < vm->nr_mapped ? vm->nr_pages : vm->nr_mapped;
 	vm_page_cursor_init(&cur, vm);
-	for (uint64_t i = 0, run = 0, run_n = 0; i < vm->nr_mapped; i++) {
+	for (uint64_t i = 0, run = 0, run_n = 0; i < nr_array; i++) {
 		vaddr_t a = va->va_start + i * page;
 		const struct mmu_leaf *lf;
 		pfn_t pfn;
@@ -128,8 +129,8 @@ static int check_live(struct vmf_machine *m, struct vmap_area *va,
 		 * time. */
 		if (i >= run + run_n) {
 			run = i;
-			run_n = vm->nr_mapped - i < CHECK_RUN ?
-					vm->nr_mapped - i : CHECK_RUN;
+			run_n = nr_array - i < CHECK_RUN ?
+					nr_array - i : CHECK_RUN;
 			if (!mmu_lookup_range(m, a, (size_t)run_n, leaf))
 				FAIL("area " VA_FMT ": page %llu (0x%016llx) "
 				     "cannot be looked up", VA_ARGS(va),
@@ -142,7 +143,7 @@ static int check_live(struct vmf_machine *m, struct vmap_area *va,
 			FAIL("area " VA_FMT ": page %llu (0x%016llx) is not "
 			     "mapped", VA_ARGS(va), (unsigned long long)i,
 			     (unsigned long long)a);
-		if (i < vm->nr_pages) {
+		{
 			struct page *pg =
 				vm_page_cursor_get(m, &cur, (unsigned int)i);
 
@@ -157,18 +158,20 @@ static int check_live(struct vmf_machine *m, struct vmap_area *va,
 				     (unsigned long long)pfn,
 				     (unsigned long long)page_to_pfn(m, pg));
 		}
-		/* Past the page array, under a block (ioremap): every page
-		 * of the block is mapped by that one leaf, so go on at the
-		 * block's end (a 1 GiB block: one lookup, not 262,144). */
-		if (lf->mapped && lf->level < 3 && i + 1 >= vm->nr_pages) {
-			uint64_t bs = 1ull << mmu_level_shift(m, lf->level);
-			uint64_t next = ((a | (bs - 1)) + 1 - va->va_start) / page;
+	}
+	/* Past the page array (ioremap: all of it) every mapped page is
+	 * under a valid leaf: one scan, a block counting whole. */
+	{
+		vaddr_t from = va->va_start + nr_array * page, hole;
 
-			if (next > i + 1) {
-				i = next - 1;
-				run_n = 0; /* look up afresh from the block's end */
-			}
-		}
+		if (nr_array < vm->nr_mapped &&
+		    mmu_range_unmapped(m, from,
+				       va->va_start + (uint64_t)vm->nr_mapped * page,
+				       &hole))
+			FAIL("area " VA_FMT ": page %llu (0x%016llx) is not "
+			     "mapped", VA_ARGS(va),
+			     (unsigned long long)((hole - va->va_start) / page),
+			     (unsigned long long)hole);
 	}
 	if (vm->page_order && vmalloc_huge_check(m, vm, why, why_len))
 		return -1;
