@@ -217,7 +217,14 @@ static ALWAYS_INLINE void list_del_block(struct phys_mem *p, unsigned node,
 	pg->next = pg->prev = 0;
 	pg->flags &= (uint8_t)~PG_buddy;
 	pg->order = 0;
+#if defined(VMF_PLANT_BUDDY_NR_FREE_NOT_DROPPED)
+	/* PLANT BUDDY_NR_FREE_NOT_DROPPED: a high-order block leaves its list
+	 * but stays counted in its order's nr_free. */
+	if (order < 3)
+		fa->nr_free--;
+#else
 	fa->nr_free--;
+#endif
 	nd->nr_free_pages -= 1ull << order;
 }
 
