@@ -193,8 +193,13 @@ void interp_area_obs(struct vmf_machine *m, const struct vmap_area *va,
 	 * are at pages_va. */
 	o->vpages = vm->pages_va && is_vmalloc_addr(m, vm->pages_va);
 	o->has_caller = vm->caller != NULL;
-	if (vm->caller)
-		snprintf(o->caller, sizeof(o->caller), "%s", vm->caller);
+	if (vm->caller) { /* truncated to the buffer, as snprintf would */
+		size_t k = 0;
+
+		for (; k + 1 < sizeof(o->caller) && vm->caller[k]; k++)
+			o->caller[k] = vm->caller[k];
+		o->caller[k] = 0;
+	}
 }
 
 static bool obs_area_at(void *ctx, vaddr_t addr, struct sh_area_obs *a)

@@ -168,8 +168,14 @@ int sh_vm_compare(const struct shadow *sh, const struct sh_area *a,
 			      ob->phys_addr);
 	if (ob->vpages != (e.pages_va != 0) || ob->pages_va != e.pages_va)
 		return differ(f, "vpages", a, when, e.pages_va, ob->pages_va);
-	snprintf(want_caller, sizeof(want_caller), "%s",
-		 e.caller ? e.caller : "");
+	{ /* as the observer copies it: at most SH_CALLER_LEN - 1 bytes */
+		const char *c = e.caller ? e.caller : "";
+		size_t k = 0;
+
+		for (; k + 1 < sizeof(want_caller) && c[k]; k++)
+			want_caller[k] = c[k];
+		want_caller[k] = 0;
+	}
 	if (ob->has_caller != (e.caller != NULL) ||
 	    strcmp(ob->caller, want_caller) != 0)
 		return sh_fail(f, "vm_struct/caller",

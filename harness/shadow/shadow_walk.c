@@ -427,7 +427,27 @@ int sh_walk_check_run(struct shadow *sh, const struct sh_area *a, uint64_t i,
 		memcpy(want, a->pfns + i, n * sizeof(*want));
 	else if (array_pfns(sh, &w, a, i, n, want, f))
 		return -1;
+	if (!a->page_order) {
+		/* The common case: each word in RAM is the page descriptor
+		 * pfn | prot of the frame the array names; the leaves follow
+		 * without decoding (a mismatch: the full walk below). */
+		uint64_t wd[RUN];
+
+		for (size_t k = 0; k < n; k++)
+			wd[k] = (want[k] << sh->page_shift) | a->prot;
+		if (sh_walk_match(&w, va, n, wd, 0, 0) == n) {
+			for (size_t k = 0; k < n; k++) {
+				memset(&leaf[k], 0, sizeof(leaf[k]));
+				leaf[k].mapped = true;
+				leaf[k].level = 3;
+				leaf[k].desc = wd[k];
+				leaf[k].oa = leaf[k].pa = want[k] << sh->page_shift;
+			}
+			goto compare;
+		}
+	}
 	sh_walk_pages(&w, va, n, leaf);
+compare:
 	for (size_t k = 0; k < n; k++)
 		if (check_page(sh, a, i + k, &leaf[k], &lib[k], want[k], f))
 			return -1;
