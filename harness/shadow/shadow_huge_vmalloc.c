@@ -339,10 +339,6 @@ int sh_huge_vmalloc_verify(struct shadow *sh, struct sh_area *a,
 	uint64_t per_node[VMF_MAX_NODES] = {0};
 	phys_addr_t base = 0;
 
-	/* The shadow's reader first (shadow_walk.c): lib's walk and the page
-	 * array (pages[i] is the i-th small page) against its own walk. */
-	if (sh_walk_check_area(sh, a, f))
-		return -1;
 	free(a->pfns);
 	a->pfns = calloc(a->nr_pages, sizeof(*a->pfns));
 	if (!a->pfns)
@@ -350,12 +346,19 @@ int sh_huge_vmalloc_verify(struct shadow *sh, struct sh_area *a,
 	for (uint64_t i = 0; i < a->nr_pages; i++) {
 		const struct sh_page_obs *po = &batch[i % SH_PAGE_BATCH];
 
-		if (i % SH_PAGE_BATCH == 0)
+		/* Per batch, lib's views once; the shadow's reader first
+		 * (shadow_walk.c): lib's walk and the page array (pages[i]
+		 * is the i-th small page) against its own walk. */
+		if (i % SH_PAGE_BATCH == 0) {
+			size_t n = a->nr_pages - i < SH_PAGE_BATCH ?
+					   (size_t)(a->nr_pages - i) :
+					   SH_PAGE_BATCH;
+
 			sh->obs.pages(sh->obs.ctx, a->start + i * sh->page_size,
-				      a->nr_pages - i < SH_PAGE_BATCH ?
-					      (size_t)(a->nr_pages - i) :
-					      SH_PAGE_BATCH,
-				      batch);
+				      n, batch);
+			if (sh_walk_check_run(sh, a, i, n, batch, f))
+				return -1;
+		}
 		if (check_page(sh, a, i, &base, po, f))
 			return -1;
 		per_node[sh_phys_node_of(&sh->phys, a->pfns[i])]++;

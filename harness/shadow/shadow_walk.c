@@ -202,7 +202,17 @@ void sh_walk_pages(const struct sh_walker *w, vaddr_t va, size_t nr,
 		uint64_t tattrs;
 
 		if (!descend(w, a, &table, &tattrs, &out[i])) {
-			i++;
+			/* A block: the pages after va under it share its
+			 * leaf, their pa moving with va (no new descent). */
+			const struct sh_leaf *b = &out[i++];
+			uint64_t bsize = 1ull << lvl_shift(w, b->level);
+
+			for (a += ps; b->mapped && i < nr && (a & (bsize - 1));
+			     a += ps, i++) {
+				out[i] = *b;
+				out[i].pa = b->oa + (a & (bsize - 1));
+				b = &out[i];
+			}
 			continue;
 		}
 		/* The rest of this last-level table, RUN entries a read. */

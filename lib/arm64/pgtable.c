@@ -860,6 +860,10 @@ size_t mmu_lookup_range(struct vmf_machine *m, vaddr_t va, size_t nr,
 
 		if (!mmu_walk_upper(m, a, &w, &table, &attrs)) {
 			leaf_of(&w, a, &out[i++]); /* a block or a fault above */
+			/* The rest of a block's pages without a new walk. */
+			for (a += psize; w.fault == MMU_OK && i < nr &&
+			     (a & ((1ull << w.shift) - 1)); a += psize)
+				leaf_of(&w, a, &out[i++]);
 			continue;
 		}
 		/* The rest of this last-level table without descending, its
