@@ -255,11 +255,64 @@ int sh_verify_ptes(struct shadow *sh, const struct sh_area *a, uint64_t first,
  * flat whatever the tables hold). */
 #define SH_EDGE_PAGES 8
 
+/* A run of pages of one area that verify_side checks. */
+struct edge_piece {
+	const struct sh_area *a;
+	uint64_t first, nr;
+};
+
+#define SH_EDGE_SPAN 512 /* words read at once for the pieces of a side */
+
+/* The pieces of one side: their words read in one piece by the shadow's
+ * reader and compared with pfn | prot; a piece that differs (or a side
+ * the reader cannot read at once) goes through sh_verify_ptes, which
+ * names the page. */
+static int verify_pieces(struct shadow *sh, const struct edge_piece *p,
+			 size_t np, struct sh_fail *f)
+{
+	static const char why[] =
+		"next to a range the command mapped or unmapped";
+	uint64_t ps = sh->page_size, words[SH_EDGE_SPAN];
+	vaddr_t lo = ~0ull, hi = 0;
+	bool fast = sh->obs.ttbr1 && sh->obs.phys_read;
+	struct sh_walker w;
+
+	for (size_t k = 0; k < np; k++) {
+		vaddr_t s = p[k].a->start + p[k].first * ps;
+
+		lo = s < lo ? s : lo;
+		hi = s + p[k].nr * ps > hi ? s + p[k].nr * ps : hi;
+		fast = fast && !p[k].a->page_order;
+	}
+	if (np && fast && (hi - lo) / ps <= SH_EDGE_SPAN) {
+		sh_walker_of(sh, &w);
+		fast = sh_walk_words(&w, lo, (size_t)((hi - lo) / ps), words);
+	} else {
+		fast = false;
+	}
+	for (size_t k = 0; k < np; k++) {
+		const struct sh_area *a = p[k].a;
+		bool same = fast;
+
+		for (uint64_t j = 0; same && j < p[k].nr; j++) {
+			uint64_t i = p[k].first + j;
+			uint64_t x = (a->start + i * ps - lo) / ps;
+
+			same = words[x] ==
+			       (((uint64_t)a->pfns[i] << sh->page_shift) | a->prot);
+		}
+		if (!same && sh_verify_ptes(sh, a, p[k].first, p[k].nr, why, f))
+			return -1;
+	}
+	return 0;
+}
+
 static int verify_side(struct shadow *sh, vaddr_t ws, vaddr_t we, bool below,
 		       struct sh_fail *f)
 {
 	uint64_t ps = sh->page_size, budget = SH_EDGE_PAGES;
-	size_t i = sh_busy_lower(&sh->busy, below ? we : ws);
+	size_t i = sh_busy_lower(&sh->busy, below ? we : ws), np = 0;
+	struct edge_piece p[SH_EDGE_PAGES];
 
 	if (below) {
 		/* areas ending at or below we, nearest first */
@@ -279,12 +332,11 @@ static int verify_side(struct shadow *sh, vaddr_t ws, vaddr_t we, bool below,
 			if ((e - s) / ps > budget)
 				s = e - budget * ps;
 			budget -= (e - s) / ps;
-			if (sh_verify_ptes(sh, a, (s - a->start) / ps,
-					   (e - s) / ps, "next to a range the "
-					   "command mapped or unmapped", f))
-				return -1;
+			p[np].a = a;
+			p[np].first = (s - a->start) / ps;
+			p[np++].nr = (e - s) / ps;
 		}
-		return 0;
+		return verify_pieces(sh, p, np, f);
 	}
 	if (i > 0 && sh->busy.a[i - 1].end > ws)
 		i--;
@@ -301,12 +353,11 @@ static int verify_side(struct shadow *sh, vaddr_t ws, vaddr_t we, bool below,
 		if ((e - s) / ps > budget)
 			e = s + budget * ps;
 		budget -= (e - s) / ps;
-		if (sh_verify_ptes(sh, a, (s - a->start) / ps, (e - s) / ps,
-				   "next to a range the command mapped or "
-				   "unmapped", f))
-			return -1;
+		p[np].a = a;
+		p[np].first = (s - a->start) / ps;
+		p[np++].nr = (e - s) / ps;
 	}
-	return 0;
+	return verify_pieces(sh, p, np, f);
 }
 
 /* The command wrote leaves of [s, e): the other areas' pages beside it in

@@ -237,6 +237,44 @@ void sh_walk_pages(const struct sh_walker *w, vaddr_t va, size_t nr,
 	}
 }
 
+bool sh_walk_words(const struct sh_walker *w, vaddr_t va, size_t nr,
+		   uint64_t *out)
+{
+	uint64_t ps = 1ull << w->page_shift;
+	uint64_t tspan = 1ull << lvl_shift(w, 2);
+	size_t i = 0;
+
+	while (i < nr) {
+		vaddr_t a = va + i * ps;
+		uint64_t idx = lvl_index(w, a, 3);
+		uint64_t left = (tspan - (a & (tspan - 1))) / ps;
+		size_t n = nr - i < RUN ? nr - i : RUN;
+		uint8_t run[RUN * 8];
+		phys_addr_t table;
+		uint64_t tattrs;
+		struct sh_leaf l;
+
+		if (n > left)
+			n = (size_t)left;
+		if (!descend(w, a, &table, &tattrs, &l) ||
+		    !w->obs->phys_read(w->obs->ctx, table + idx * 8, run, n * 8))
+			return false;
+		for (size_t k = 0; k < n; k++)
+			out[i + k] = get_le64(run + k * 8);
+		i += n;
+	}
+	return true;
+}
+
+#define MATCH_RUN 512 /* words read at once by sh_walk_match */
+
+/* Is d a valid level-3 page descriptor whose output address the reader
+ * accepts? */
+static bool page_desc_ok(const struct sh_walker *w, uint64_t d)
+{
+	return (d & 3) == 3 && !((d & bits(OA_TOP, w->page_shift)) >> w->pa_bits);
+}
+
 size_t sh_walk_match(const struct sh_walker *w, vaddr_t va, size_t nr,
 		     const uint64_t *want, uint64_t desc0, uint64_t step)
 {
@@ -244,6 +282,14 @@ size_t sh_walk_match(const struct sh_walker *w, vaddr_t va, size_t nr,
 	uint64_t tspan = 1ull << lvl_shift(w, 2);
 	size_t i = 0;
 
+	/* A run desc0 + k * step whose first and last are valid page
+	 * descriptors with their output address in range is valid all
+	 * through (the output address only grows between them). */
+	if (!want && nr &&
+	    (!page_desc_ok(w, desc0) ||
+	     !page_desc_ok(w, desc0 + (nr - 1) * step) ||
+	     desc0 + (nr - 1) * step < desc0))
+		return 0;
 	while (i < nr) {
 		vaddr_t a = va + i * ps;
 		phys_addr_t table;
@@ -252,27 +298,32 @@ size_t sh_walk_match(const struct sh_walker *w, vaddr_t va, size_t nr,
 
 		if (!descend(w, a, &table, &tattrs, &l))
 			return i;
-		/* The rest of this last-level table, RUN words a read, each
-		 * the expected one exactly (a valid page descriptor whose
-		 * output address the expectation holds). */
+		/* The rest of this last-level table, MATCH_RUN words a read,
+		 * each the expected one exactly. */
 		do {
 			uint64_t idx = lvl_index(w, a, 3);
 			uint64_t left = (tspan - (a & (tspan - 1))) / ps;
-			size_t n = nr - i < RUN ? nr - i : RUN;
-			uint8_t run[RUN * 8];
+			size_t n = nr - i < MATCH_RUN ? nr - i : MATCH_RUN;
+			uint8_t run[MATCH_RUN * 8];
 
 			if (n > left)
 				n = (size_t)left;
 			if (!w->obs->phys_read(w->obs->ctx, table + idx * 8, run,
 					       n * 8))
 				return i;
-			for (size_t k = 0; k < n; k++, i++, a += ps) {
-				uint64_t d = want ? want[i] : desc0 + i * step;
+			if (want) {
+				for (size_t k = 0; k < n; k++, i++)
+					if (get_le64(run + k * 8) != want[i] ||
+					    !page_desc_ok(w, want[i]))
+						return i;
+			} else {
+				uint64_t d = desc0 + i * step;
 
-				if (get_le64(run + k * 8) != d || (d & 3) != 3 ||
-				    (d & bits(OA_TOP, w->page_shift)) >> w->pa_bits)
-					return i;
+				for (size_t k = 0; k < n; k++, i++, d += step)
+					if (get_le64(run + k * 8) != d)
+						return i;
 			}
+			a += n * ps;
 		} while (i < nr && (a & (tspan - 1)));
 	}
 	return nr;

@@ -51,13 +51,20 @@ void sh_walk_pages(const struct sh_walker *w, vaddr_t va, size_t nr,
 		   struct sh_leaf *out);
 /* The level-3 descriptors of nr consecutive pages from page-aligned va
  * compared word for word with the expected ones: want[k] if want, else
- * desc0 + k * step (a physically contiguous run). The number of leading
+ * desc0 + k * step (a physically contiguous run; step a multiple of the
+ * page size). The number of leading
  * pages that match: nr when all do (then each is a level-3 page mapping
  * exactly that descriptor, every table above it a table descriptor).
  * Each expected descriptor must be a valid page descriptor; a page that
  * does not match is looked at again with sh_walk_va for the report. */
 size_t sh_walk_match(const struct sh_walker *w, vaddr_t va, size_t nr,
 		     const uint64_t *want, uint64_t desc0, uint64_t step);
+
+/* The raw level-3 words of nr consecutive pages from page-aligned va
+ * (false if a page is not under a last-level table or a table is outside
+ * RAM: the caller then walks page by page). */
+bool sh_walk_words(const struct sh_walker *w, vaddr_t va, size_t nr,
+		   uint64_t *out);
 
 /* ---- checks (shadow_walk.c) ------------------------------------------- */
 /* Every page of a new area a: the reader's leaf is a level-3 page; the

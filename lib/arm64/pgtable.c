@@ -671,7 +671,7 @@ bool mmu_range_mapped(struct vmf_machine *m, vaddr_t start, vaddr_t end,
 	return true;
 }
 
-#define SCAN_RUN 64 /* last-level entries read at once */
+#define SCAN_RUN 512 /* last-level entries read at once */
 
 /* First page in [lo, hi] (inclusive) not under a valid leaf. */
 static bool scan_unmapped(struct vmf_machine *m, phys_addr_t table, int level,
