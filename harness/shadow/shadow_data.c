@@ -103,9 +103,9 @@ void sh_data_expect(struct sh_data *d, const struct sh_area *a, uint64_t off,
 		}
 		if (a->data_id)
 			c = chunk_of(d, a->data_id, no, false);
-		if (c < 0 && !a->zeroed) {
+		if (c < 0) { /* nothing written in this chunk: the baseline */
 			memset(val + i, 0, n);
-			memset(known + i, SH_KNOWN_BASE, n);
+			memset(known + i, a->zeroed ? 1 : SH_KNOWN_BASE, n);
 			i += n;
 			continue;
 		}

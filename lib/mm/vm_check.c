@@ -303,9 +303,16 @@ static int check_lists(struct vmf_machine *m, const struct check_totals *t,
 		     (unsigned long long)vs->vmap_lazy_nr,
 		     (unsigned long long)pages);
 	for (unsigned cpu = 0; cpu < VMF_MAX_CPUS; cpu++) {
-		char name[32];
+		/* names made once, not per check */
+		static const char *const names[] = {
+			"deferred list 0", "deferred list 1", "deferred list 2",
+			"deferred list 3", "deferred list 4", "deferred list 5",
+			"deferred list 6", "deferred list 7",
+		};
+		_Static_assert(sizeof(names) / sizeof(names[0]) == VMF_MAX_CPUS,
+			       "a name per deferred list");
+		const char *name = names[cpu];
 
-		snprintf(name, sizeof(name), "deferred list %u", cpu);
 		if (check_va_list(m, name, &vs->deferred[cpu],
 				  VM_VM_AREA | VM_DEFERRED, &nr, &pages, why,
 				  why_len))
