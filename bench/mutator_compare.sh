@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The structure-aware mutator against libFuzzer's own, side by side, with
-# the same time budget and seed (docs/fuzzing.md, "The structure-aware
+# the same time budget and seed (docs/mutator.md, "The structure-aware
 # mutator"). Prints figures, never fails a build.
 #
 #   1. features: fuzz_main (bytes) and fuzz_main_sm (structure) of the

@@ -161,8 +161,8 @@ foreach(src ${VMF_FUZZ_SRC})
   endif()
 endforeach()
 
-# The structure-aware mutator (fuzz/mutator/, docs/fuzzing.md "The
-# structure-aware mutator"), one source for both engines:
+# The structure-aware mutator (fuzz/mutator/, docs/mutator.md), one
+# source for both engines:
 #   fuzz_main_sm             libFuzzer binary: fuzz_main with
 #                            LLVMFuzzerCustomMutator/CustomCrossOver
 #                            (VMF_CUSTOM_MUTATOR); fuzz_smoke_main_sm

@@ -824,9 +824,9 @@ struct vmf_mutator *vmf_mutator_new(vmf_bytes_fn bytes, void *bytes_ctx)
 	}
 	m->bytes = bytes;
 	m->bytes_ctx = bytes_ctx;
-	/* Half: measured best of 20/40/50 (docs/fuzzing.md, "The
-	 * structure-aware mutator"); libFuzzer's own mutations keep what they
-	 * are good at (dictionary words, byte values no table lists). */
+	/* Half: measured best of 20/40/50 (docs/mutator.md); libFuzzer's
+	 * own mutations keep what they are good at (dictionary words, byte
+	 * values no table lists). */
 	m->bytes_percent = 50;
 	return m;
 }
