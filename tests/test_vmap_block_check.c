@@ -3,7 +3,9 @@
  * thing, expects vm_check to fail with its reason, puts it back and
  * expects it to pass again. test_vmap_block.c's test_check_catches has
  * the first cases (free and dirty counts, dirty range, queue membership,
- * a dirty page mapped again). 4K pages: 1024-page blocks. */
+ * a dirty page mapped again). 4K pages: 1024-page blocks. The index's
+ * "more blocks than busy areas" needs a block whose area is not busy,
+ * which the block's own area check reports first: defensive, no case. */
 #include "vmalloc_test_util.h"
 
 #define BITS 1024ul
@@ -253,5 +255,90 @@ static void test_ram_areas(void)
 	vmf_machine_destroy(f.m);
 }
 
+/* A block whose area is a copy outside the busy tree: the tree's area,
+ * made bare (no VMAP_BLOCK), passes the busy-tree walk, the block's own
+ * check finds its area missing. */
+static void test_area_not_busy(void)
+{
+	struct fixture f;
+	struct vmap_area *va, copy;
+	unsigned long flags;
+
+	setup(&f);
+	if (!f.b0)
+		return;
+	va = f.b0->va;
+	copy = *va;
+	flags = va->flags;
+	va->flags = 0;
+	f.b0->va = &copy;
+	expect_fails(f.m, "its area is not in the busy tree");
+	f.b0->va = va;
+	va->flags = flags;
+	CHECK_EQ(check_vm(f.m), 0);
+	vmf_machine_destroy(f.m);
+}
+
+/* A block with free pages that says it is on no queue. */
+static void test_free_not_queued(void)
+{
+	struct fixture f;
+
+	setup(&f);
+	if (!f.b0)
+		return;
+	f.b0->queued = false;
+	expect_fails(f.m, "but on no queue");
+	f.b0->queued = true;
+	CHECK_EQ(check_vm(f.m), 0);
+	vmf_machine_destroy(f.m);
+}
+
+/* Block b1 made a clone of b0 (b0's area, map and counts; b1's own area
+ * bare, so the busy-tree walk passes): in the index's order the clone
+ * comes after b0 and overlaps it; moved to the root's other side it
+ * comes first, and the index finds b0, not the clone, at its address. */
+static void test_index_order(void)
+{
+	struct fixture f;
+	struct vmap_block saved;
+	struct vmap_area *va1;
+	struct rb_node *root;
+	unsigned long flags;
+
+	setup(&f);
+	if (!f.b0)
+		return;
+	root = f.m->vm->vb_root.rb_node;
+	CHECK(root == &f.b0->rb_node && root->right == &f.b1->rb_node &&
+	      !root->left);
+	if (root != &f.b0->rb_node || root->right != &f.b1->rb_node)
+		return;
+	saved = *f.b1;
+	va1 = f.b1->va;
+	flags = va1->flags;
+	va1->flags = 0;
+	f.b1->va = f.b0->va;
+	memcpy(f.b1->map, f.b0->map, sizeof(f.b1->map));
+	f.b1->free = f.b0->free;
+	f.b1->dirty = f.b0->dirty;
+	f.b1->dirty_min = f.b0->dirty_min;
+	f.b1->dirty_max = f.b0->dirty_max;
+	expect_fails(f.m, "overlap or are out of order");
+
+	root->left = root->right;
+	root->right = NULL;
+	expect_fails(f.m, "not found by its index");
+	root->right = root->left;
+	root->left = NULL;
+
+	*f.b1 = saved;
+	va1->flags = flags;
+	CHECK_EQ(check_vm(f.m), 0);
+	vmf_machine_destroy(f.m);
+}
+
 TEST_MAIN(TEST(test_block_map), TEST(test_all_dirty),
-	  TEST(test_index_and_queues), TEST(test_ram_areas))
+	  TEST(test_index_and_queues), TEST(test_ram_areas),
+	  TEST(test_area_not_busy), TEST(test_free_not_queued),
+	  TEST(test_index_order))
