@@ -12,7 +12,10 @@
  * one checked pass over one unchecked pass run next to it, so that a
  * burst of load from other processes moves one ratio, not the figure.
  * Decoding is inside both times, as in a fuzz target's run. A checked run that disagrees is counted and printed
- * (the corpus agrees, so that is a bug of its own).
+ * (the corpus agrees, so that is a bug of its own). policy=all inputs are
+ * left out (and counted): they run once per policy, each run checked,
+ * on either runner (interp_diff.c needs every shadow), so they would
+ * only pull R towards 1.
  *
  * `bench_oracle --per-input [PATHS]` prints instead where the difference
  * goes: each input's checked and unchecked time (median of REPS runs) and
@@ -25,6 +28,7 @@
 #include <time.h>
 
 #include "cmd.h"
+#include "cmd_table.h"
 #include "interp_hook.h"
 
 #define REPS 9
@@ -40,6 +44,7 @@ struct input {
 struct inputs {
 	struct input in[MAX_INPUTS];
 	size_t n;
+	size_t skipped_all; /* policy=all inputs left out */
 };
 
 static double now_ns(void)
@@ -50,6 +55,20 @@ static double now_ns(void)
 	 * other processes take would land on whichever side ran then. */
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/* policy=all: checked on both runners (see the top). */
+static bool policy_all(const uint8_t *data, size_t size)
+{
+	struct vmf_program *prog = malloc(sizeof(*prog));
+	bool all;
+
+	if (!prog)
+		return false;
+	vmf_decode(data, size, prog);
+	all = vmf_header_policy(prog->header) == VMF_POLICY_ALL;
+	free(prog);
+	return all;
 }
 
 static void load_file(struct inputs *set, const char *path)
@@ -70,6 +89,11 @@ static void load_file(struct inputs *set, const char *path)
 	}
 	n = fread(buf, 1, MAX_INPUT, f);
 	fclose(f);
+	if (policy_all(buf, n)) {
+		set->skipped_all++;
+		free(buf);
+		return;
+	}
 	snprintf(set->in[set->n].name, sizeof(set->in[set->n].name), "%s",
 		 path);
 	set->in[set->n].data = buf;
@@ -230,7 +254,8 @@ int main(int argc, char **argv)
 		ratio[rep] = b > 0 ? a / b : 0;
 	}
 	qsort(ratio, REPS, sizeof(ratio[0]), by_value);
-	printf("%zu inputs x %d runs a side\n", set->n, REPS);
+	printf("%zu inputs x %d runs a side (%zu policy=all inputs left out: "
+	       "checked on both sides)\n", set->n, REPS, set->skipped_all);
 	printf("checked:   %.0f exec/s (%.1f us a run)\n",
 	       (double)set->n * REPS / (t_on / 1e9), t_on / 1e3 / set->n / REPS);
 	printf("unchecked: %.0f exec/s (%.1f us a run)\n",
