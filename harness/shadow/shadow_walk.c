@@ -496,19 +496,25 @@ int sh_walk_check_run(struct shadow *sh, const struct sh_area *a, uint64_t i,
 
 		for (size_t k = 0; k < n; k++)
 			wd[k] = (want[k] << sh->page_shift) | a->prot;
-		if (sh_walk_match(&w, va, n, wd, 0, 0) == n) {
-			for (size_t k = 0; k < n; k++) {
-				memset(&leaf[k], 0, sizeof(leaf[k]));
-				leaf[k].mapped = true;
-				leaf[k].level = 3;
-				leaf[k].desc = wd[k];
-				leaf[k].oa = leaf[k].pa = want[k] << sh->page_shift;
-			}
-			goto compare;
+		size_t k = sh_walk_match(&w, va, n, wd, 0, 0) == n ? 0 : n + 1;
+
+		/* Then lib's views must be those leaves (check_page's
+		 * comparisons, without building the leaves). */
+		for (; k < n; k++) {
+			vaddr_t pva = va + k * sh->page_size;
+
+			if (!lib[k].mapped || lib[k].level != 3 ||
+			    lib[k].desc != wd[k] ||
+			    lib[k].pa != want[k] << sh->page_shift ||
+			    (pfn_sampled(sh, a, i + k, pva) &&
+			     sh->obs.vmalloc_pfn(sh->obs.ctx, pva) != want[k]))
+				break;
 		}
+		if (k == n)
+			return 0;
 	}
+	/* Something differs: the full walk names it. */
 	sh_walk_pages(&w, va, n, leaf);
-compare:
 	for (size_t k = 0; k < n; k++)
 		if (check_page(sh, a, i + k, &leaf[k], &lib[k], want[k], f))
 			return -1;
