@@ -41,3 +41,13 @@ add_test(NAME house_layers_bites
 if(EXISTS ${CMAKE_SOURCE_DIR}/tests/test_ci_files.sh)
   add_test(NAME test_ci_files COMMAND bash ${CMAKE_SOURCE_DIR}/tests/test_ci_files.sh)
 endif()
+
+# docs/shadow-outcomes.md (issue 12): a section per command of the command
+# table, and only check names the code reports; the _bites test shows the
+# check refusing a doc with a section removed or a made-up check name.
+if(EXISTS ${CMAKE_SOURCE_DIR}/tests/test_outcomes_doc.sh)
+  add_test(NAME outcomes_doc
+           COMMAND bash ${CMAKE_SOURCE_DIR}/tests/test_outcomes_doc.sh)
+  add_test(NAME outcomes_doc_bites
+           COMMAND bash ${CMAKE_SOURCE_DIR}/tests/test_outcomes_doc.sh --bites)
+endif()
