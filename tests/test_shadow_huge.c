@@ -308,11 +308,21 @@ static void accesses(void)
 	a.res.fault = MMU_OK;
 	a.done = 8;
 	CHECK(shadow_access(x.sh, &a, &x.f) != 0);
-	/* a translation only: no data, no abort */
+	/* a translation only: no data, no abort; phys + (va - addr) */
 	a.len = 0;
 	a.done = 0;
 	a.res.level = 2;
+	a.res.pa = D + 0x1234;
 	CHECK_EQ(shadow_access(x.sh, &a, &x.f), 0);
+	/* the block's first page instead of page 1 of it: `frame` */
+	a.res.pa = D + 0x234;
+	CHECK(shadow_access(x.sh, &a, &x.f) != 0);
+	CHECK_STR(x.f.check, "frame");
+	/* the right address through a level-3 leaf under a block: `frame` */
+	a.res.pa = D + 0x1234;
+	a.res.level = 3;
+	CHECK(shadow_access(x.sh, &a, &x.f) != 0);
+	CHECK_STR(x.f.check, "frame");
 	shadow_destroy(x.sh);
 }
 

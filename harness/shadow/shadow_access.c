@@ -152,8 +152,14 @@ int shadow_access(struct shadow *sh, const struct sh_access *x,
 			       p.level, fault_name(r->fault), r->level,
 			       (unsigned long long)r->desc,
 			       p.area ? "" : " (no live area maps it)");
-	if (x->len == 0)
+	if (x->len == 0) {
+		/* A translation alone (`access`): its output address is
+		 * still the frame the page array names. */
+		if (r->fault == MMU_OK && p.area &&
+		    sh_walk_check_access(sh, p.area, x, f))
+			return -1;
 		return 0;
+	}
 	if (r->fault != MMU_OK) {
 		if (x->done)
 			return sh_fail(f, "access",

@@ -492,6 +492,18 @@ int sh_huge_access(struct shadow *sh, struct sh_area *a,
 			       x->len, (unsigned long long)x->va, x->done,
 			       fault == MMU_OK ? " without a fault" :
 						 " and faulted");
+	/* Translated: the leaf the rule gives, and phys + (va - addr). */
+	if (r->fault == MMU_OK && (r->level != level || r->pa != pa + off))
+		return sh_fail(f, "frame",
+			       "EL%d access at 0x%llx of the ioremap area at "
+			       "0x%llx went to pa 0x%llx through a level-%d "
+			       "leaf; expected pa 0x%llx (phys 0x%llx + "
+			       "offset) through a level-%d leaf",
+			       x->el, (unsigned long long)x->va,
+			       (unsigned long long)a->start,
+			       (unsigned long long)r->pa, r->level,
+			       (unsigned long long)(pa + off),
+			       (unsigned long long)a->phys, level);
 	/* The frames' bytes are not modelled through an ioremap: reads are
 	 * not compared, writes change what other mappings of them show. */
 	if (fault == MMU_OK && x->acc == ACC_WRITE && x->len) {

@@ -235,7 +235,15 @@ static struct mmu_result result_of_walk(vaddr_t va, const struct mmu_walk *w,
 		r.desc = w->desc;
 		r.fault = mmu_check_access(w->desc, w->table_attrs, acc, el);
 		if (r.fault == MMU_OK)
+#if defined(VMF_PLANT_WALK_BLOCK_PAGE_MASK)
+			/* PLANT WALK_BLOCK_PAGE_MASK: a block's output address
+			 * adds the offset inside a 4 KiB page (a hard-coded
+			 * page mask), not the offset inside the block. */
+			r.pa = w->oa + (va & ((1ull << (w->level < 3 ? 12 :
+							  w->shift)) - 1));
+#else
 			r.pa = w->oa + (va & ((1ull << w->shift) - 1));
+#endif
 	}
 	r.fsc = mmu_fsc(r.fault, r.level);
 	return r;
@@ -276,7 +284,14 @@ struct mmu_result mmu_access(struct vmf_machine *m, vaddr_t va,
 		/* Permissions come from the cached entry, as in hardware. */
 		r.fault = mmu_check_access(e->desc, e->table_attrs, acc, el);
 		if (r.fault == MMU_OK)
+#if defined(VMF_PLANT_TLB_HIT_BLOCK_BASE)
+			/* PLANT TLB_HIT_BLOCK_BASE: a hit in a block's entry
+			 * keeps the offset inside the page only: every page of
+			 * the block goes to the block's first frame. */
+			r.pa = e->pa + ((va - e->va) & ((1ull << s->page_shift) - 1));
+#else
 			r.pa = e->pa + (va - e->va);
+#endif
 		r.fsc = mmu_fsc(r.fault, r.level);
 		return r;
 	}
