@@ -638,14 +638,16 @@ static int verify_new_area(struct shadow *sh, vaddr_t start,
 				       (unsigned long long)a->start,
 				       (unsigned long long)a->end);
 	}
-	if (a->nr_pages == 0) {
-		sh->obs.page(sh->obs.ctx, a->start, &po);
-		if (po.mapped)
+	if (a->nr_pages == 0) { /* a reservation: nothing of it mapped */
+		vaddr_t first;
+
+		if (sh->obs.first_mapped(sh->obs.ctx, a->start, a->end, &first))
 			return sh_fail(f, "mapping",
 				       "the reserved area [0x%llx, 0x%llx) has "
-				       "its first page mapped",
+				       "0x%llx mapped",
 				       (unsigned long long)a->start,
-				       (unsigned long long)a->end);
+				       (unsigned long long)a->end,
+				       (unsigned long long)first);
 	}
 	return 0;
 }

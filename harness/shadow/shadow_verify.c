@@ -255,11 +255,36 @@ int sh_verify_ptes(struct shadow *sh, const struct sh_area *a, uint64_t first,
  * flat whatever the tables hold). */
 #define SH_EDGE_PAGES 8
 
-/* A run of pages of one area that verify_side checks. */
+/* A run of pages of one area that verify_side checks: PTEs equal to its
+ * page array, or (a get_vm_area reservation) nothing mapped. */
 struct edge_piece {
 	const struct sh_area *a;
 	uint64_t first, nr;
+	bool empty;
 };
+
+/* A live reservation: nothing of it is ever mapped by the library. */
+static bool is_reservation(const struct sh_area *a)
+{
+	return a->state == SH_LIVE && a->kind == SHK_VMAREA && !a->iomap &&
+	       !a->mapped;
+}
+
+static int empty_piece_fail(struct shadow *sh, const struct edge_piece *p,
+			    struct sh_fail *f)
+{
+	vaddr_t s = p->a->start + p->first * sh->page_size, first;
+
+	if (!sh->obs.first_mapped(sh->obs.ctx, s, s + p->nr * sh->page_size,
+				  &first))
+		return 0;
+	return sh_fail(f, "mapping",
+		       "0x%llx in the reserved area [0x%llx, 0x%llx) is mapped "
+		       "(next to a range the command mapped or unmapped)",
+		       (unsigned long long)first,
+		       (unsigned long long)p->a->start,
+		       (unsigned long long)p->a->end);
+}
 
 #define SH_EDGE_SPAN 512 /* words read at once for the pieces of a side */
 
@@ -298,10 +323,14 @@ static int verify_pieces(struct shadow *sh, const struct edge_piece *p,
 			uint64_t i = p[k].first + j;
 			uint64_t x = (a->start + i * ps - lo) / ps;
 
-			same = words[x] ==
-			       (((uint64_t)a->pfns[i] << sh->page_shift) | a->prot);
+			same = p[k].empty ? !(words[x] & 1) :
+			       words[x] == (((uint64_t)a->pfns[i]
+					     << sh->page_shift) | a->prot);
 		}
-		if (!same && sh_verify_ptes(sh, a, p[k].first, p[k].nr, why, f))
+		if (same)
+			continue;
+		if (p[k].empty ? empty_piece_fail(sh, &p[k], f) :
+				 sh_verify_ptes(sh, a, p[k].first, p[k].nr, why, f))
 			return -1;
 	}
 	return 0;
@@ -322,8 +351,10 @@ static int verify_side(struct shadow *sh, vaddr_t ws, vaddr_t we, bool below,
 
 			if (a->end <= ws)
 				break;
-			if (a->state == SH_LAZY || !a->mapped ||
-			    !has_page_array(a))
+			if (is_reservation(a))
+				data_end = a->end;
+			else if (a->state == SH_LAZY || !a->mapped ||
+				 !has_page_array(a))
 				continue;
 			e = data_end < we ? data_end : we;
 			s = a->start > ws ? a->start : ws;
@@ -333,6 +364,7 @@ static int verify_side(struct shadow *sh, vaddr_t ws, vaddr_t we, bool below,
 				s = e - budget * ps;
 			budget -= (e - s) / ps;
 			p[np].a = a;
+			p[np].empty = is_reservation(a);
 			p[np].first = (s - a->start) / ps;
 			p[np++].nr = (e - s) / ps;
 		}
@@ -344,7 +376,10 @@ static int verify_side(struct shadow *sh, vaddr_t ws, vaddr_t we, bool below,
 		const struct sh_area *a = &sh->busy.a[i];
 		vaddr_t data_end = a->start + a->nr_pages * ps, s, e;
 
-		if (a->state == SH_LAZY || !a->mapped || !has_page_array(a))
+		if (is_reservation(a))
+			data_end = a->end;
+		else if (a->state == SH_LAZY || !a->mapped ||
+			 !has_page_array(a))
 			continue;
 		s = a->start > ws ? a->start : ws;
 		e = data_end < we ? data_end : we;
@@ -354,6 +389,7 @@ static int verify_side(struct shadow *sh, vaddr_t ws, vaddr_t we, bool below,
 			e = s + budget * ps;
 		budget -= (e - s) / ps;
 		p[np].a = a;
+		p[np].empty = is_reservation(a);
 		p[np].first = (s - a->start) / ps;
 		p[np++].nr = (e - s) / ps;
 	}

@@ -263,6 +263,14 @@ int map_vm_area(struct vmf_machine *m, struct vm_struct *vm,
 				    pfns, c, prot);
 		if (ret)
 			return ret;
+#if defined(VMF_PLANT_MAP_PAST_GUARD)
+		/* PLANT MAP_PAST_GUARD: the last chunk's last page is mapped
+		 * once more at the first page past the guard (a loop bound
+		 * two pages long). */
+		if (i + c == nr && vm->addr + vm->size > vm->addr)
+			(void)mmu_map_pages(m, vm->addr + vm->size, &pfns[c - 1],
+					    1, prot);
+#endif
 	}
 	return 0;
 }
