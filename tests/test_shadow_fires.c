@@ -136,6 +136,31 @@ static void vm_pages_va(struct vmf_machine *m) { vm0(m)->pages_va = win(m, 4); }
 /* One more area the library made behind the shadow's back. */
 static void extra_vmalloc(struct vmf_machine *m) { vmalloc(m, m->page_size); }
 
+/* Page 0 of the lowest area now maps the next frame (no TLB flush). */
+static void pte_next_frame(struct vmf_machine *m)
+{
+	mmu_set_raw(m, win(m, 0), 3, leaf_desc(m, win(m, 0)) + m->page_size);
+}
+/* A leaf where the next area's guard page (or reservation) will be:
+ * the tables exist since the first area. */
+static void map_win1(struct vmf_machine *m)
+{
+	mmu_set_raw(m, win(m, 1), 3, (m->phys.base + m->page_size) | PAGE_KERNEL);
+}
+static void map_win0(struct vmf_machine *m)
+{
+	mmu_set_raw(m, win(m, 0), 3, (m->phys.base + m->page_size) | PAGE_KERNEL);
+}
+/* Page 0 of the lowest area goes back to the buddy behind the library's
+ * back: the next allocation takes it again. */
+static void free_behind(struct vmf_machine *m)
+{
+	pfn_t pfn = vmalloc_to_pfn(m, win(m, 0));
+
+	__free_pages(m, pfn_to_page(m, pfn), 0);
+	m->phys.node[0].nr_free_pages--; /* the count still says taken */
+}
+
 /* ---- the cases ------------------------------------------------------------ */
 
 static const struct fire fires[] = {
@@ -188,6 +213,16 @@ static const struct fire fires[] = {
 	 "vm_struct/vpages/check", NULL},
 	{"busy_list_long", "vmalloc size=1p\nvmalloc size=1p\ncheck\ncheck\ncheck\n", 3, extra_vmalloc,
 	 "busy-list/check", NULL},
+	{"access_frame", "vmalloc size=2p\nread h=0 off=0 len=8\n", 1,
+	 pte_next_frame, "frame/read", NULL},
+	{"to_page_frame", "vmalloc size=2p\nvmalloc_to_page h=0 off=0\n", 1,
+	 pte_next_frame, "frame/vmalloc_to_page", NULL},
+	{"mapping_new_guard", "vmalloc size=1p\nvfree h=0\npurge\n"
+	 "vmalloc size=1p\n", 3, map_win1, "mapping/vmalloc", NULL},
+	{"mapping_reservation", "vmalloc size=1p\nvfree h=0\npurge\n"
+	 "get_vm_area size=1p\n", 3, map_win0, "mapping/get_vm_area", NULL},
+	{"phys_owner_taken", "vmalloc size=2p\nvmalloc size=1p\n", 1,
+	 free_behind, "phys-owner/vmalloc", NULL},
 	{NULL, NULL, 0, NULL, NULL, NULL},
 };
 
