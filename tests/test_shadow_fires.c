@@ -161,6 +161,22 @@ static void free_behind(struct vmf_machine *m)
 	m->phys.node[0].nr_free_pages--; /* the count still says taken */
 }
 
+/* vm_map_ram count=3 carves 4 pages (order 2) of the block, the lowest
+ * area: the second carve is pages 4..7, page 7 left unmapped. */
+static vaddr_t carve2_tail(struct vmf_machine *m)
+{
+	return nth_area(m, 0)->va_start + 7 * m->page_size;
+}
+static void tlb_at_carve_tail(struct vmf_machine *m) { plant_tlb(m, carve2_tail(m), m->phys.base); }
+static void map_carve_tail(struct vmf_machine *m)
+{
+	mmu_set_raw(m, carve2_tail(m), 3, (m->phys.base + m->page_size) | PAGE_KERNEL);
+}
+static void harness_page_fails(struct vmf_machine *m)
+{
+	vmf_fault_set(m, FAULT_PAGE_ALLOC, FAULT_ALWAYS, 0);
+}
+
 /* ---- the cases ------------------------------------------------------------ */
 
 static const struct fire fires[] = {
@@ -223,6 +239,19 @@ static const struct fire fires[] = {
 	 "get_vm_area size=1p\n", 3, map_win0, "mapping/get_vm_area", NULL},
 	{"phys_owner_taken", "vmalloc size=2p\nvmalloc size=1p\n", 1,
 	 free_behind, "phys-owner/vmalloc", NULL},
+	{"carve_area", "machine granule=4k va=48 window=4m ram=2048p\nvm_map_ram count=3 "
+	 "node=-1 prot=kernel\nvm_map_ram count=3 node=-1 prot=kernel\n", 1, shrink_first,
+	 "area/vm_map_ram", NULL},
+	{"carve_tlb_reuse", "machine granule=4k va=48 window=4m ram=2048p\nvm_map_ram count=3 "
+	 "node=-1 prot=kernel\nvm_map_ram count=3 node=-1 prot=kernel\n", 1, tlb_at_carve_tail,
+	 "tlb-reuse/vm_map_ram", NULL},
+	{"carve_mapping_tail", "machine granule=4k va=48 window=4m ram=2048p\nvm_map_ram count=3 "
+	 "node=-1 prot=kernel\nvm_map_ram count=3 node=-1 prot=kernel\n", 1, map_carve_tail,
+	 "mapping/vm_map_ram", NULL},
+	{"harness_page_owned", "vmalloc size=2p\nvmap count=1 flags=0 prot=kernel\n",
+	 1, free_behind, "phys-owner/vmap", NULL},
+	{"harness_page_failed", "vmalloc size=1p\nfragment count=1\n", 1,
+	 harness_page_fails, "pages/fragment", NULL},
 	{NULL, NULL, 0, NULL, NULL, NULL},
 };
 
