@@ -21,7 +21,9 @@
 #include <vmfuzz/vmalloc.h>
 #include <vmfuzz/warn.h>
 
+#include "cmd_table.h"
 #include "interp_hook.h"
+#include "shadow.h"
 #include "test.h"
 
 #include "mm/vmalloc_internal.h"
@@ -177,6 +179,23 @@ static void harness_page_fails(struct vmf_machine *m)
 	vmf_fault_set(m, FAULT_PAGE_ALLOC, FAULT_ALWAYS, 0);
 }
 
+static void unmap_win0(struct vmf_machine *m) { mmu_set_raw(m, win(m, 0), 3, 0); }
+/* lib/mm/place_nextfit.c's private state, as far as the hook writes it:
+ * the policy forgets every busy range and its cursor, so its next search
+ * starts at vstart, over the live lowest area. */
+struct nextfit_state_view {
+	void *ranges;
+	size_t nr, cap;
+	vaddr_t cursor;
+};
+static void nextfit_forget(struct vmf_machine *m)
+{
+	struct nextfit_state_view *st = m->vm->place_priv;
+
+	st->nr = 0;
+	st->cursor = 0;
+}
+
 /* ---- the cases ------------------------------------------------------------ */
 
 static const struct fire fires[] = {
@@ -252,6 +271,12 @@ static const struct fire fires[] = {
 	 1, free_behind, "phys-owner/vmap", NULL},
 	{"harness_page_failed", "vmalloc size=1p\nfragment count=1\n", 1,
 	 harness_page_fails, "pages/fragment", NULL},
+	{"ioremap_access", "machine granule=4k va=48 window=128m ram=8m\n"
+	 "ioremap phys=dev+1p size=1p prot=kernel\nread h=0 off=0 len=8\n", 1,
+	 unmap_win0, "access/read", NULL},
+	{"placement", "machine granule=4k va=48 window=16p ram=256p "
+	 "policy=nextfit\nvmalloc size=1p\nvmalloc size=1p\n", 1,
+	 nextfit_forget, "placement/vmalloc", NULL},
 	{NULL, NULL, 0, NULL, NULL, NULL},
 };
 
@@ -326,4 +351,60 @@ static void every_check_fires(void)
 	vmf_runner_free(r);
 }
 
-TEST_MAIN(TEST(every_check_fires))
+
+/* config/<field>: the hook runs after the config check, so these go
+ * through the shadow's API: the machine's resolved config with one field
+ * changed, against the header it came from. */
+static void config_fields(void)
+{
+	static const char *const fields[] = {
+		"vmalloc_start", "vmalloc_end", "lazy_max_pages",
+		"tlb_flush_max_pages", "page_shift", "nr_cpus", "phys_size",
+		"nr_nodes", "tlb_entries", "policy",
+	};
+	struct vmf_runner *r = vmf_runner_new();
+	struct shadow *sh = shadow_new();
+	struct sh_observer obs;
+	struct vmf_header_raw raw;
+	struct vmf_config good;
+	struct sh_fail f;
+	char err[256];
+
+	memset(&obs, 0, sizeof(obs));
+	CHECK_EQ(vmf_program_parse("machine granule=4k va=48 window=1m "
+				   "ram=256p nodes=2 cpus=2 tlb=16\nnop\n",
+				   &prog_buf, err, sizeof(err)),
+		 0);
+	CHECK_EQ(vmf_run_program(r, &prog_buf, NULL, &fail_buf), 0);
+	good = vmf_runner_machine(r)->cfg;
+	vmf_header_raw(prog_buf.header, &raw);
+	CHECK_EQ(shadow_reset(sh, &good, &obs), 0);
+	CHECK_EQ(shadow_check_config(sh, &raw, &f), 0);
+	for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); k++) {
+		struct vmf_config c = good;
+		char want[64];
+
+		switch (k) {
+		case 0: c.vmalloc_start += 1ull << c.page_shift; break;
+		case 1: c.vmalloc_end -= 1ull << c.page_shift; break;
+		case 2: c.lazy_max_pages++; break;
+		case 3: c.tlb_flush_max_pages++; break;
+		case 4: c.va_bits = 39; break;
+		case 5: c.nr_cpus++; break;
+		case 6: c.phys_size += 1ull << c.page_shift; break;
+		case 7: c.nr_nodes = 1; break;
+		case 8: c.tlb_entries++; break;
+		case 9: c.policy ^= 1; break;
+		}
+		CHECK_EQ(shadow_reset(sh, &c, &obs), 0);
+		memset(&f, 0, sizeof(f));
+		CHECK_EQ(shadow_check_config(sh, &raw, &f), -1);
+		snprintf(want, sizeof(want), "config/%s", fields[k]);
+		CHECK_STR(f.check, want);
+		CHECK(strstr(f.detail, fields[k]) != NULL);
+	}
+	shadow_destroy(sh);
+	vmf_runner_free(r);
+}
+
+TEST_MAIN(TEST(every_check_fires), TEST(config_fields))
