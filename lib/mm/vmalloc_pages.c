@@ -263,10 +263,11 @@ int map_vm_area(struct vmf_machine *m, struct vm_struct *vm,
 				    pfns, c, prot);
 		if (ret)
 			return ret;
-#if defined(VMF_PLANT_MAP_PAST_GUARD)
+#if defined(VMF_PLANT_MAP_PAST_GUARD) || defined(VMF_PLANT_MAP_INTO_HOLE)
 		/* PLANT MAP_PAST_GUARD: the last chunk's last page is mapped
 		 * once more at the first page past the guard (a loop bound
-		 * two pages long). */
+		 * two pages long). PLANT MAP_INTO_HOLE: the same slip, with
+		 * no area above (its seed): the page lands in a hole. */
 		if (i + c == nr && vm->addr + vm->size > vm->addr)
 			(void)mmu_map_pages(m, vm->addr + vm->size, &pfns[c - 1],
 					    1, prot);
