@@ -626,6 +626,8 @@ static long unmap_clear(struct vmf_machine *m, phys_addr_t table, int level,
 	}
 }
 
+#define SCAN_RUN 512 /* last-level entries read at once */
+
 /* First VA in [lo, hi] (inclusive) under a valid leaf, skipping empty
  * entries and unreadable tables whole: cost follows the tables, not the
  * range, so a check over a huge unmapped area stays cheap. */
@@ -635,6 +637,27 @@ static bool scan_mapped(struct vmf_machine *m, phys_addr_t table, int level,
 	struct mmu_state *s = m->mmu;
 	uint64_t span = 1ull << lvl_shift(s, level);
 
+	if (level == 3) { /* the entries in runs: an empty table is one read */
+		for (vaddr_t va = lo & ~(span - 1);;) {
+			uint64_t idx = lvl_index(s, va, 3);
+			uint64_t n = ((hi - va) >> s->page_shift) + 1;
+			uint8_t run[SCAN_RUN * 8];
+
+			if (n > SCAN_RUN)
+				n = SCAN_RUN;
+			if (phys_read(m, table + idx * 8, run, n * 8)) {
+				for (uint64_t k = 0; k < n; k++)
+					if (desc_is_leaf(s, 3, load_le64(run + k * 8))) {
+						va += k * span;
+						*first = va < lo ? lo : va;
+						return true;
+					}
+			}
+			va += n * span;
+			if (va - 1 >= hi)
+				return false;
+		}
+	}
 	for (vaddr_t base = lo & ~(span - 1);; base += span) {
 		vaddr_t elo = base < lo ? lo : base;
 		vaddr_t ehi = base + (span - 1) > hi ? hi : base + (span - 1);
@@ -670,8 +693,6 @@ bool mmu_range_mapped(struct vmf_machine *m, vaddr_t start, vaddr_t end,
 		*first = where;
 	return true;
 }
-
-#define SCAN_RUN 512 /* last-level entries read at once */
 
 /* First page in [lo, hi] (inclusive) not under a valid leaf. */
 static bool scan_unmapped(struct vmf_machine *m, phys_addr_t table, int level,
