@@ -53,17 +53,22 @@ BZ_NO_COV void bz_prefix(struct bz *s)
 		s->prefix[i + 1] = s->prefix[i] + (s->f[i].state == BZ_FREE);
 }
 
+/* Frame idx's absolute pfn. */
+static uint64_t bz_pfn(const struct bz *s, uint32_t idx)
+{
+	return (s->base >> BZ_PAGE_SHIFT) + idx;
+}
+
 /* Order of the free block that starts at idx (idx free and a block start
  * of the unique maximal decomposition); needs bz_prefix. */
 BZ_NO_COV static unsigned bz_block_order(const struct bz *s, uint32_t idx)
 {
-	uint32_t n = bz_node_of(s, idx);
-	uint32_t ns = s->node_start[n], ne = s->node_start[n + 1];
+	uint32_t ne = s->node_start[bz_node_of(s, idx) + 1];
 
 	for (unsigned k = MAX_ORDER - 1; k > 0; k--) {
 		uint32_t len = 1u << k;
 
-		if (((idx - ns) & (len - 1)) == 0 && idx + len <= ne &&
+		if ((bz_pfn(s, idx) & (len - 1)) == 0 && idx + len <= ne &&
 		    s->prefix[idx + len] - s->prefix[idx] == len)
 			return k;
 	}
@@ -108,8 +113,10 @@ BZ_NO_COV bool bz_is_block_head(const struct bz *s, uint32_t idx, unsigned j)
 
 	for (unsigned o = j; o < MAX_ORDER; o++) {
 		uint32_t len = 1u << o;
-		uint32_t start = ns + ((idx - ns) & ~(len - 1));
-		bool free_block = start + len <= ne &&
+		/* blocks are aligned by absolute pfn (Linux's buddy) */
+		uint32_t back = (uint32_t)(bz_pfn(s, idx) & (len - 1));
+		uint32_t start = idx - back;
+		bool free_block = back <= idx - ns && start + len <= ne &&
 				  s->prefix[start + len] - s->prefix[start] ==
 					  len;
 

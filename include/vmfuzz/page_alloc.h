@@ -7,8 +7,8 @@
  *
  * Invariants (checked by page_alloc_check):
  *  - every frame is in exactly one free block or one allocated block;
- *  - a block of order k starts at a frame index that is a multiple of 2^k
- *    (relative to its node's first frame) and lies inside its node;
+ *  - a block of order k starts at a frame whose absolute pfn is a
+ *    multiple of 2^k (as in Linux) and lies inside its node;
  *  - no free block has its buddy free at the same order (it would have
  *    been merged);
  *  - nr_free per node and order, and the totals, equal a recount.

@@ -1,9 +1,10 @@
 /* Physical memory and the buddy page allocator (per node).
  *
  * The invariants are listed in include/vmfuzz/page_alloc.h. Blocks are
- * aligned relative to their node's first frame, so a node of any size is
- * carved into the largest aligned blocks that fit, as memblock would hand
- * them to the buddy allocator at boot.
+ * aligned by absolute frame number, as Linux's are (mm/page_alloc.c
+ * __find_buddy_pfn: pfn ^ (1 << order)); a node that does not start or end
+ * on a MAX_ORDER boundary is carved into the largest aligned blocks that
+ * fit, as memblock hands a node's edges to the buddy allocator at boot.
  *
  * Every descriptor or frame a run changes goes on the dirty list first, so
  * reset touches only those (plus the few initial free-block heads). */
@@ -16,6 +17,12 @@
 #include "kernel/util.h"
 
 #define PG_STATE_MASK (PG_buddy | PG_head | PG_tail)
+
+/* Frame idx's absolute pfn is a multiple of 2^k. */
+static bool blk_aligned(const struct phys_mem *p, pfn_t idx, unsigned k)
+{
+	return !(((p->base >> p->page_shift) + idx) & ((1ull << k) - 1));
+}
 
 static struct phys_mem *phys(struct vmf_machine *m)
 {
@@ -265,7 +272,7 @@ static int seed_free_lists(struct phys_mem *p)
 		nd->free_mask = 0;
 		while (off < nd->nr_pages) {
 			unsigned k = MAX_ORDER - 1;
-			while ((off & ((1ull << k) - 1)) ||
+			while (!blk_aligned(p, nd->start_idx + off, k) ||
 			       off + (1ull << k) > nd->nr_pages)
 				k--;
 			list_add_block(p, n, nd->start_idx + off, k);
@@ -649,22 +656,24 @@ int __free_pages(struct vmf_machine *m, struct page *page, unsigned order)
 	nid = (unsigned)idx_to_nid(p, idx);
 	{
 		const struct pglist_data *nd = &p->node[nid];
-		pfn_t off = idx - nd->start_idx;
 
-		while (order < MAX_ORDER - 1) {
-			pfn_t boff = off ^ (1ull << order);
+		while (order < MAX_ORDER - 1) { /* buddy: by absolute pfn */
+			pfn_t bidx = blk_aligned(p, idx, order + 1) ?
+					     idx + (1ull << order) :
+					     idx - (1ull << order);
 			struct page *bp;
 
-			if (boff + (1ull << order) > nd->nr_pages)
+			if (bidx < nd->start_idx ||
+			    bidx + (1ull << order) > nd->start_idx + nd->nr_pages)
 				break;
-			bp = &p->pages[nd->start_idx + boff];
+			bp = &p->pages[bidx];
 			if (!(bp->flags & PG_buddy) || bp->order != order)
 				break;
-			list_del_block(p, nid, nd->start_idx + boff, order);
-			off &= ~(1ull << order);
+			list_del_block(p, nid, bidx, order);
+			idx = idx < bidx ? idx : bidx;
 			order++;
 		}
-		list_add_block(p, nid, nd->start_idx + off, order);
+		list_add_block(p, nid, idx, order);
 	}
 	return 0;
 }
@@ -891,7 +900,7 @@ int page_alloc_check(const struct vmf_machine *m, char *why, size_t why_len)
 				    idx + (1ull << k) > nd->start_idx + nd->nr_pages)
 					FAIL("node %u: free block %llu order %u outside "
 					     "its node", n, (unsigned long long)idx, k);
-				if ((idx - nd->start_idx) & ((1ull << k) - 1))
+				if (!blk_aligned(p, idx, k))
 					FAIL("node %u: free block %llu not aligned to "
 					     "order %u", n, (unsigned long long)idx, k);
 				{
@@ -912,11 +921,12 @@ int page_alloc_check(const struct vmf_machine *m, char *why, size_t why_len)
 					in_free[idx] = FREE_HEAD;
 				}
 				{
-					pfn_t boff = (idx - nd->start_idx) ^ (1ull << k);
+					pfn_t bidx = blk_aligned(p, idx, k + 1) ?
+						idx + (1ull << k) : idx - (1ull << k);
 					const struct page *bp;
-					if (k < MAX_ORDER - 1 &&
-					    boff + (1ull << k) <= nd->nr_pages) {
-						bp = &p->pages[nd->start_idx + boff];
+					if (k < MAX_ORDER - 1 && bidx >= nd->start_idx &&
+					    bidx + (1ull << k) <= nd->start_idx + nd->nr_pages) {
+						bp = &p->pages[bidx];
 						if ((bp->flags & PG_buddy) && bp->order == k)
 							FAIL("node %u: free block %llu and its "
 							     "buddy are both free at order %u",
@@ -967,7 +977,7 @@ int page_alloc_check(const struct vmf_machine *m, char *why, size_t why_len)
 				     "allocated block (flags %#x)",
 				     (unsigned long long)idx, pg->flags);
 			if (pg->order >= MAX_ORDER ||
-			    ((idx - nd->start_idx) & ((1ull << pg->order) - 1)) ||
+			    !blk_aligned(p, idx, pg->order) ||
 			    idx + (1ull << pg->order) > nd->start_idx + nd->nr_pages)
 				FAIL("allocated block %llu order %u misplaced",
 				     (unsigned long long)idx, pg->order);
