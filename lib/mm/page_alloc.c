@@ -1,9 +1,8 @@
 /* Physical memory and the buddy page allocator (per node).
  *
- * The invariants are listed in include/vmfuzz/page_alloc.h. Blocks are
- * aligned by absolute frame number, as Linux's are (mm/page_alloc.c
- * __find_buddy_pfn: pfn ^ (1 << order)); a node that does not start or end
- * on a MAX_ORDER boundary is carved into the largest aligned blocks that
+ * The invariants are in include/vmfuzz/page_alloc.h. Blocks are aligned
+ * by absolute pfn as in Linux (mm/page_alloc.c __find_buddy_pfn); a node
+ * off a MAX_ORDER boundary is carved into the largest aligned blocks that
  * fit, as memblock hands a node's edges to the buddy allocator at boot.
  *
  * Every descriptor or frame a run changes goes on the dirty list first, so
@@ -658,12 +657,12 @@ int __free_pages(struct vmf_machine *m, struct page *page, unsigned order)
 		const struct pglist_data *nd = &p->node[nid];
 
 		while (order < MAX_ORDER - 1) { /* buddy: by absolute pfn */
-			pfn_t bidx = blk_aligned(p, idx, order + 1) ?
-					     idx + (1ull << order) :
-					     idx - (1ull << order);
+			bool up = blk_aligned(p, idx, order + 1);
+			pfn_t bidx = up ? idx + (1ull << order) :
+					  idx - (1ull << order);
 			struct page *bp;
 
-			if (bidx < nd->start_idx ||
+			if ((!up && idx < (1ull << order)) || bidx < nd->start_idx ||
 			    bidx + (1ull << order) > nd->start_idx + nd->nr_pages)
 				break;
 			bp = &p->pages[bidx];
@@ -921,10 +920,11 @@ int page_alloc_check(const struct vmf_machine *m, char *why, size_t why_len)
 					in_free[idx] = FREE_HEAD;
 				}
 				{
-					pfn_t bidx = blk_aligned(p, idx, k + 1) ?
-						idx + (1ull << k) : idx - (1ull << k);
+					bool up = blk_aligned(p, idx, k + 1);
+					pfn_t bidx = up ? idx + (1ull << k) : idx - (1ull << k);
 					const struct page *bp;
-					if (k < MAX_ORDER - 1 && bidx >= nd->start_idx &&
+					if (k < MAX_ORDER - 1 && (up || idx >= (1ull << k)) &&
+					    bidx >= nd->start_idx &&
 					    bidx + (1ull << k) <= nd->start_idx + nd->nr_pages) {
 						bp = &p->pages[bidx];
 						if ((bp->flags & PG_buddy) && bp->order == k)
