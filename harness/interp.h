@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "cmd.h"
+#include "failure.h"
 
 struct vmf_machine;
 struct vmf_runner;
@@ -18,16 +19,6 @@ struct vmf_runner;
 struct vmf_run_opts {
 	FILE *trace;       /* non-NULL: print each command and its result */
 	long stop_after;   /* run only commands [0, stop_after); -1 = all */
-};
-
-#define VMF_REPORT_MAX 8192
-
-struct vmf_failure {
-	bool failed;
-	size_t cmd_index;       /* the command that disagreed */
-	char check[64];         /* name of the failed check */
-	char signature[160];    /* "<check>/<command kind>", one line */
-	char report[VMF_REPORT_MAX]; /* full human-readable report */
 };
 
 struct vmf_runner *vmf_runner_new(void);

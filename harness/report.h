@@ -3,7 +3,8 @@
 #ifndef VMFUZZ_HARNESS_REPORT_H
 #define VMFUZZ_HARNESS_REPORT_H
 
-#include "interp.h"
+#include "cmd.h"
+#include "failure.h"
 
 #define VMF_REPORT_HISTORY 8 /* commands shown before the failing one */
 /* idx of a disagreement found before any command ran (the machine's

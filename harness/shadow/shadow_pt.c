@@ -284,13 +284,6 @@ int sh_phys_take(struct shadow *sh, int node, gfp_t gfp)
 
 	first = node == NUMA_NO_NODE ? sh->cur_cpu % p->nr_nodes
 				     : (unsigned)node;
-	/* The common case first: the first node has a page (one test per
-	 * page of a large allocation). */
-	if (first < p->nr_nodes && p->node_free[first] &&
-	    !(gfp & __GFP_DMA32)) {
-		p->node_free[first]--;
-		return (int)first;
-	}
 	tries = (gfp & __GFP_THISNODE) ? 1 : p->nr_nodes;
 	for (unsigned t = 0; t < tries; t++) {
 		unsigned n = (first + t) % p->nr_nodes;

@@ -311,7 +311,8 @@ static int verify_pieces(struct shadow *sh, const struct edge_piece *p,
 	}
 	if (np && fast && (hi - lo) / ps <= SH_EDGE_SPAN) {
 		sh_walker_of(sh, &w);
-		fast = sh_walk_words(&w, lo, (size_t)((hi - lo) / ps), words);
+		fast = sh_walk_words(&w, lo, (size_t)((hi - lo) / ps), words) ==
+		       (size_t)((hi - lo) / ps);
 	} else {
 		fast = false;
 	}

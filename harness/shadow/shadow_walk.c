@@ -237,8 +237,8 @@ void sh_walk_pages(const struct sh_walker *w, vaddr_t va, size_t nr,
 	}
 }
 
-bool sh_walk_words(const struct sh_walker *w, vaddr_t va, size_t nr,
-		   uint64_t *out)
+size_t sh_walk_words(const struct sh_walker *w, vaddr_t va, size_t nr,
+		     uint64_t *out)
 {
 	uint64_t ps = 1ull << w->page_shift;
 	uint64_t tspan = 1ull << lvl_shift(w, 2);
@@ -246,24 +246,29 @@ bool sh_walk_words(const struct sh_walker *w, vaddr_t va, size_t nr,
 
 	while (i < nr) {
 		vaddr_t a = va + i * ps;
-		uint64_t idx = lvl_index(w, a, 3);
-		uint64_t left = (tspan - (a & (tspan - 1))) / ps;
-		size_t n = nr - i < RUN ? nr - i : RUN;
-		uint8_t run[RUN * 8];
 		phys_addr_t table;
 		uint64_t tattrs;
 		struct sh_leaf l;
 
-		if (n > left)
-			n = (size_t)left;
-		if (!descend(w, a, &table, &tattrs, &l) ||
-		    !w->obs->phys_read(w->obs->ctx, table + idx * 8, run, n * 8))
-			return false;
-		for (size_t k = 0; k < n; k++)
-			out[i + k] = get_le64(run + k * 8);
-		i += n;
+		if (!descend(w, a, &table, &tattrs, &l))
+			return i;
+		/* The rest of this last-level table in one read, decoded in
+		 * place. */
+		do {
+			uint64_t left = (tspan - (a & (tspan - 1))) / ps;
+			size_t n = nr - i < left ? nr - i : (size_t)left;
+
+			if (!w->obs->phys_read(w->obs->ctx,
+					       table + lvl_index(w, a, 3) * 8,
+					       out + i, n * 8))
+				return i;
+			for (size_t k = 0; k < n; k++)
+				out[i + k] = get_le64((const uint8_t *)&out[i + k]);
+			i += n;
+			a += n * ps;
+		} while (i < nr && (a & (tspan - 1)));
 	}
-	return true;
+	return nr;
 }
 
 #define MATCH_RUN 512 /* words read at once by sh_walk_match */
@@ -278,8 +283,7 @@ static bool page_desc_ok(const struct sh_walker *w, uint64_t d)
 size_t sh_walk_match(const struct sh_walker *w, vaddr_t va, size_t nr,
 		     const uint64_t *want, uint64_t desc0, uint64_t step)
 {
-	uint64_t ps = 1ull << w->page_shift;
-	uint64_t tspan = 1ull << lvl_shift(w, 2);
+	uint64_t words[MATCH_RUN];
 	size_t i = 0;
 
 	/* A run desc0 + k * step whose first and last are valid page
@@ -291,40 +295,16 @@ size_t sh_walk_match(const struct sh_walker *w, vaddr_t va, size_t nr,
 	     desc0 + (nr - 1) * step < desc0))
 		return 0;
 	while (i < nr) {
-		vaddr_t a = va + i * ps;
-		phys_addr_t table;
-		uint64_t tattrs;
-		struct sh_leaf l;
+		size_t n = nr - i < MATCH_RUN ? nr - i : MATCH_RUN;
+		size_t got = sh_walk_words(w, va + i * (1ull << w->page_shift),
+					   n, words);
 
-		if (!descend(w, a, &table, &tattrs, &l))
-			return i;
-		/* The rest of this last-level table, MATCH_RUN words a read,
-		 * each the expected one exactly. */
-		do {
-			uint64_t idx = lvl_index(w, a, 3);
-			uint64_t left = (tspan - (a & (tspan - 1))) / ps;
-			size_t n = nr - i < MATCH_RUN ? nr - i : MATCH_RUN;
-			uint8_t run[MATCH_RUN * 8];
-
-			if (n > left)
-				n = (size_t)left;
-			if (!w->obs->phys_read(w->obs->ctx, table + idx * 8, run,
-					       n * 8))
+		for (size_t k = 0; k < got; k++, i++)
+			if (want ? words[k] != want[i] || !page_desc_ok(w, want[i]) :
+				   words[k] != desc0 + i * step)
 				return i;
-			if (want) {
-				for (size_t k = 0; k < n; k++, i++)
-					if (get_le64(run + k * 8) != want[i] ||
-					    !page_desc_ok(w, want[i]))
-						return i;
-			} else {
-				uint64_t d = desc0 + i * step;
-
-				for (size_t k = 0; k < n; k++, i++, d += step)
-					if (get_le64(run + k * 8) != d)
-						return i;
-			}
-			a += n * ps;
-		} while (i < nr && (a & (tspan - 1)));
+		if (got < n)
+			return i;
 	}
 	return nr;
 }
@@ -518,24 +498,6 @@ int sh_walk_check_run(struct shadow *sh, const struct sh_area *a, uint64_t i,
 	for (size_t k = 0; k < n; k++)
 		if (check_page(sh, a, i + k, &leaf[k], &lib[k], want[k], f))
 			return -1;
-	return 0;
-}
-
-int sh_walk_check_area(struct shadow *sh, const struct sh_area *a,
-		       struct sh_fail *f)
-{
-	struct sh_page_obs lib[RUN];
-
-	if (!reader_on(sh) || (sh_kind_caller_pages(a->kind) && !a->pfns))
-		return 0;
-	for (uint64_t i = 0; i < a->nr_pages; i += RUN) {
-		size_t n = a->nr_pages - i < RUN ? (size_t)(a->nr_pages - i) : RUN;
-
-		sh->obs.pages(sh->obs.ctx, a->start + i * sh->page_size, n,
-			      lib);
-		if (sh_walk_check_run(sh, a, i, n, lib, f))
-			return -1;
-	}
 	return 0;
 }
 

@@ -60,23 +60,20 @@ void sh_walk_pages(const struct sh_walker *w, vaddr_t va, size_t nr,
 size_t sh_walk_match(const struct sh_walker *w, vaddr_t va, size_t nr,
 		     const uint64_t *want, uint64_t desc0, uint64_t step);
 
-/* The raw level-3 words of nr consecutive pages from page-aligned va
- * (false if a page is not under a last-level table or a table is outside
- * RAM: the caller then walks page by page). */
-bool sh_walk_words(const struct sh_walker *w, vaddr_t va, size_t nr,
-		   uint64_t *out);
+/* The raw level-3 words of nr consecutive pages from page-aligned va;
+ * how many were read (fewer: a page not under a last-level table, or a
+ * table outside RAM: the caller walks that page itself). */
+size_t sh_walk_words(const struct sh_walker *w, vaddr_t va, size_t nr,
+		     uint64_t *out);
 
 /* ---- checks (shadow_walk.c) ------------------------------------------- */
-/* Every page of a new area a: the reader's leaf is a level-3 page; the
- * library's own walks (observer pages: level, descriptor, pa; sampled
- * vmalloc_pfn) agree with it; its frame is the one the area's page array
- * (in RAM; the caller's pfns for vmap and vm_map_ram) names. The
- * attributes: shadow.c then checks lib's descriptor (now the reader's)
- * against pfn | the predicted prot. */
-int sh_walk_check_area(struct shadow *sh, const struct sh_area *a,
-		       struct sh_fail *f);
-/* The same for pages [i, i + n) (n <= SH_PAGE_BATCH) whose library views
- * the caller has already taken (lib[0..n)). */
+/* Pages [i, i + n) (n <= SH_PAGE_BATCH) of a new area a, whose library
+ * views the caller has taken (lib[0..n)): the reader's leaf is a level-3
+ * page (a PMD block under vmalloc_huge); the library's own walks (lib:
+ * level, descriptor, pa; sampled vmalloc_pfn) agree with it; its frame is
+ * the one the area's page array (in RAM; the caller's pfns for vmap and
+ * vm_map_ram) names. The attributes: shadow.c then checks lib's
+ * descriptor (now the reader's) against pfn | the predicted prot. */
 int sh_walk_check_run(struct shadow *sh, const struct sh_area *a, uint64_t i,
 		      size_t n, const struct sh_page_obs *lib,
 		      struct sh_fail *f);

@@ -628,32 +628,33 @@ static long unmap_clear(struct vmf_machine *m, phys_addr_t table, int level,
 
 #define SCAN_RUN 512 /* last-level entries read at once */
 
-/* First VA in [lo, hi] (inclusive) under a valid leaf, skipping empty
- * entries and unreadable tables whole: cost follows the tables, not the
- * range, so a check over a huge unmapped area stays cheap. */
-static bool scan_mapped(struct vmf_machine *m, phys_addr_t table, int level,
-			vaddr_t lo, vaddr_t hi, vaddr_t *first)
+/* First VA in [lo, hi] (inclusive) that is (leaf) or is not (!leaf)
+ * under a valid leaf; an unreadable table counts as no leaf. Empty
+ * entries above level 3 are skipped whole and a last-level table is read
+ * in runs, so the cost follows the tables, not the range: a check over a
+ * huge unmapped area stays cheap. */
+static bool scan_leaves(struct vmf_machine *m, phys_addr_t table, int level,
+			vaddr_t lo, vaddr_t hi, bool leaf, vaddr_t *first)
 {
 	struct mmu_state *s = m->mmu;
 	uint64_t span = 1ull << lvl_shift(s, level);
 
-	if (level == 3) { /* the entries in runs: an empty table is one read */
+	if (level == 3) {
 		for (vaddr_t va = lo & ~(span - 1);;) {
-			uint64_t idx = lvl_index(s, va, 3);
 			uint64_t n = ((hi - va) >> s->page_shift) + 1;
 			uint8_t run[SCAN_RUN * 8];
+			bool ok;
 
 			if (n > SCAN_RUN)
 				n = SCAN_RUN;
-			if (phys_read(m, table + idx * 8, run, n * 8)) {
-				for (uint64_t k = 0; k < n; k++)
-					if (desc_is_leaf(s, 3, load_le64(run + k * 8))) {
-						va += k * span;
-						*first = va < lo ? lo : va;
-						return true;
-					}
-			}
-			va += n * span;
+			ok = phys_read(m, table + lvl_index(s, va, 3) * 8, run,
+				       n * 8);
+			for (uint64_t k = 0; k < n; k++, va += span)
+				if ((ok && desc_is_leaf(s, 3, load_le64(run + k * 8))) ==
+				    leaf) {
+					*first = va < lo ? lo : va;
+					return true;
+				}
 			if (va - 1 >= hi)
 				return false;
 		}
@@ -662,16 +663,15 @@ static bool scan_mapped(struct vmf_machine *m, phys_addr_t table, int level,
 		vaddr_t elo = base < lo ? lo : base;
 		vaddr_t ehi = base + (span - 1) > hi ? hi : base + (span - 1);
 		uint64_t d = 0;
+		bool rd = pt_read(m, table, lvl_index(s, base, level), &d);
 
-		if (pt_read(m, table, lvl_index(s, base, level), &d)) {
-			if (desc_is_table(level, d)) {
-				if (scan_mapped(m, desc_addr(s, d), level + 1,
-						elo, ehi, first))
-					return true;
-			} else if (desc_is_leaf(s, level, d)) {
-				*first = elo;
+		if (rd && desc_is_table(level, d)) {
+			if (scan_leaves(m, desc_addr(s, d), level + 1, elo, ehi,
+					leaf, first))
 				return true;
-			}
+		} else if ((rd && desc_is_leaf(s, level, d)) == leaf) {
+			*first = elo;
+			return true;
 		}
 		if (base + (span - 1) >= hi)
 			return false;
@@ -687,57 +687,11 @@ bool mmu_range_mapped(struct vmf_machine *m, vaddr_t start, vaddr_t end,
 	if (!s || end <= start || !va_in_ttbr1(s, start) ||
 	    !va_in_ttbr1(s, end - 1))
 		return false;
-	if (!scan_mapped(m, s->ttbr1, s->start_level, start, end - 1, &where))
+	if (!scan_leaves(m, s->ttbr1, s->start_level, start, end - 1, true, &where))
 		return false;
 	if (first)
 		*first = where;
 	return true;
-}
-
-/* First page in [lo, hi] (inclusive) not under a valid leaf. */
-static bool scan_unmapped(struct vmf_machine *m, phys_addr_t table, int level,
-			  vaddr_t lo, vaddr_t hi, vaddr_t *first)
-{
-	struct mmu_state *s = m->mmu;
-	uint64_t span = 1ull << lvl_shift(s, level);
-
-	if (level == 3) {
-		for (vaddr_t va = lo;;) {
-			uint64_t idx = lvl_index(s, va, 3);
-			uint64_t n = ((hi - va) >> s->page_shift) + 1;
-			uint8_t run[SCAN_RUN * 8];
-
-			if (n > SCAN_RUN)
-				n = SCAN_RUN;
-			if (!phys_read(m, table + idx * 8, run, n * 8)) {
-				*first = va;
-				return true;
-			}
-			for (uint64_t k = 0; k < n; k++, va += span)
-				if (!desc_is_leaf(s, 3, load_le64(run + k * 8))) {
-					*first = va;
-					return true;
-				}
-			if (va - 1 >= hi)
-				return false;
-		}
-	}
-	for (vaddr_t base = lo & ~(span - 1);; base += span) {
-		vaddr_t elo = base < lo ? lo : base;
-		vaddr_t ehi = base + (span - 1) > hi ? hi : base + (span - 1);
-		uint64_t d = 0;
-
-		if (!pt_read(m, table, lvl_index(s, base, level), &d) ||
-		    (!desc_is_leaf(s, level, d) && !desc_is_table(level, d))) {
-			*first = elo;
-			return true;
-		}
-		if (desc_is_table(level, d) &&
-		    scan_unmapped(m, desc_addr(s, d), level + 1, elo, ehi, first))
-			return true;
-		if (base + (span - 1) >= hi)
-			return false;
-	}
 }
 
 bool mmu_range_unmapped(struct vmf_machine *m, vaddr_t start, vaddr_t end,
@@ -749,7 +703,7 @@ bool mmu_range_unmapped(struct vmf_machine *m, vaddr_t start, vaddr_t end,
 	if (!s || end <= start || !va_in_ttbr1(s, start) ||
 	    !va_in_ttbr1(s, end - 1) || ((start | end) & ((1ull << s->page_shift) - 1)))
 		return false;
-	if (!scan_unmapped(m, s->ttbr1, s->start_level, start, end - 1, &where))
+	if (!scan_leaves(m, s->ttbr1, s->start_level, start, end - 1, false, &where))
 		return false;
 	if (first)
 		*first = where;
