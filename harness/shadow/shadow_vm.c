@@ -920,6 +920,10 @@ int shadow_init(struct shadow *sh)
 		}
 		sh_busy_insert(&sh->busy, &a);
 		sh->exp.nr_busy++;
+		/* Verified after this command like any area it changed:
+		 * bounds, list neighbours, vm_struct (they were compared
+		 * only at `check` before). */
+		sh_add_pending(sh, SH_P_VM_CHANGED, a.start, a.end);
 	}
 	sh->early.n = 0;
 	sh->initialized = true;

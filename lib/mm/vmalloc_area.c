@@ -864,6 +864,11 @@ void vmalloc_init(struct vmf_machine *m)
 		va->flags = VM_VM_AREA;
 		va->va_start = tmp->addr;
 		va->va_end = tmp->addr + tmp->size;
+#if defined(VMF_PLANT_EARLY_IMPORT_GUARD_TAKEN)
+		/* planted: the size taken as holding a guard page, as
+		 * get_vm_area_size() does for areas that have one */
+		va->va_end -= m->page_size;
+#endif
 		va->vm = tmp;
 		RB_CLEAR_NODE(&va->rb_node);
 		vlist_init(&va->purge_list);
