@@ -12,36 +12,38 @@
 		return -1;                                                   \
 	} while (0)
 
-#define RUN 64 /* pages looked up at once */
-
-/* Each page of the block mapped exactly when want[i] says, RUN pages per
- * walk. */
+/* Each page of the block mapped exactly when want[i] says: one table
+ * scan per run of equal wants (mmu_range_mapped/_unmapped read
+ * last-level entries in runs), not a decoded leaf per page. */
 static int check_mapped(struct vmf_machine *m, vaddr_t base,
 			const struct vmap_block *vb, const bool *want,
 			unsigned long bits, char *why, size_t why_len)
 {
-	struct mmu_leaf leaf[RUN];
+	for (unsigned long i = 0, j; i < bits; i = j) {
+		vaddr_t a = base + ((uint64_t)i << m->page_shift), bad;
+		unsigned long k;
+		uint8_t st;
 
-	for (unsigned long i = 0; i < bits; i += RUN) {
-		size_t n = bits - i < RUN ? (size_t)(bits - i) : RUN;
-		vaddr_t a = base + ((uint64_t)i << m->page_shift);
-
-		if (!mmu_lookup_range(m, a, n, leaf))
-			FAIL("vmap block 0x%016llx: page %lu cannot be looked up",
-			     (unsigned long long)base, i);
-		for (size_t k = 0; k < n; k++) {
-			uint8_t st = vb->map[i + k];
-
-			if (leaf[k].mapped == want[i + k])
-				continue;
-			FAIL("vmap block 0x%016llx: %s page %lu (0x%016llx) is "
-			     "%smapped", (unsigned long long)base,
-			     st == VB_PAGE_FREE ? "free" :
-			     st == VB_PAGE_DIRTY ? "dirty" :
-			     want[i + k] ? "carved" : "carved-unused",
-			     i + k, (unsigned long long)(a + (k << m->page_shift)),
-			     want[i + k] ? "not " : "");
-		}
+		for (j = i + 1; j < bits && want[j] == want[i]; j++)
+			;
+		if (want[i] ? !mmu_range_unmapped(m, a, base +
+						  ((uint64_t)j << m->page_shift),
+						  &bad)
+			    : !mmu_range_mapped(m, a, base +
+						((uint64_t)j << m->page_shift),
+						&bad))
+			continue;
+		if (bad < a) /* a block leaf that starts below the run */
+			bad = a;
+		k = (unsigned long)((bad - base) >> m->page_shift);
+		st = vb->map[k];
+		FAIL("vmap block 0x%016llx: %s page %lu (0x%016llx) is "
+		     "%smapped", (unsigned long long)base,
+		     st == VB_PAGE_FREE ? "free" :
+		     st == VB_PAGE_DIRTY ? "dirty" :
+		     want[k] ? "carved" : "carved-unused",
+		     k, (unsigned long long)(base + ((uint64_t)k << m->page_shift)),
+		     want[k] ? "not " : "");
 	}
 	return 0;
 }
