@@ -642,15 +642,27 @@ static bool scan_leaves(struct vmf_machine *m, phys_addr_t table, int level,
 	if (level == 3) {
 		for (vaddr_t va = lo & ~(span - 1);;) {
 			uint64_t n = ((hi - va) >> s->page_shift) + 1;
-			uint8_t run[SCAN_RUN * 8];
+			uint64_t run[SCAN_RUN], any = 0;
 			bool ok;
 
 			if (n > SCAN_RUN)
 				n = SCAN_RUN;
 			ok = phys_read(m, table + lvl_index(s, va, 3) * 8, run,
 				       n * 8);
+			/* A run of zero descriptors holds no leaf: one OR over
+			 * the words (the common case of a table emptied by
+			 * unmapping), whatever the host's byte order. */
+			for (uint64_t k = 0; leaf && ok && k < n; k++)
+				any |= run[k];
+			if (leaf && ok && !any) {
+				va += n * span;
+				if (va - 1 >= hi)
+					return false;
+				continue;
+			}
 			for (uint64_t k = 0; k < n; k++, va += span)
-				if ((ok && desc_is_leaf(s, 3, load_le64(run + k * 8))) ==
+				if ((ok && desc_is_leaf(s, 3,
+						load_le64((const uint8_t *)&run[k]))) ==
 				    leaf) {
 					*first = va < lo ? lo : va;
 					return true;
