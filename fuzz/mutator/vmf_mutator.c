@@ -395,7 +395,8 @@ static unsigned block_used_est(const struct vmf_program *p, size_t pos)
  * replaced by a block): a small allocation, a read through it (the walk
  * caches its tables), its free, a purge (the VA is free again), then an
  * ioremap or vmalloc_huge of one PMD block of the header's granule (an
- * aligned device address for ioremap), in a window that holds blocks. */
+ * aligned device address for ioremap), in a window that holds blocks,
+ * and two accesses inside it. */
 static void block_over_small(struct vmf_mutator *m, struct vmf_program *p,
 			     struct vmf_cmd *run, const struct vmf_handle_est *e,
 			     size_t pos)
@@ -420,6 +421,14 @@ static void block_over_small(struct vmf_mutator *m, struct vmf_program *p,
 	size[1] = (uint8_t)(2 * raw.page_shift - 3 - 20);
 	if (big == OP_IOREMAP)
 		run[4].operand[0] = (uint8_t)(0x40 + rnd(m, 32));
+	/* Then two pages inside the block: the first access walks the
+	 * block leaf, the second hits its TLB entry (the block's output
+	 * address, on either path). */
+	for (unsigned i = 5; i < 7; i++) {
+		gen_cmd(m, &run[i], rnd(m, 2) ? OP_ACCESS : OP_READ, e, pos);
+		run[i].operand[operand_off(run[i].op, 1)] =
+			(uint8_t)(1 + rnd(m, 255));
+	}
 }
 
 static bool mut_run(struct vmf_mutator *m, struct vmf_program *p)
@@ -496,10 +505,10 @@ static bool mut_run(struct vmf_mutator *m, struct vmf_program *p)
 		break;
 	}
 	case 5:
-		if (room < 5)
+		if (room < 7)
 			return false;
 		block_over_small(m, p, run, e, pos);
-		k = 5;
+		k = 7;
 		break;
 	default: {
 		const uint8_t *pair = run_pairs[rnd(m, sizeof(run_pairs) /
