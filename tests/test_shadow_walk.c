@@ -168,6 +168,149 @@ static void geometries(void)
 		one_geometry(g[i][0], g[i][1]);
 }
 
+/* Brute force for sh_walk_first_mapped: page by page with sh_walk_va (a
+ * leaf whose address faults counts: unmapping left it). */
+static bool brute_first(const struct sh_walker *w, vaddr_t lo, vaddr_t hi,
+			vaddr_t *first)
+{
+	uint64_t page = 1ull << w->page_shift;
+
+	for (vaddr_t va = lo; va < hi; va = (va | (page - 1)) + 1) {
+		struct sh_leaf l;
+
+		sh_walk_va(w, va, &l);
+		if (l.mapped || l.addr_size) {
+			*first = va;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* sh_walk_first_mapped on one geometry: an empty window, a page, blocks
+ * at each level (one starting below the range), a table outside RAM,
+ * reserved entries, then random leaves in one last-level table against
+ * the page-by-page walk, with and without the descent memo. */
+static void first_mapped_geometry(unsigned ps, unsigned va_bits)
+{
+	struct vmf_config cfg;
+	struct fake f;
+	struct sh_observer obs;
+	struct sh_walker w;
+	struct sh_walk_memo memo;
+	uint64_t page = 1ull << ps;
+	uint64_t entries = page / 8;
+	int start = 4 - (int)((va_bits - 4) / (ps - 3));
+	vaddr_t lo = ~0ull << va_bits, top = ~0ull - (page - 1);
+	vaddr_t va = lo | (5ull << shift_of(ps, 2)) | (3ull << ps), got = 0;
+	phys_addr_t table[4];
+	phys_addr_t data = RAM_BASE + 10 * page;
+	uint64_t prot = 0x0068000000000703ull; /* PAGE_KERNEL */
+	uint64_t x = 0x9e3779b97f4a7c15ull ^ ps ^ va_bits;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.page_shift = ps;
+	cfg.va_bits = va_bits;
+	cfg.pa_bits = 40;
+	f.size = RAM_PAGES * page;
+	f.ram = calloc(1, f.size);
+	CHECK(f.ram != NULL);
+	if (!f.ram)
+		return;
+	memset(&obs, 0, sizeof(obs));
+	obs.ctx = &f;
+	obs.phys_read = fake_read;
+	sh_walker_init(&w, &cfg, RAM_BASE, &obs);
+
+	/* Nothing at all, over the whole TTBR1 half; empty and inverted
+	 * ranges; a range below TTBR1. */
+	CHECK(!sh_walk_first_mapped(&w, lo, top, &got));
+	CHECK(!sh_walk_first_mapped(&w, va, va, &got));
+	CHECK(!sh_walk_first_mapped(&w, va + page, va, &got));
+	CHECK(!sh_walk_first_mapped(&w, 0, 1ull << 30, &got));
+
+	for (int lv = start; lv <= 3; lv++)
+		table[lv] = RAM_BASE + (uint64_t)(lv - start) * page;
+	for (int lv = start; lv < 3; lv++)
+		put(&f, table[lv], idx_of(ps, va_bits, start, va, lv),
+		    table[lv + 1] | 3);
+	/* Tables but no leaf; a reserved 01 entry at level 3. */
+	CHECK(!sh_walk_first_mapped(&w, lo, top, &got));
+	put(&f, table[3], idx_of(ps, va_bits, start, va, 3), data | 1);
+	CHECK(!sh_walk_first_mapped(&w, lo, top, &got));
+	/* One page: found from anywhere below it or inside it. */
+	put(&f, table[3], idx_of(ps, va_bits, start, va, 3), data | prot);
+	CHECK(sh_walk_first_mapped(&w, lo, top, &got) && got == va);
+	CHECK(sh_walk_first_mapped(&w, va + 8, va + page, &got) &&
+	      got == va + 8);
+	CHECK(!sh_walk_first_mapped(&w, lo, va, &got));
+	CHECK(!sh_walk_first_mapped(&w, va + page, top, &got));
+	/* A leaf whose output address faults still counts. */
+	put(&f, table[3], idx_of(ps, va_bits, start, va, 3),
+	    (1ull << 45) | prot);
+	CHECK(sh_walk_first_mapped(&w, lo, top, &got) && got == va);
+	put(&f, table[3], idx_of(ps, va_bits, start, va, 3), 0);
+
+	/* Above level 3: a block where allowed (found from a start inside
+	 * it), nothing where not; a table outside RAM reads as nothing. */
+	for (int lv = start; lv < 3; lv++) {
+		uint64_t i = idx_of(ps, va_bits, start, va, lv);
+		unsigned s = shift_of(ps, lv);
+		bool allowed = lv == 2 || (lv == 1 && ps == 12);
+		vaddr_t base = va & ~((1ull << s) - 1);
+		uint8_t *p = f.ram + (table[lv] - RAM_BASE) + i * 8;
+		uint64_t saved;
+
+		memcpy(&saved, p, 8);
+		put(&f, table[lv], i, (1ull << s) | 1 | (1ull << 10));
+		CHECK_EQ(sh_walk_first_mapped(&w, lo, top, &got), allowed);
+		if (allowed)
+			CHECK_EQ(got, base);
+		CHECK_EQ(sh_walk_first_mapped(&w, va + page, va + 2 * page,
+					      &got), allowed);
+		if (allowed)
+			CHECK_EQ(got, va + page);
+		put(&f, table[lv], i, 0x80000000ull | 3);
+		CHECK(!sh_walk_first_mapped(&w, lo, top, &got));
+		memcpy(p, &saved, 8);
+	}
+
+	/* Random leaves in the last-level table against the brute force,
+	 * ranges inside and across its span, memo off and on. */
+	memset(&memo, 0, sizeof(memo));
+	for (int round = 0; round < 200; round++) {
+		uint64_t span = entries * page;
+		vaddr_t tbase = va & ~(span - 1);
+		vaddr_t a, b, want = 0;
+		bool found;
+
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		if (round % 20 == 0)
+			memset(f.ram + (table[3] - RAM_BASE), 0, page);
+		put(&f, table[3], (x >> 20) % entries,
+		    (x >> 60) & 1 ? data | prot : (x >> 61) & 1 ? data | 1 : 0);
+		a = tbase - span + ((x >> 8) % (3 * entries)) * page +
+		    ((x >> 40) & 7) * 8;
+		b = a + ((x >> 30) % (2 * entries)) * page + 8;
+		w.memo = round & 1 ? &memo : NULL;
+		memo.on = true;
+		found = brute_first(&w, a, b, &want);
+		CHECK_EQ(sh_walk_first_mapped(&w, a, b, &got), found);
+		if (found)
+			CHECK_EQ(got, want);
+	}
+	free(f.ram);
+}
+
+static void first_mapped(void)
+{
+	static const unsigned g[][2] = {{12, 39}, {12, 48}, {14, 36}, {14, 47},
+					{14, 48}, {16, 42}, {16, 48}};
+
+	for (size_t i = 0; i < sizeof(g) / sizeof(g[0]); i++)
+		first_mapped_geometry(g[i][0], g[i][1]);
+}
+
 /* The identity fill: the documented formula, little-endian words. */
 static void identity_fill(void)
 {
@@ -186,4 +329,4 @@ static void identity_fill(void)
 		      (uint8_t)(sh_fill_word(8, 3) >> (8 * k)));
 }
 
-TEST_MAIN(TEST(geometries), TEST(identity_fill))
+TEST_MAIN(TEST(geometries), TEST(first_mapped), TEST(identity_fill))

@@ -466,7 +466,6 @@ static int verify_new_area(struct shadow *sh, vaddr_t start,
 {
 	struct sh_area *a = sh_busy_find(&sh->busy, start);
 	struct sh_area_obs ob;
-	struct sh_page_obs po;
 	uint64_t ps = sh->page_size;
 
 	if (!a || a->state != SH_LIVE)
@@ -629,8 +628,7 @@ static int verify_new_area(struct shadow *sh, vaddr_t start,
 	}
 	/* The guard page (or, for a reservation, the area) maps nothing. */
 	if (!(a->flags & SH_VM_NO_GUARD)) {
-		sh->obs.page(sh->obs.ctx, a->end - ps, &po);
-		if (po.mapped)
+		if (sh_first_mapped(sh, a->end - ps, a->end, NULL))
 			return sh_fail(f, "mapping",
 				       "guard page 0x%llx of the new area "
 				       "[0x%llx, 0x%llx) is mapped",
@@ -641,7 +639,7 @@ static int verify_new_area(struct shadow *sh, vaddr_t start,
 	if (a->nr_pages == 0) { /* a reservation: nothing of it mapped */
 		vaddr_t first;
 
-		if (sh->obs.first_mapped(sh->obs.ctx, a->start, a->end, &first))
+		if (sh_first_mapped(sh, a->start, a->end, &first))
 			return sh_fail(f, "mapping",
 				       "the reserved area [0x%llx, 0x%llx) has "
 				       "0x%llx mapped",
@@ -658,7 +656,6 @@ static int verify_new_area(struct shadow *sh, vaddr_t start,
 static int verify_unmapped(struct shadow *sh, vaddr_t start, vaddr_t end,
 			   struct sh_fail *f)
 {
-	struct sh_page_obs po;
 	vaddr_t va = start, first;
 
 	while (va < end) {
@@ -679,16 +676,14 @@ static int verify_unmapped(struct shadow *sh, vaddr_t start, vaddr_t end,
 			if (next < sh->busy.n && sh->busy.a[next].start < stop)
 				stop = sh->busy.a[next].start;
 		}
-		if (sh->obs.first_mapped(sh->obs.ctx, va, stop, &first)) {
-			sh->obs.page(sh->obs.ctx, first, &po);
+		if (sh_first_mapped(sh, va, stop, &first))
 			return sh_fail(f, "unmap",
 				       "0x%llx of the freed range [0x%llx, "
 				       "0x%llx) is still mapped (pa 0x%llx)",
 				       (unsigned long long)first,
 				       (unsigned long long)start,
 				       (unsigned long long)end,
-				       (unsigned long long)po.pa);
-		}
+				       (unsigned long long)sh_mapped_pa(sh, first));
 		va = stop;
 	}
 	return 0;

@@ -275,8 +275,7 @@ static int empty_piece_fail(struct shadow *sh, const struct edge_piece *p,
 {
 	vaddr_t s = p->a->start + p->first * sh->page_size, first;
 
-	if (!sh->obs.first_mapped(sh->obs.ctx, s, s + p->nr * sh->page_size,
-				  &first))
+	if (!sh_first_mapped(sh, s, s + p->nr * sh->page_size, &first))
 		return 0;
 	return sh_fail(f, "mapping",
 		       "0x%llx in the reserved area [0x%llx, 0x%llx) is mapped "
@@ -629,12 +628,12 @@ static int check_holes(struct shadow *sh, struct sh_fail *f)
 {
 	vaddr_t lo = sh->vm_start, first;
 
-	if (!sh->initialized || !sh->obs.first_mapped)
+	if (!sh->initialized)
 		return 0;
 	for (size_t i = 0; i <= sh->busy.n; i++) {
 		vaddr_t hi = i < sh->busy.n ? sh->busy.a[i].start : sh->vm_end;
 
-		if (hi > lo && sh->obs.first_mapped(sh->obs.ctx, lo, hi, &first))
+		if (hi > lo && sh_first_mapped(sh, lo, hi, &first))
 			return sh_fail(f, "mapping",
 				       "0x%llx is mapped in the hole [0x%llx, "
 				       "0x%llx) between busy areas",

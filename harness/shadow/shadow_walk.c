@@ -271,6 +271,107 @@ size_t sh_walk_words(const struct sh_walker *w, vaddr_t va, size_t nr,
 	return nr;
 }
 
+#define SCAN_RUN 512 /* entries read at once by the range scan */
+
+/* What a descriptor at level is to the range scan: 0 nothing below it
+ * (invalid, reserved, or a table whose address faults: nothing under it
+ * translates), 1 a leaf, 2 a table to descend into. A leaf counts
+ * whatever its output address: the question is what unmapping left
+ * behind, and a leaf the walk would stop on with an address size fault
+ * was not cleared either. */
+static int scan_kind(const struct sh_walker *w, int level, uint64_t d)
+{
+	if (!(d & 1))
+		return 0;
+	if (level == 3)
+		return (d & 3) == 3;
+	if ((d & 3) == 1)
+		return block_allowed(w, level);
+	return (d & bits(OA_TOP, w->page_shift)) >> w->pa_bits ? 0 : 2;
+}
+
+/* The first VA of [lo, hi] (inclusive, inside one table of level) under
+ * a leaf: the table's entries read SCAN_RUN at a time, an empty one
+ * skipped with its whole span. An unreadable run counts as nothing
+ * mapped (the walk faults there). */
+static bool scan_table(const struct sh_walker *w, phys_addr_t table,
+		       int level, vaddr_t lo, vaddr_t hi, vaddr_t *first)
+{
+	unsigned s = lvl_shift(w, level);
+	uint64_t idx = lvl_index(w, lo, level);
+	uint64_t last = idx + ((hi >> s) - (lo >> s));
+	vaddr_t base = lo & ~((1ull << s) - 1);
+
+	while (idx <= last) {
+		uint64_t run[SCAN_RUN];
+		size_t n = last - idx + 1 < SCAN_RUN ? (size_t)(last - idx + 1) :
+						       SCAN_RUN;
+		bool ok = w->obs->phys_read(w->obs->ctx, table + idx * 8, run,
+					    n * 8);
+
+		for (size_t k = 0; ok && k < n; k++) {
+			vaddr_t b = base + ((uint64_t)k << s);
+			vaddr_t elo = b < lo ? lo : b;
+			vaddr_t ehi = b + ((1ull << s) - 1);
+			uint64_t d;
+
+			if (!run[k])
+				continue; /* the common case: nothing there */
+			d = get_le64((const uint8_t *)&run[k]);
+			switch (scan_kind(w, level, d)) {
+			case 1:
+				*first = elo;
+				return true;
+			case 2:
+				if (scan_table(w, d & bits(OA_TOP, w->page_shift),
+					       level + 1, elo, ehi > hi ? hi : ehi,
+					       first))
+					return true;
+				break;
+			}
+		}
+		idx += n;
+		base += (uint64_t)n << s;
+	}
+	return false;
+}
+
+bool sh_walk_first_mapped(const struct sh_walker *w, vaddr_t start,
+			  vaddr_t end, vaddr_t *first)
+{
+	vaddr_t lo = start, hi = end - 1;
+	vaddr_t ttbr1_base = ~0ull << w->va_bits;
+	vaddr_t at = 0;
+
+	if (end <= start || hi < ttbr1_base)
+		return false;
+	if (lo < ttbr1_base)
+		lo = ttbr1_base; /* below TTBR1's half nothing translates */
+	/* Inside one last-level table (a guard page, a small area): the
+	 * descent through the memo, then that table's entries. */
+	if ((lo >> lvl_shift(w, 2)) == (hi >> lvl_shift(w, 2))) {
+		phys_addr_t table;
+		uint64_t tattrs;
+		struct sh_leaf l;
+
+		if (descend(w, lo, &table, &tattrs, &l)) {
+			if (!scan_table(w, table, 3, lo, hi, &at))
+				return false;
+		} else if (l.mapped) {
+			at = lo;
+		} else if (!l.addr_size) {
+			return false;
+		} else if (!scan_table(w, w->root, w->start_level, lo, hi, &at)) {
+			return false; /* a leaf or a table faulting: as above */
+		}
+	} else if (!scan_table(w, w->root, w->start_level, lo, hi, &at)) {
+		return false;
+	}
+	if (first)
+		*first = at;
+	return true;
+}
+
 #define MATCH_RUN 512 /* words read at once by sh_walk_match */
 
 /* Is d a valid level-3 page descriptor whose output address the reader
@@ -544,6 +645,33 @@ int sh_walk_check_access(struct shadow *sh, const struct sh_area *a,
 			       (unsigned long long)x->res.pa,
 			       leaf_text(&l, t, sizeof(t)));
 	return 0;
+}
+
+bool sh_first_mapped(struct shadow *sh, vaddr_t start, vaddr_t end,
+		     vaddr_t *first)
+{
+	struct sh_walker w;
+
+	if (!reader_on(sh))
+		return sh->obs.first_mapped &&
+		       sh->obs.first_mapped(sh->obs.ctx, start, end, first);
+	sh_walker_of(sh, &w);
+	return sh_walk_first_mapped(&w, start, end, first);
+}
+
+phys_addr_t sh_mapped_pa(struct shadow *sh, vaddr_t va)
+{
+	struct sh_page_obs po;
+	struct sh_walker w;
+	struct sh_leaf l;
+
+	if (!reader_on(sh)) {
+		sh->obs.page(sh->obs.ctx, va, &po);
+		return po.mapped ? po.pa : 0;
+	}
+	sh_walker_of(sh, &w);
+	sh_walk_va(&w, va, &l);
+	return l.mapped ? l.pa : 0;
 }
 
 int sh_walk_check_to_page(struct shadow *sh, vaddr_t va, int level,

@@ -66,6 +66,14 @@ size_t sh_walk_match(const struct sh_walker *w, vaddr_t va, size_t nr,
 size_t sh_walk_words(const struct sh_walker *w, vaddr_t va, size_t nr,
 		     uint64_t *out);
 
+/* The first VA of [start, end) under a valid leaf (a page, or a block at
+ * any level where the granule allows one; a block that starts below start
+ * but covers it gives start): true and *first. Tables are read a run of
+ * entries at a time and empty entries skipped with their whole span, so
+ * the cost follows the tables, not the range's size. */
+bool sh_walk_first_mapped(const struct sh_walker *w, vaddr_t start,
+			  vaddr_t end, vaddr_t *first);
+
 /* ---- checks (shadow_walk.c) ------------------------------------------- */
 /* Pages [i, i + n) (n <= SH_PAGE_BATCH) of a new area a, whose library
  * views the caller has taken (lib[0..n)): the reader's leaf is a level-3
@@ -81,6 +89,13 @@ int sh_walk_check_run(struct shadow *sh, const struct sh_area *a, uint64_t i,
  * is the frame the shadow expects there, and the reader agrees. */
 int sh_walk_check_access(struct shadow *sh, const struct sh_area *a,
 			 const struct sh_access *x, struct sh_fail *f);
+/* "Is anything of [start, end) mapped?" asked of the shadow's reader
+ * (sh_walk_first_mapped over the observer's RAM); an observer without RAM
+ * (the unit tests' fake machines) is asked its own first_mapped view. */
+bool sh_first_mapped(struct shadow *sh, vaddr_t start, vaddr_t end,
+		     vaddr_t *first);
+/* The physical address the reader finds at va, for a report (0: none). */
+phys_addr_t sh_mapped_pa(struct shadow *sh, vaddr_t va);
 /* vmalloc_to_page(va) found pfn (or nothing): the reader's leaf, of
  * level (3; 2 under a vmalloc_huge block). */
 int sh_walk_check_to_page(struct shadow *sh, vaddr_t va, int level,

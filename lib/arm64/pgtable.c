@@ -565,6 +565,19 @@ static int unmap_check(struct vmf_machine *m, phys_addr_t table, int level,
 	}
 }
 
+/* A last-level entry the walker would use (arm64 pte_valid()): the one
+ * test the unmapper and the range scans below share. */
+static inline bool pte_leaf(const struct mmu_state *s, uint64_t d)
+{
+#if defined(VMF_PLANT_PTE_PRESENT_WRONG_BIT)
+	/* PLANT PTE_PRESENT_WRONG_BIT: the test looks at PTE_WRITE (DBM)
+	 * where it means the valid bit: read-only pages are "not present". */
+	if (!(d & PTE_WRITE))
+		return false;
+#endif
+	return desc_is_leaf(s, 3, d);
+}
+
 /* The last-level entries [first, last] of table: leaves counted, any
  * non-zero entry cleared. The frame's bytes are only touched once there
  * is something to clear. */
@@ -586,9 +599,13 @@ static long clear_ptes(struct vmf_machine *m, phys_addr_t table,
 					    (size_t)(last - idx + 1) * 8);
 		if (!d || !t)
 			continue;
+#if defined(VMF_PLANT_PTE_PRESENT_WRONG_BIT)
+		if (!pte_leaf(s, d))
+			continue; /* PLANT: "nothing present to clear" */
+#endif
 		/* Leaves, and any junk an invalid entry held (as
 		 * vunmap_pte_range's ptep_get_and_clear). */
-		if (desc_is_leaf(s, 3, d))
+		if (pte_leaf(s, d))
 			cleared++;
 		st_desc(t, idx, 0);
 	}
@@ -661,8 +678,7 @@ static bool scan_leaves(struct vmf_machine *m, phys_addr_t table, int level,
 				continue;
 			}
 			for (uint64_t k = 0; k < n; k++, va += span)
-				if ((ok && desc_is_leaf(s, 3,
-						load_le64((const uint8_t *)&run[k]))) ==
+				if ((ok && pte_leaf(s, load_le64((const uint8_t *)&run[k]))) ==
 				    leaf) {
 					*first = va < lo ? lo : va;
 					return true;
