@@ -174,6 +174,18 @@ static void map_carve_tail(struct vmf_machine *m)
 {
 	mmu_set_raw(m, carve2_tail(m), 3, (m->phys.base + m->page_size) | PAGE_KERNEL);
 }
+/* Carve page k of the lowest area (a vmap block of one-page carves) now
+ * maps the next frame: the table-edge check of a command that maps or
+ * unmaps beside it must read it (docs/shadow-outcomes.md, hole 5). */
+static void carve_next_frame(struct vmf_machine *m, unsigned k)
+{
+	vaddr_t va = nth_area(m, 0)->va_start + (vaddr_t)k * m->page_size;
+
+	mmu_set_raw(m, va, 3, leaf_desc(m, va) + m->page_size);
+}
+static void carve0_next_frame(struct vmf_machine *m) { carve_next_frame(m, 0); }
+static void carve1_next_frame(struct vmf_machine *m) { carve_next_frame(m, 1); }
+static void carve2_next_frame(struct vmf_machine *m) { carve_next_frame(m, 2); }
 static void harness_page_fails(struct vmf_machine *m)
 {
 	vmf_fault_set(m, FAULT_PAGE_ALLOC, FAULT_ALWAYS, 0);
@@ -267,6 +279,20 @@ static const struct fire fires[] = {
 	{"carve_mapping_tail", "machine granule=4k va=48 window=4m ram=2048p\nvm_map_ram count=3 "
 	 "node=-1 prot=kernel\nvm_map_ram count=3 node=-1 prot=kernel\n", 1, map_carve_tail,
 	 "mapping/vm_map_ram", NULL},
+	{"carve_edge_above", "machine granule=4k va=48 window=16m ram=256p cpus=1\n"
+	 "vm_map_ram count=1 node=-1 prot=kernel\nvm_map_ram count=1 node=-1 "
+	 "prot=kernel\nvm_map_ram count=1 node=-1 prot=kernel\n"
+	 "vm_unmap_ram h=1 dcount=0\n", 3, carve2_next_frame,
+	 "mapping/vm_unmap_ram", "next to a range"},
+	{"carve_edge_below", "machine granule=4k va=48 window=16m ram=256p cpus=1\n"
+	 "vm_map_ram count=1 node=-1 prot=kernel\nvm_map_ram count=1 node=-1 "
+	 "prot=kernel\nvm_map_ram count=1 node=-1 prot=kernel\n"
+	 "vm_unmap_ram h=1 dcount=0\n", 3, carve0_next_frame,
+	 "mapping/vm_unmap_ram", "next to a range"},
+	{"carve_edge_vmalloc", "machine granule=16k va=48 window=128m ram=256p cpus=1\n"
+	 "vm_map_ram count=1 node=-1 prot=kernel\nvm_map_ram count=1 node=-1 "
+	 "prot=kernel\nvmalloc size=1p\n", 2, carve1_next_frame,
+	 "mapping/vmalloc", "next to a range"},
 	{"harness_page_owned", "vmalloc size=2p\nvmap count=1 flags=0 prot=kernel\n",
 	 1, free_behind, "phys-owner/vmap", NULL},
 	{"harness_page_failed", "vmalloc size=1p\nfragment count=1\n", 1,

@@ -467,6 +467,10 @@ void sh_vb_purge_fragmented(struct shadow *sh);
 void sh_vb_flushed(struct shadow *sh, bool all, vaddr_t start, vaddr_t end);
 /* The live carve holding va, if va is in a live block; else NULL. */
 struct sh_area *sh_vb_carve_at(struct shadow *sh, vaddr_t va);
+/* The live carves overlapping [s, e) one at a time, from the bottom up or
+ * (down) from the top down: *cur starts at 0; NULL when none is left. */
+const struct sh_area *sh_vb_carve_next(struct shadow *sh, vaddr_t s,
+				       vaddr_t e, bool down, size_t *cur);
 /* What a stale TLB hit at va means: 0 allowed (before any flush),
  * 1 known 4.19 behaviour, -1 a report (f filled); -2: not a block page. */
 int sh_vb_stale_hit(struct shadow *sh, vaddr_t va, struct sh_fail *f);

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "shadow_model.h"
+#include "shadow_walk.h"
 
 #define VMAP_MAX_ALLOC 64 /* BITS_PER_LONG (4.19) */
 /* VMALLOC_SPACE for BITS_PER_LONG == 64 (4.19): 128 GiB, whatever the
@@ -237,6 +238,38 @@ static struct sh_area *carve_find(struct shadow *sh, vaddr_t start)
 struct sh_area *sh_vb_carve_at(struct shadow *sh, vaddr_t va)
 {
 	return sh_busy_containing(&sh->carves, va);
+}
+
+/* Carves never overlap and are sorted by start, so their ends are sorted
+ * too: walking from one end of [s, e), the first carve that falls outside
+ * ends the walk. *cur holds the next index + 1 (0: not started). */
+const struct sh_area *sh_vb_carve_next(struct shadow *sh, vaddr_t s,
+				       vaddr_t e, bool down, size_t *cur)
+{
+	const struct sh_busy *cv = &sh->carves;
+	const struct sh_area *c;
+	size_t i;
+
+	if (*cur) {
+		i = *cur - 1;
+	} else {
+		i = sh_busy_lower(cv, down ? e : s);
+		if (!down && i > 0 && cv->a[i - 1].end > s)
+			i--;
+	}
+	if (down) {
+		/* a[i - 1] is the next one below */
+		if (i == 0 || cv->a[i - 1].end <= s)
+			return NULL;
+		c = &cv->a[i - 1];
+		*cur = i; /* next: a[i - 2] */
+		return c;
+	}
+	if (i >= cv->n || cv->a[i].start >= e)
+		return NULL;
+	c = &cv->a[i];
+	*cur = i + 2;
+	return c;
 }
 
 /* new_vmap_block(order): the vmap_block (kmalloc), a block-sized,
@@ -635,7 +668,11 @@ int sh_vb_verify_counters(struct shadow *sh, const struct sh_counters *o,
 
 /* A new carve: inside its (live) block, every page mapped at level 3 to
  * the caller's pfn with the caller's prot, the rest of the carve unmapped,
- * and no TLB entry for any of it yet. */
+ * and no TLB entry for any of it yet. The PTEs are the shadow's reader's
+ * (sh_walk_check_run: whole descriptors pfn | prot from RAM, then lib's
+ * views and vmalloc_to_pfn against them: `walk`, `walk-lib`, `frame`);
+ * the attribute bits after that are the reader's word too, which lib's
+ * view then equals (`mapping`). */
 int sh_vb_verify_carve(struct shadow *sh, vaddr_t start, struct sh_fail *f)
 {
 	struct sh_area *c = carve_find(sh, start);
@@ -644,8 +681,8 @@ int sh_vb_verify_carve(struct shadow *sh, vaddr_t start, struct sh_fail *f)
 	struct sh_vblock *b = vb_lookup(sh, start);
 	vaddr_t mend, first;
 
-	if (!c || !c->mapped || !b)
-		return 0; /* gone again within the command */
+	if (!c || !c->mapped || !b || !c->pfns)
+		return 0; /* gone again within the command; host OOM */
 	if (!sh->obs.area_at(sh->obs.ctx, start, &ob) ||
 	    ob.start != b->va_start || ob.end != b->va_start + sh->vb_size ||
 	    ob.state != SH_LIVE || ob.has_vm)
@@ -671,12 +708,16 @@ int sh_vb_verify_carve(struct shadow *sh, vaddr_t start, struct sh_fail *f)
 		pfn_t pfn;
 		uint64_t want;
 
-		if (i % SH_PAGE_BATCH == 0)
-			sh->obs.pages(sh->obs.ctx, va,
-				      c->nr_pages - i < SH_PAGE_BATCH ?
-					      (size_t)(c->nr_pages - i) :
-					      SH_PAGE_BATCH,
-				      batch);
+		if (i % SH_PAGE_BATCH == 0) {
+			size_t n = c->nr_pages - i < SH_PAGE_BATCH ?
+					   (size_t)(c->nr_pages - i) :
+					   SH_PAGE_BATCH;
+
+			sh->obs.pages(sh->obs.ctx, va, n, batch);
+			if (sh_walk_check_run(sh, c, i, n, batch, f))
+				return -1;
+		}
+		/* Without a reader (unit-test observers) lib's view alone. */
 		if (!pp->mapped || pp->level != 3)
 			return sh_fail(f, "mapping",
 				       "page %llu of the carve at 0x%llx is not "
@@ -704,8 +745,7 @@ int sh_vb_verify_carve(struct shadow *sh, vaddr_t start, struct sh_fail *f)
 				       (unsigned long long)pfn);
 	}
 	mend = start + (c->nr_pages << sh->page_shift);
-	if (mend < c->end && sh->obs.first_mapped(sh->obs.ctx, mend, c->end,
-						  &first))
+	if (mend < c->end && sh_first_mapped(sh, mend, c->end, &first))
 		return sh_fail(f, "mapping",
 			       "0x%llx, past the %llu pages of the carve at "
 			       "0x%llx, is mapped",

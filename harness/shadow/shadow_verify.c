@@ -336,6 +336,40 @@ static int verify_pieces(struct shadow *sh, const struct edge_piece *p,
 	return 0;
 }
 
+/* The carves of a live vmap block inside [ws, we), nearest to the written
+ * range first: each carve's mapped pages against the caller's pfns | prot
+ * (the block area itself has no page array). */
+static void carve_pieces(struct shadow *sh, const struct sh_area *blk,
+			 vaddr_t ws, vaddr_t we, bool below, uint64_t *budget,
+			 struct edge_piece *p, size_t *np)
+{
+	uint64_t ps = sh->page_size;
+	const struct sh_area *c;
+	size_t cur = 0;
+
+	ws = blk->start > ws ? blk->start : ws;
+	we = blk->end < we ? blk->end : we;
+	while (*budget && (c = sh_vb_carve_next(sh, ws, we, below, &cur))) {
+		vaddr_t s = c->start > ws ? c->start : ws;
+		vaddr_t e = c->start + c->nr_pages * ps;
+
+		e = e < we ? e : we;
+		if (!c->pfns || e <= s)
+			continue;
+		if ((e - s) / ps > *budget) {
+			if (below)
+				s = e - *budget * ps;
+			else
+				e = s + *budget * ps;
+		}
+		*budget -= (e - s) / ps;
+		p[*np].a = c;
+		p[*np].empty = false;
+		p[*np].first = (s - c->start) / ps;
+		p[(*np)++].nr = (e - s) / ps;
+	}
+}
+
 static int verify_side(struct shadow *sh, vaddr_t ws, vaddr_t we, bool below,
 		       struct sh_fail *f)
 {
@@ -351,6 +385,10 @@ static int verify_side(struct shadow *sh, vaddr_t ws, vaddr_t we, bool below,
 
 			if (a->end <= ws)
 				break;
+			if (a->kind == SHK_VBLOCK && a->state == SH_LIVE) {
+				carve_pieces(sh, a, ws, we, true, &budget, p, &np);
+				continue;
+			}
 			if (is_reservation(a))
 				data_end = a->end;
 			else if (a->state == SH_LAZY || !a->mapped ||
@@ -376,6 +414,10 @@ static int verify_side(struct shadow *sh, vaddr_t ws, vaddr_t we, bool below,
 		const struct sh_area *a = &sh->busy.a[i];
 		vaddr_t data_end = a->start + a->nr_pages * ps, s, e;
 
+		if (a->kind == SHK_VBLOCK && a->state == SH_LIVE) {
+			carve_pieces(sh, a, ws, we, false, &budget, p, &np);
+			continue;
+		}
 		if (is_reservation(a))
 			data_end = a->end;
 		else if (a->state == SH_LAZY || !a->mapped ||
@@ -464,7 +506,6 @@ static int verify_area(struct shadow *sh, size_t idx, bool is_new,
 		       struct sh_fail *f)
 {
 	const struct sh_area *a = &sh->busy.a[idx];
-	struct sh_page_obs po;
 
 	/* new: verify_new_area compared its bounds, PTEs and frames */
 	if (verify_links(sh, idx, !is_new, f))
@@ -475,8 +516,7 @@ static int verify_area(struct shadow *sh, size_t idx, bool is_new,
 		return -1;
 	if (a->flags & SH_VM_NO_GUARD)
 		return 0;
-	sh->obs.page(sh->obs.ctx, a->end - sh->page_size, &po);
-	if (po.mapped)
+	if (sh_first_mapped(sh, a->end - sh->page_size, a->end, NULL))
 		return sh_fail(f, "mapping",
 			       "guard page 0x%llx of the touched area [0x%llx, "
 			       "0x%llx) is mapped",

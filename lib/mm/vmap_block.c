@@ -299,7 +299,13 @@ static void vb_free(struct vmf_machine *m, struct vmap_block *vb,
 	unsigned long off = (unsigned long)((addr & (vmap_block_size(m) - 1)) >>
 					    m->page_shift);
 
+#if defined(VMF_PLANT_VB_FREE_CLEARS_NEXT_PAGE)
+	/* PLANT VB_FREE_CLEARS_NEXT_PAGE: the unmap runs one page past the
+	 * carve (an inclusive end), into the next carve when they abut. */
+	mmu_unmap_range(m, addr, ((uint64_t)count + 1) << m->page_shift);
+#else
 	mmu_unmap_range(m, addr, (uint64_t)count << m->page_shift);
+#endif
 	memset(vb->map + off, VB_PAGE_DIRTY, n);
 	if (off < vb->dirty_min)
 		vb->dirty_min = off;
