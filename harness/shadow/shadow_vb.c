@@ -430,7 +430,8 @@ static vaddr_t model_map_ram(struct shadow *sh, unsigned count, int node,
 			vb_free(sh, addr, count); /* vm_unmap_ram(mem, count) */
 			return 0;
 		}
-		sh_add_pending(sh, SH_P_NEW_CARVE, addr, 0);
+		sh_add_pending(sh, SH_P_NEW_CARVE, addr,
+			       addr + ((uint64_t)count << sh->page_shift));
 		return addr;
 	}
 	/* A plain area: no vm_struct, no guard page. 4.19 passes node to

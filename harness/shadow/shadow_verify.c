@@ -278,9 +278,11 @@ static int empty_piece_fail(struct shadow *sh, const struct edge_piece *p,
 	if (!sh_first_mapped(sh, s, s + p->nr * sh->page_size, &first))
 		return 0;
 	return sh_fail(f, "mapping",
-		       "0x%llx in the reserved area [0x%llx, 0x%llx) is mapped "
-		       "(next to a range the command mapped or unmapped)",
+		       "0x%llx in %s [0x%llx, 0x%llx) is mapped (next to a "
+		       "range the command mapped or unmapped)",
 		       (unsigned long long)first,
+		       p->a->kind == SHK_VMRAM ? "the unused tail of the carve"
+					       : "the reserved area",
 		       (unsigned long long)p->a->start,
 		       (unsigned long long)p->a->end);
 }
@@ -338,7 +340,8 @@ static int verify_pieces(struct shadow *sh, const struct edge_piece *p,
 
 /* The carves of a live vmap block inside [ws, we), nearest to the written
  * range first: each carve's mapped pages against the caller's pfns | prot
- * (the block area itself has no page array). */
+ * (the block area itself has no page array), and the rest of its
+ * power-of-two carve (vb_alloc rounds count up) unmapped. */
 static void carve_pieces(struct shadow *sh, const struct sh_area *blk,
 			 vaddr_t ws, vaddr_t we, bool below, uint64_t *budget,
 			 struct edge_piece *p, size_t *np)
@@ -350,23 +353,30 @@ static void carve_pieces(struct shadow *sh, const struct sh_area *blk,
 	ws = blk->start > ws ? blk->start : ws;
 	we = blk->end < we ? blk->end : we;
 	while (*budget && (c = sh_vb_carve_next(sh, ws, we, below, &cur))) {
-		vaddr_t s = c->start > ws ? c->start : ws;
-		vaddr_t e = c->start + c->nr_pages * ps;
+		vaddr_t data_end = c->start + c->nr_pages * ps;
 
-		e = e < we ? e : we;
-		if (!c->pfns || e <= s)
-			continue;
-		if ((e - s) / ps > *budget) {
-			if (below)
-				s = e - *budget * ps;
-			else
-				e = s + *budget * ps;
+		/* the mapped pages and the tail, the nearer one first */
+		for (int k = 0; k < 2 && *budget; k++) {
+			bool tail = below ? k == 0 : k == 1;
+			vaddr_t s = tail ? data_end : c->start;
+			vaddr_t e = tail ? c->end : data_end;
+
+			s = s > ws ? s : ws;
+			e = e < we ? e : we;
+			if (e <= s || (!tail && !c->pfns))
+				continue;
+			if ((e - s) / ps > *budget) {
+				if (below)
+					s = e - *budget * ps;
+				else
+					e = s + *budget * ps;
+			}
+			*budget -= (e - s) / ps;
+			p[*np].a = c;
+			p[*np].empty = tail;
+			p[*np].first = (s - c->start) / ps;
+			p[(*np)++].nr = (e - s) / ps;
 		}
-		*budget -= (e - s) / ps;
-		p[*np].a = c;
-		p[*np].empty = false;
-		p[*np].first = (s - c->start) / ps;
-		p[(*np)++].nr = (e - s) / ps;
 	}
 }
 
@@ -645,6 +655,10 @@ int sh_verify_touched(struct shadow *sh, const struct sh_counters *o,
 		const struct sh_area *a;
 
 		if (p->kind == SH_P_UNMAPPED &&
+		    verify_table_edges(sh, p->start, p->end, f))
+			return -1;
+		/* a new carve: the carves beside it in its tables */
+		if (p->kind == SH_P_NEW_CARVE && p->end > p->start &&
 		    verify_table_edges(sh, p->start, p->end, f))
 			return -1;
 		if (p->kind != SH_P_NEW_AREA)

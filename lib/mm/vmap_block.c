@@ -573,5 +573,16 @@ vaddr_t vm_map_ram(struct vmf_machine *m, struct page *const *pages,
 			return 0;
 		}
 	}
+#if defined(VMF_PLANT_VB_MAP_RAM_PAGE_BEFORE)
+	/* planted: a carve's range walk that starts one entry early writes
+	 * its first pfn into the page below, when that page is free (the
+	 * unused tail of the carve before it) */
+	if (count <= VMAP_MAX_ALLOC && (addr & (vmap_block_size(m) - 1)) &&
+	    !mmu_lookup(m, addr - m->page_size, NULL, NULL, NULL)) {
+		pfn_t first = page_to_pfn(m, pages[0]);
+
+		mmu_map_pages(m, addr - m->page_size, &first, 1, prot);
+	}
+#endif
 	return addr;
 }
