@@ -396,10 +396,10 @@ static unsigned block_used_est(const struct vmf_program *p, size_t pos)
  * caches its tables), its free, a purge (the VA is free again), then an
  * ioremap or vmalloc_huge of one PMD block of the header's granule (an
  * aligned device address for ioremap), in a window that holds blocks,
- * and two accesses inside it. */
-static void block_over_small(struct vmf_mutator *m, struct vmf_program *p,
-			     struct vmf_cmd *run, const struct vmf_handle_est *e,
-			     size_t pos)
+ * two accesses inside it and, half of the time, its free. */
+static unsigned block_over_small(struct vmf_mutator *m,
+				 struct vmf_program *p, struct vmf_cmd *run,
+				 const struct vmf_handle_est *e, size_t pos)
 {
 	struct vmf_header_raw raw;
 	enum vmf_op big = rnd(m, 3) ? OP_IOREMAP : OP_VMALLOC_HUGE;
@@ -429,6 +429,12 @@ static void block_over_small(struct vmf_mutator *m, struct vmf_program *p,
 		run[i].operand[operand_off(run[i].op, 1)] =
 			(uint8_t)(1 + rnd(m, 255));
 	}
+	/* Half of the time its free too (the block's unmap and, for
+	 * vmalloc_huge, its pages back). */
+	if (!rnd(m, 2))
+		return 7;
+	gen_cmd(m, &run[7], big == OP_IOREMAP ? OP_IOUNMAP : OP_VFREE, e, pos);
+	return 8;
 }
 
 static bool mut_run(struct vmf_mutator *m, struct vmf_program *p)
@@ -505,10 +511,9 @@ static bool mut_run(struct vmf_mutator *m, struct vmf_program *p)
 		break;
 	}
 	case 5:
-		if (room < 7)
+		if (room < 8)
 			return false;
-		block_over_small(m, p, run, e, pos);
-		k = 7;
+		k = block_over_small(m, p, run, e, pos);
 		break;
 	default: {
 		const uint8_t *pair = run_pairs[rnd(m, sizeof(run_pairs) /
