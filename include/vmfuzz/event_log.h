@@ -4,9 +4,10 @@
  * Invariants:
  *  - the last `min` events are always held;
  *  - after vmf_event_log_keep(l, from), every event numbered from `from`
- *    on is held too: the array doubles when the slot an event needs still
- *    holds one of them (O(1) amortised a record), so the harness can ask
- *    for every event of a command however many it made;
+ *    on is held too: the array (4 * min slots at first) doubles when the
+ *    slot an event needs still holds one of them (O(1) amortised a
+ *    record), so the harness can ask for every event of a command
+ *    however many it made;
  *  - what vmf_event_log_get answers depends only on the sequence numbers
  *    (the last `min`, and those from `keep_from` on), never on how large
  *    the array grew before: the same input reads the same events;

@@ -37,7 +37,9 @@ static int grow(struct vmf_event_log *l, uint64_t seq, uint64_t cap)
 void *vmf_event_log_add(struct vmf_event_log *l, uint64_t seq)
 {
 	if (!l->cap) {
-		if (grow(l, seq, l->min))
+		/* Room for a long command from the start: growing is the
+		 * exception (docs/fuzzing.md, AFL++ stability). */
+		if (grow(l, seq, l->min * 4) && grow(l, seq, l->min))
 			return NULL;
 	} else if (l->keep_from && seq > l->cap &&
 		   seq - l->cap >= l->keep_from) {
