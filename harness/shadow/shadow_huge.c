@@ -389,7 +389,8 @@ static int cmp_va(const void *a, const void *b)
 }
 
 /* The addresses of this command's observed TLB_FLUSH_PGTABLE events,
- * sorted (*n of them); NULL with *lost when some could not be read. */
+ * sorted (*n of them). *lost: some event could not be read, or no room
+ * (host OOM; then NULL). */
 static vaddr_t *observed_pgtable_flushes(struct shadow *sh,
 					 const struct sh_counters *o,
 					 size_t *n, bool *lost)
