@@ -342,6 +342,9 @@ int interp_run_one(struct vmf_runner *r, const struct vmf_program *prog,
 				fprintf(r->trace, "#%zu nop =>\n", i);
 			continue;
 		}
+		/* Every warning and flush of the command stays readable
+		 * for the shadow's comparison and the trace. */
+		vmf_machine_keep_events(r->m);
 		if (!r->oracle_off)
 			shadow_begin(r->sh);
 		if (!r->inited && cmd->op != OP_EARLY_ADD &&

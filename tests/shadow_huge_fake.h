@@ -29,6 +29,11 @@
 #define PK PAGE_KERNEL
 #define BLK(pa) ((pa) | (PK & ~PTE_TABLE_BIT) | PTE_TYPE_BLOCK)
 
+/* Flush and warning events the fake keeps (the newest; by seq % FK_EV):
+ * more than any case makes in one command, as the library keeps them all
+ * (vmf_machine_keep_events). */
+#define FK_EV 1024
+
 /* A run of nr leaves of one level from va, mapping pa onwards. */
 struct fk_run {
 	vaddr_t va;
@@ -45,9 +50,9 @@ struct fk {
 	struct sh_counters c;   /* hand-written fields, see ob_counters */
 	struct fk_run run[64];
 	size_t nrun;
-	struct sh_flush_exp fl[64];
-	enum vmf_warn_kind w[64];
-	const char *wt[64];     /* warning texts ("" when not given) */
+	struct sh_flush_exp fl[FK_EV];
+	enum vmf_warn_kind w[FK_EV];
+	const char *wt[FK_EV];  /* warning texts ("" when not given) */
 	struct sh_area_obs area[16];
 	size_t narea;
 	uint64_t nf[VMF_MAX_NODES][MAX_ORDER]; /* the buddy's free blocks */
@@ -99,8 +104,8 @@ static bool ob_warn_get(void *ctx, uint64_t seq, enum vmf_warn_kind *kind,
 {
 	struct fk *x = ctx;
 
-	*kind = x->w[seq % 64];
-	*text = x->wt[seq % 64] ? x->wt[seq % 64] : "";
+	*kind = x->w[seq % FK_EV];
+	*text = x->wt[seq % FK_EV] ? x->wt[seq % FK_EV] : "";
 	return seq <= x->c.warn_seq;
 }
 
@@ -109,10 +114,10 @@ static bool ob_flush_get(void *ctx, uint64_t seq, enum tlb_flush_kind *kind,
 {
 	struct fk *x = ctx;
 
-	*kind = x->fl[seq % 64].kind;
-	*start = x->fl[seq % 64].start;
-	*end = x->fl[seq % 64].end;
-	return seq <= x->c.flush_seq && seq + 64 > x->c.flush_seq;
+	*kind = x->fl[seq % FK_EV].kind;
+	*start = x->fl[seq % FK_EV].start;
+	*end = x->fl[seq % FK_EV].end;
+	return seq <= x->c.flush_seq && seq + FK_EV > x->c.flush_seq;
 }
 
 static void ob_page(void *ctx, vaddr_t va, struct sh_page_obs *o)
@@ -259,23 +264,23 @@ static void fk_lazy(struct fk *x, vaddr_t va)
 static void fk_flush(struct fk *x, enum tlb_flush_kind k, vaddr_t s, vaddr_t e)
 {
 	x->c.flush_seq++;
-	x->fl[x->c.flush_seq % 64].kind = k;
-	x->fl[x->c.flush_seq % 64].start = s;
-	x->fl[x->c.flush_seq % 64].end = e;
+	x->fl[x->c.flush_seq % FK_EV].kind = k;
+	x->fl[x->c.flush_seq % FK_EV].start = s;
+	x->fl[x->c.flush_seq % FK_EV].end = e;
 }
 
 static void fk_warn(struct fk *x, enum vmf_warn_kind k)
 {
 	x->c.warn_seq++;
 	x->c.warn_count[k]++;
-	x->w[x->c.warn_seq % 64] = k;
-	x->wt[x->c.warn_seq % 64] = NULL;
+	x->w[x->c.warn_seq % FK_EV] = k;
+	x->wt[x->c.warn_seq % FK_EV] = NULL;
 }
 
 static void fk_warn_text(struct fk *x, enum vmf_warn_kind k, const char *t)
 {
 	fk_warn(x, k);
-	x->wt[x->c.warn_seq % 64] = t;
+	x->wt[x->c.warn_seq % FK_EV] = t;
 }
 
 /* Table pages: each also takes a page of node 0. */

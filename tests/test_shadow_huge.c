@@ -145,16 +145,16 @@ static void pte_table_freed_under_a_block(void)
 	/* wrong: the flush of another address */
 	fk_flush(&x, TLB_FLUSH_PGTABLE, W, W + P);
 	CHECK_STR(verdict(&x), "bbm");
-	x.fl[x.c.flush_seq % 64].start = W + 2 * M2;
-	x.fl[x.c.flush_seq % 64].end = W + 2 * M2 + P;
+	x.fl[x.c.flush_seq % FK_EV].start = W + 2 * M2;
+	x.fl[x.c.flush_seq % FK_EV].end = W + 2 * M2 + P;
 	/* wrong: flushed, but the table not freed (its page is) */
 	x.c.node_free[0]++;
 	CHECK_STR(verdict(&x), "pgtable");
 	x.c.pgtable_pages--;
 	/* wrong: a flush of another kind */
-	x.fl[x.c.flush_seq % 64].kind = TLB_FLUSH_RANGE;
+	x.fl[x.c.flush_seq % FK_EV].kind = TLB_FLUSH_RANGE;
 	CHECK_STR(verdict(&x), "bbm");
-	x.fl[x.c.flush_seq % 64].kind = TLB_FLUSH_PGTABLE;
+	x.fl[x.c.flush_seq % FK_EV].kind = TLB_FLUSH_PGTABLE;
 	/* wrong: a walk went through the freed table */
 	x.c.walk_stale_hits = 1;
 	CHECK_STR(verdict(&x), "walk-stale");
@@ -211,15 +211,26 @@ static void pud_block_over_a_pmd_table(void)
 	CHECK_EQ(io(&x, D + G1, G1, G), 0);
 	CHECK_STR(verdict(&x), "ok");
 	/* wrong: the PUD's own flush before its PMD entries' */
-	x.fl[(x.c.flush_seq - 1) % 64].start = G;
-	x.fl[(x.c.flush_seq - 1) % 64].end = G + P;
-	x.fl[x.c.flush_seq % 64].start = G + 511 * M2;
-	x.fl[x.c.flush_seq % 64].end = G + 511 * M2 + P;
+	x.fl[(x.c.flush_seq - 1) % FK_EV].start = G;
+	x.fl[(x.c.flush_seq - 1) % FK_EV].end = G + P;
+	x.fl[x.c.flush_seq % FK_EV].start = G + 511 * M2;
+	x.fl[x.c.flush_seq % FK_EV].end = G + 511 * M2 + P;
 	CHECK_STR(verdict(&x), "flush");
-	x.fl[(x.c.flush_seq - 1) % 64].start = G + 511 * M2;
-	x.fl[(x.c.flush_seq - 1) % 64].end = G + 511 * M2 + P;
-	x.fl[x.c.flush_seq % 64].start = G;
-	x.fl[x.c.flush_seq % 64].end = G + P;
+	x.fl[(x.c.flush_seq - 1) % FK_EV].start = G + 511 * M2;
+	x.fl[(x.c.flush_seq - 1) % FK_EV].end = G + 511 * M2 + P;
+	x.fl[x.c.flush_seq % FK_EV].start = G;
+	x.fl[x.c.flush_seq % FK_EV].end = G + P;
+	/* wrong: the second PMD entry's flush, 511 flushes before the
+	 * command's last, names another address (hole 9: every flush of
+	 * a command is judged, not only the newest 16) */
+	x.fl[(x.c.flush_seq - 511) % FK_EV].start = G + G1;
+	CHECK_STR(verdict(&x), "bbm");
+	x.fl[(x.c.flush_seq - 511) % FK_EV].start = G + M2;
+	/* wrong: the same event one byte longer: only `flush` sees it */
+	x.fl[(x.c.flush_seq - 511) % FK_EV].end = G + M2 + P + 1;
+	CHECK_STR(verdict(&x), "flush");
+	x.fl[(x.c.flush_seq - 511) % FK_EV].end = G + M2 + P;
+	CHECK_STR(verdict(&x), "ok");
 	/* wrong: the PUD's block descriptor as pages at level 2 */
 	x.run[x.nrun - 1] = (struct fk_run){G, 2, 512, D + G1, PK, false};
 	CHECK_STR(verdict(&x), "mapping");
@@ -252,6 +263,23 @@ static void refusals_and_owned_ram(void)
 	/* wrong: mapped anyway */
 	CHECK(io(&x, frag * P, P, W) != 0);
 	CHECK_STR(x.f.check, "address");
+
+	/* Twenty refusals in one command: every warning is compared, the
+	 * first as well as the last (hole 9). */
+	fk_init(&x);
+	shadow_begin(x.sh);
+	for (int i = 0; i < 20; i++) {
+		fk_warn(&x, WARN_VMALLOC_BAD_SIZE);
+		CHECK_EQ(shadow_ioremap(x.sh, D, 0, PK, 0, &x.f), 0);
+	}
+	CHECK_STR(verdict(&x), "ok");
+	/* wrong: the first of them of another kind (the counts per kind
+	 * differ as well: the count is set back so that only the event
+	 * itself can tell) */
+	x.w[(x.c.warn_seq - 19) % FK_EV] = WARN_VMALLOC_BAD_ARG;
+	CHECK_STR(verdict(&x), "warning");
+	x.w[(x.c.warn_seq - 19) % FK_EV] = WARN_VMALLOC_BAD_SIZE;
+	CHECK_STR(verdict(&x), "ok");
 
 	fk_init(&x);
 	shadow_begin(x.sh);
@@ -589,7 +617,7 @@ static void huge_fragmented(void)
 	fk_done(&x);
 	/* wrong: another size in the warning */
 	setup_frag(&x);
-	x.wt[x.c.warn_seq % 64] = "vmalloc error: size 2097152, page order 9, "
+	x.wt[x.c.warn_seq % FK_EV] = "vmalloc error: size 2097152, page order 9, "
 				  "failed to allocate pages";
 	CHECK_EQ(huge(&x, M2, 0, W + M2 + P), 0);
 	CHECK_STR(verdict(&x), "warning");

@@ -39,22 +39,51 @@ int sh_fail(struct sh_fail *f, const char *check, const char *fmt, ...)
 	return -1;
 }
 
+/* Room for a command's next expected event in *arr (n stored, *cap
+ * room): doubles when full. NULL on host OOM. */
+static void *event_slot(void **arr, size_t *cap, size_t n, size_t elem)
+{
+	if (n == *cap) {
+		size_t c = *cap ? *cap * 2 : SH_EVENTS_INIT;
+		void *na = realloc(*arr, c * elem);
+
+		if (!na)
+			return NULL;
+		*arr = na;
+		*cap = c;
+	}
+	return (char *)*arr + n * elem;
+}
+
+/* The next warning's expectation, stored while none of the command's
+ * was lost (so that [i] stays event before + 1 + i). */
+static struct sh_warn_exp *add_warn(struct shadow *sh, enum vmf_warn_kind kind)
+{
+	struct sh_warn_exp *w = NULL;
+
+	sh->exp.warn_seq++;
+	sh->exp.warn_count[kind]++;
+	if (sh->nr_warns + 1 == sh->exp.warn_seq - sh->warn_seq_before)
+		w = event_slot((void **)&sh->warns, &sh->warns_cap,
+			       sh->nr_warns, sizeof(*w));
+	if (!w)
+		return NULL;
+	sh->nr_warns++;
+	w->kind = kind;
+	w->text_known = false;
+	w->text_contains = false;
+	w->text[0] = 0;
+	return w;
+}
+
 void sh_expect_warn(struct shadow *sh, enum vmf_warn_kind kind,
 		    const char *fmt, ...)
 {
 	va_list ap;
-	struct sh_warn_exp *w;
+	struct sh_warn_exp *w = add_warn(sh, kind);
 
-	sh->exp.warn_seq++;
-	sh->exp.warn_count[kind]++;
-	if (++sh->nr_warns > SH_MAX_WARN)
-		sh->warns_overflow = true;
-	w = &sh->warns[sh->exp.warn_seq % SH_MAX_WARN];
-	w->kind = kind;
-	w->text_known = fmt != NULL;
-	w->text_contains = false;
-	w->text[0] = 0;
-	if (fmt) {
+	if (w && fmt) {
+		w->text_known = true;
 		va_start(ap, fmt);
 		vsnprintf(w->text, sizeof(w->text), fmt, ap);
 		va_end(ap);
@@ -63,18 +92,35 @@ void sh_expect_warn(struct shadow *sh, enum vmf_warn_kind kind,
 
 void sh_expect_warn_kind(struct shadow *sh, enum vmf_warn_kind kind)
 {
-	sh_expect_warn(sh, kind, NULL);
+	add_warn(sh, kind);
 }
 
 void sh_expect_warn_phrase(struct shadow *sh, enum vmf_warn_kind kind,
 			   const char *phrase)
 {
-	struct sh_warn_exp *w;
+	struct sh_warn_exp *w = add_warn(sh, kind);
 
-	sh_expect_warn(sh, kind, NULL);
-	w = &sh->warns[sh->exp.warn_seq % SH_MAX_WARN];
-	snprintf(w->text, sizeof(w->text), "%s", phrase);
-	w->text_contains = true;
+	if (w) {
+		snprintf(w->text, sizeof(w->text), "%s", phrase);
+		w->text_contains = true;
+	}
+}
+
+void sh_expect_flush(struct shadow *sh, enum tlb_flush_kind kind,
+		     vaddr_t start, vaddr_t end)
+{
+	struct sh_flush_exp *x = NULL;
+
+	sh->exp.flush_seq++;
+	if (sh->nr_flushes + 1 == sh->exp.flush_seq - sh->flush_seq_before)
+		x = event_slot((void **)&sh->flushes, &sh->flushes_cap,
+			       sh->nr_flushes, sizeof(*x));
+	if (!x)
+		return;
+	sh->nr_flushes++;
+	x->kind = kind;
+	x->start = start;
+	x->end = end;
 }
 
 bool sh_should_fail(struct shadow *sh, enum vmf_fault_site site)
@@ -194,7 +240,11 @@ struct shadow *shadow_new(void)
 	/* Full size now: no input grows these (AFL++ stability). */
 	sh->pending = malloc(SH_MAX_PENDING * sizeof(*sh->pending));
 	sh->pending_cap = sh->pending ? SH_MAX_PENDING : 0;
-	if (!sh->pending || sh_vb_reset(sh) || sh_ver_init(&sh->ver) ||
+	sh->warns = malloc(SH_EVENTS_INIT * sizeof(*sh->warns));
+	sh->warns_cap = sh->warns ? SH_EVENTS_INIT : 0;
+	sh->flushes = malloc(SH_EVENTS_INIT * sizeof(*sh->flushes));
+	sh->flushes_cap = sh->flushes ? SH_EVENTS_INIT : 0;
+	if (!sh->pending || !sh->warns || !sh->flushes || sh_vb_reset(sh) || sh_ver_init(&sh->ver) ||
 	    sh_busy_reserve(&sh->busy, SH_MAX_AREAS) ||
 	    sh_busy_reserve(&sh->early, SH_MAX_AREAS)) {
 		shadow_destroy(sh);
@@ -216,6 +266,8 @@ void shadow_destroy(struct shadow *sh)
 	sh_vb_free(sh);
 	sh_ver_free(&sh->ver);
 	free(sh->pending);
+	free(sh->warns);
+	free(sh->flushes);
 	free(sh);
 }
 
@@ -270,14 +322,14 @@ int shadow_reset(struct shadow *sh, const struct vmf_config *cfg,
 	sh_ver_reset(&sh->ver);
 	sh->exp.lazy_max_pages = sh->lazy_max;
 	sh->nr_warns = sh->nr_flushes = sh->nr_pending = 0;
-	sh->warns_overflow = sh->pending_overflow = false;
+	sh->warn_seq_before = sh->flush_seq_before = 0;
+	sh->pending_overflow = false;
 	return 0;
 }
 
 void shadow_begin(struct shadow *sh)
 {
 	sh->nr_warns = 0;
-	sh->warns_overflow = false;
 	sh->warn_seq_before = sh->exp.warn_seq;
 	sh->nr_flushes = 0;
 	sh->flush_seq_before = sh->exp.flush_seq;
@@ -299,77 +351,72 @@ static const char *state_name(unsigned st)
 	}
 }
 
-/* The expectations of this command still held (the newest SH_MAX_WARN /
- * SH_MAX_FLUSH): sequence numbers [first, last]. */
-static uint64_t first_kept(uint64_t before, uint64_t last, unsigned ring)
-{
-	return last - before > ring ? last - ring + 1 : before + 1;
-}
+/* At most this many of a command's events are named in a report. */
+#define SH_LIST_MAX 16
 
 static int check_warnings(struct shadow *sh, const struct sh_counters *o,
 			  struct sh_fail *f)
 {
-	uint64_t last = sh->exp.warn_seq;
-	uint64_t first = first_kept(sh->warn_seq_before, last, SH_MAX_WARN);
-	size_t n = (size_t)(last - sh->warn_seq_before);
+	uint64_t before = sh->warn_seq_before, last = sh->exp.warn_seq;
+	size_t n = (size_t)(last - before);
+	bool all = sh->nr_warns == n; /* every event compared below */
 
 	if (o->warn_seq != last) {
-		size_t got = o->warn_seq >= sh->warn_seq_before ?
-				     (size_t)(o->warn_seq - sh->warn_seq_before) :
-				     0;
+		size_t got = o->warn_seq >= before ?
+				     (size_t)(o->warn_seq - before) : 0;
 		char exp_list[600] = "", got_list[600] = "";
 
-		for (uint64_t q = first; q <= last; q++) {
+		for (size_t i = 0; i < sh->nr_warns && i < SH_LIST_MAX; i++) {
 			size_t l = strlen(exp_list);
 
 			snprintf(exp_list + l, sizeof(exp_list) - l, "%s%s",
-				 q > first ? ", " : "",
-				 sh_warn_name(sh->warns[q % SH_MAX_WARN].kind));
+				 i ? ", " : "", sh_warn_name(sh->warns[i].kind));
 		}
 		for (size_t i = 0; i < got && i < 8; i++) {
 			enum vmf_warn_kind k;
 			const char *t;
 			size_t l = strlen(got_list);
 
-			if (sh->obs.warn_get(sh->obs.ctx,
-					     sh->warn_seq_before + 1 + i, &k, &t))
+			if (sh->obs.warn_get(sh->obs.ctx, before + 1 + i, &k, &t))
 				snprintf(got_list + l, sizeof(got_list) - l,
 					 "%s%s \"%s\"", i ? ", " : "",
 					 sh_warn_name(k), t);
 		}
 		return sh_fail(f, "warning",
-			       "expected %zu warning(s) [%s], the library "
+			       "expected %zu warning(s) [%s%s], the library "
 			       "recorded %zu [%s]",
-			       n, exp_list, got, got_list);
+			       n, exp_list, n > SH_LIST_MAX ? ", ..." : "", got,
+			       got_list);
 	}
-	for (uint64_t q = first; q <= last && n; q++) {
+	for (size_t i = 0; i < sh->nr_warns; i++) {
 		enum vmf_warn_kind k;
 		const char *t;
-		const struct sh_warn_exp *w = &sh->warns[q % SH_MAX_WARN];
-		size_t i = (size_t)(q - sh->warn_seq_before);
+		const struct sh_warn_exp *w = &sh->warns[i];
 
-		if (!sh->obs.warn_get(sh->obs.ctx, q, &k, &t))
-			continue; /* left the library's ring */
+		if (!sh->obs.warn_get(sh->obs.ctx, before + 1 + i, &k, &t)) {
+			all = false; /* the library could not keep it */
+			continue;
+		}
 		if (k != w->kind)
 			return sh_fail(f, "warning",
 				       "warning %zu of this command: expected "
 				       "%s, the library recorded %s \"%s\"",
-				       i, sh_warn_name(w->kind), sh_warn_name(k),
+				       i + 1, sh_warn_name(w->kind), sh_warn_name(k),
 				       t);
 		if (w->text_known && strcmp(t, w->text) != 0)
 			return sh_fail(f, "warning",
 				       "warning %zu (%s): expected text \"%s\", "
 				       "the library wrote \"%s\"",
-				       i, sh_warn_name(k), w->text, t);
+				       i + 1, sh_warn_name(k), w->text, t);
 		if (w->text_contains && !strstr(t, w->text))
 			return sh_fail(f, "warning",
 				       "warning %zu (%s): expected the kernel's "
 				       "\"%s\", the library wrote \"%s\"",
-				       i, sh_warn_name(k), w->text, t);
+				       i + 1, sh_warn_name(k), w->text, t);
 	}
-	/* Every event of the command was compared above unless some left
-	 * the library's ring: then the counts per kind say the rest. */
-	if (n <= VMF_WARN_RING)
+	/* Every event of the command was compared above unless one side
+	 * lost some (host OOM): then the counts per kind say the rest. */
+	if (all)
 		return 0;
 	for (unsigned k = 0; k < WARN_KIND_NR; k++)
 		if (o->warn_count[k] != sh->exp.warn_count[k])
@@ -390,44 +437,43 @@ static const char *flush_name(enum tlb_flush_kind k)
 static int check_flushes(struct shadow *sh, const struct sh_counters *o,
 			 struct sh_fail *f)
 {
-	uint64_t last = sh->exp.flush_seq;
-	uint64_t first = first_kept(sh->flush_seq_before, last, SH_MAX_FLUSH);
-	size_t n = (size_t)(last - sh->flush_seq_before);
+	uint64_t before = sh->flush_seq_before, last = sh->exp.flush_seq;
+	size_t n = (size_t)(last - before);
 
 	if (o->flush_seq != last) {
 		char exp_list[400] = "";
 
-		for (uint64_t q = first; q <= last && n; q++) {
-			const struct sh_flush_exp *x =
-				&sh->flushes[q % SH_MAX_FLUSH];
+		for (size_t i = 0; i < sh->nr_flushes && i < SH_LIST_MAX; i++) {
+			const struct sh_flush_exp *x = &sh->flushes[i];
 			size_t l = strlen(exp_list);
 
 			snprintf(exp_list + l, sizeof(exp_list) - l,
-				 "%s%s [0x%llx, 0x%llx)", q > first ? ", " : "",
+				 "%s%s [0x%llx, 0x%llx)", i ? ", " : "",
 				 flush_name(x->kind),
 				 (unsigned long long)x->start,
 				 (unsigned long long)x->end);
 		}
 		return sh_fail(f, "flush",
-			       "expected %zu TLB flush(es) [%s], the library "
+			       "expected %zu TLB flush(es) [%s%s], the library "
 			       "made %lld",
-			       n, exp_list,
-			       (long long)(o->flush_seq - sh->flush_seq_before));
+			       n, exp_list, n > SH_LIST_MAX ? ", ..." : "",
+			       (long long)(o->flush_seq - before));
 	}
-	for (uint64_t q = first; q <= last && n; q++) {
+	/* Events the library could not keep (host OOM) are skipped: the
+	 * count above still holds for them. */
+	for (size_t i = 0; i < sh->nr_flushes; i++) {
 		enum tlb_flush_kind k;
 		vaddr_t s, e;
-		const struct sh_flush_exp *x = &sh->flushes[q % SH_MAX_FLUSH];
+		const struct sh_flush_exp *x = &sh->flushes[i];
 
-		if (!sh->obs.flush_get(sh->obs.ctx, q, &k, &s, &e))
+		if (!sh->obs.flush_get(sh->obs.ctx, before + 1 + i, &k, &s, &e))
 			continue;
 		if (k != x->kind || s != x->start || e != x->end)
 			return sh_fail(f, "flush",
-				       "flush %llu of this command: expected "
+				       "flush %zu of this command: expected "
 				       "%s [0x%llx, 0x%llx), the library made "
 				       "%s [0x%llx, 0x%llx)",
-				       (unsigned long long)(q - sh->flush_seq_before),
-				       flush_name(x->kind),
+				       i + 1, flush_name(x->kind),
 				       (unsigned long long)x->start,
 				       (unsigned long long)x->end,
 				       flush_name(k),

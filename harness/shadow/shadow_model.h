@@ -14,8 +14,8 @@
 #include "shadow_place_modern.h"
 #include "shadow_verify.h"
 
-#define SH_MAX_WARN 64   /* expected warnings kept (by seq, a ring) */
-#define SH_MAX_FLUSH 16  /* expected flush events kept (by seq, a ring) */
+#define SH_EVENTS_INIT 64 /* room for a command's expected warnings and
+			     flushes made at shadow_new (they grow past it) */
 #define SH_CHUNK 4096u   /* data chunk size */
 #define SH_MAX_CHUNKS 1024
 #define VMF_MAX_ACCESS_PIECE 4096 /* bytes compared per step */
@@ -291,12 +291,9 @@ struct sh_vblock {
 
 /* ---- huge mappings (shadow_huge.c) ----------------------------------------
  * The tables a block replaced in this command (pmd_free_pte_page /
- * pud_free_pmd_page): each must show its __flush_tlb_kernel_pgtable. */
-#define SH_MAX_TFREE 16
-
+ * pud_free_pmd_page) are its expected TLB_FLUSH_PGTABLE flushes
+ * (sh->flushes): each must show its __flush_tlb_kernel_pgtable. */
 struct sh_huge {
-	vaddr_t tfree[SH_MAX_TFREE]; /* the entry's address, first ones */
-	size_t nr_tfree;              /* this command (may exceed the array) */
 	uint64_t prev_wc_fills;       /* walk_cache_fills after the last verify */
 	/* vmalloc_huge: the buddy's free blocks per node and order and the
 	 * model's free pages per node, both as the command began (huge
@@ -353,12 +350,15 @@ struct shadow {
 	struct sh_counters exp;
 
 	/* this command */
-	struct sh_warn_exp warns[SH_MAX_WARN];   /* [seq % SH_MAX_WARN] */
-	size_t nr_warns;                         /* of this command */
-	bool warns_overflow;
+	/* Every expected warning and flush of this command: [i] is event
+	 * *_seq_before + 1 + i. nr_* are the ones stored, fewer than
+	 * predicted only on host OOM (then counts judge the rest). The
+	 * arrays double as a command needs, kept across inputs. */
+	struct sh_warn_exp *warns;
+	size_t nr_warns, warns_cap;
 	uint64_t warn_seq_before;
-	struct sh_flush_exp flushes[SH_MAX_FLUSH]; /* [seq % SH_MAX_FLUSH] */
-	size_t nr_flushes;                         /* of this command */
+	struct sh_flush_exp *flushes;
+	size_t nr_flushes, flushes_cap;
 	uint64_t flush_seq_before;
 	struct sh_pending *pending;  /* grows; kept across inputs */
 	size_t nr_pending, pending_cap;
@@ -410,6 +410,9 @@ bool sh_purge_lazy(struct shadow *sh, bool overflow, vaddr_t start,
 		   vaddr_t end);
 /* flush_tlb_kernel_range(). */
 void sh_flush_range(struct shadow *sh, vaddr_t start, vaddr_t end);
+/* One more expected TLB flush event of this command (shadow.c). */
+void sh_expect_flush(struct shadow *sh, enum tlb_flush_kind kind,
+		     vaddr_t start, vaddr_t end);
 
 /* __get_vm_area_node() (VM_IOREMAP alignment included): 0 or -errno. */
 int sh_get_vm_area_node(struct shadow *sh, uint64_t size, uint64_t align,

@@ -87,18 +87,14 @@ static int page_alloc(struct shadow *sh, int node, gfp_t gfp)
 /* flush_tlb_kernel_range(): one event, a full flush past the threshold. */
 void sh_flush_range(struct shadow *sh, vaddr_t start, vaddr_t end)
 {
-	struct sh_flush_exp *x;
+	enum tlb_flush_kind kind =
+		end - start > ((uint64_t)sh->cfg.tlb_flush_max_pages
+			       << sh->page_shift) ?
+			TLB_FLUSH_ALL :
+			TLB_FLUSH_RANGE;
 
-	sh->exp.flush_seq++;
-	sh->nr_flushes++;
-	x = &sh->flushes[sh->exp.flush_seq % SH_MAX_FLUSH];
-	x->kind = end - start > ((uint64_t)sh->cfg.tlb_flush_max_pages
-				 << sh->page_shift) ?
-			  TLB_FLUSH_ALL :
-			  TLB_FLUSH_RANGE;
-	x->start = start;
-	x->end = end;
-	sh_vb_flushed(sh, x->kind == TLB_FLUSH_ALL, start, end);
+	sh_expect_flush(sh, kind, start, end);
+	sh_vb_flushed(sh, kind == TLB_FLUSH_ALL, start, end);
 }
 
 /* ---- lazy freeing and purge -------------------------------------------- */

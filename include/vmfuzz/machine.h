@@ -52,6 +52,11 @@ void vmf_machine_destroy(struct vmf_machine *m);
 int vmf_machine_reset(struct vmf_machine *m, const struct vmf_config *cfg,
 		      char *why, size_t why_len);
 
+/* From the next event on, the warning and TLB flush logs keep every event
+ * until the next call (beyond their last 16): the harness calls it as each
+ * command begins, so that all of a command's events can be compared. */
+void vmf_machine_keep_events(struct vmf_machine *m);
+
 static inline uint64_t vmf_page_align(const struct vmf_machine *m, uint64_t x)
 {
 	return (x + m->page_size - 1) & ~(m->page_size - 1);

@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 
+#include "event_log.h"
 #include "types.h"
 
 typedef uint64_t pgprot_t;
@@ -168,7 +169,6 @@ struct tlb_stats {
 	 * Lookaside Buffers"): freeing is the use). */
 	uint64_t walk_hits, walk_fills, walk_dropped, walk_stale;
 	uint64_t flush_seq;              /* flush events so far */
-	struct tlb_flush_event ring[TLB_FLUSH_RING];
 };
 
 /* The whole MMU state of one machine (m->mmu). Geometry is fixed at
@@ -193,6 +193,9 @@ struct mmu_state {
 	struct walk_cache_entry *wc;
 	size_t wc_nr, wc_cap, wc_used, wc_next, wc_valid;
 	struct tlb_stats stats;
+	/* The flush events (struct tlb_flush_event): the last TLB_FLUSH_RING
+	 * and every one since tlb_flush_keep (vmfuzz/event_log.h). */
+	struct vmf_event_log flush_log;
 };
 
 /* ---- set-up (called by the machine) ---- */
@@ -328,9 +331,13 @@ void flush_tlb_kernel_pgtable(struct vmf_machine *m, vaddr_t addr);
 const struct walk_cache_entry *walk_cache_entries(const struct vmf_machine *m,
 						   size_t *n);
 const struct tlb_stats *tlb_stats(const struct vmf_machine *m);
-/* The flush event with sequence number seq, NULL if it left the ring. */
+/* The flush event with sequence number seq, NULL if it left the log:
+ * older than the last TLB_FLUSH_RING and than the last tlb_flush_keep. */
 const struct tlb_flush_event *tlb_flush_get(const struct vmf_machine *m,
 					    uint64_t seq);
+/* Keep every flush event from the next one on (until the next call): the
+ * harness calls it as each command begins. */
+void tlb_flush_keep(struct vmf_machine *m);
 /* Entries that disagree with the tables in memory; returns the count and
  * copies at most max of them to out (out may be NULL). */
 size_t tlb_stale_entries(struct vmf_machine *m, struct tlb_entry *out,

@@ -3,12 +3,14 @@
  * Where the kernel would WARN() or BUG(), the model records an event of a
  * kind plus kernel-like text and returns a defined error. The log is silent
  * unless printed; it keeps a count per kind, a global sequence number and
- * the text of the last VMF_WARN_RING events. */
+ * the text of the last VMF_WARN_RING events, and of every event since
+ * vmf_warn_keep (include/vmfuzz/event_log.h). */
 #ifndef VMFUZZ_WARN_H
 #define VMFUZZ_WARN_H
 
 #include <stdio.h>
 
+#include "event_log.h"
 #include "types.h"
 
 enum vmf_warn_kind {
@@ -56,7 +58,7 @@ struct vmf_warn_event {
 struct vmf_warn_log {
 	uint64_t seq; /* events recorded so far; the next gets seq + 1 */
 	uint32_t count[WARN_KIND_NR];
-	struct vmf_warn_event ring[VMF_WARN_RING];
+	struct vmf_event_log events; /* of struct vmf_warn_event */
 };
 
 #if defined(__GNUC__)
@@ -68,7 +70,12 @@ struct vmf_warn_log {
 void vmf_warn(struct vmf_machine *m, enum vmf_warn_kind kind,
 	      const char *fmt, ...) VMF_PRINTF(3, 4);
 void vmf_warn_reset(struct vmf_warn_log *log);
-/* The event with sequence number seq, or NULL if it left the ring. */
+void vmf_warn_free(struct vmf_warn_log *log);
+/* Keep every event from the next one on (until the next call), beyond
+ * the last VMF_WARN_RING: the harness calls it as each command begins. */
+void vmf_warn_keep(struct vmf_warn_log *log);
+/* The event with sequence number seq, or NULL if it left the log: older
+ * than the last VMF_WARN_RING and than the last vmf_warn_keep. */
 const struct vmf_warn_event *vmf_warn_get(const struct vmf_machine *m,
 					  uint64_t seq);
 uint64_t vmf_warn_seq(const struct vmf_machine *m);

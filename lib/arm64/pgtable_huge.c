@@ -164,6 +164,18 @@ static void unlink_table(struct vmf_machine *m, const struct pt_path *p,
 	 * (4.17's pmd_free_pte_page had no address to flush). */
 	pt_free_table(m, table);
 #else
+#if defined(VMF_PLANT_FIRST_TABLE_FLUSH_NEXT_ENTRY)
+	/* PLANT FIRST_TABLE_FLUSH_NEXT_ENTRY: the first table of a run of
+	 * frees (the flush before it was of another kind) has its walk
+	 * flushed at the next entry's address, an off-by-one step. */
+	{
+		const struct tlb_flush_event *ev =
+			tlb_flush_get(m, m->mmu->stats.flush_seq);
+
+		if (!ev || ev->kind != TLB_FLUSH_PGTABLE)
+			addr += 1ull << lvl_shift(m->mmu, level);
+	}
+#endif
 	flush_tlb_kernel_pgtable(m, addr);
 	pt_free_table(m, table);
 #endif

@@ -46,6 +46,8 @@ void tlb_reset(struct mmu_state *s)
 	s->tlb_valid = 0;
 	wc_reset(s);
 	memset(&s->stats, 0, sizeof(s->stats));
+	vmf_event_log_init(&s->flush_log, sizeof(struct tlb_flush_event),
+			   TLB_FLUSH_RING);
 }
 
 void tlb_free(struct mmu_state *s)
@@ -54,6 +56,7 @@ void tlb_free(struct mmu_state *s)
 	s->tlb = NULL;
 	s->tlb_cap = s->tlb_nr = s->tlb_used = 0;
 	wc_free(s);
+	vmf_event_log_free(&s->flush_log);
 }
 
 static uint64_t entry_last(const struct tlb_entry *e)
@@ -144,12 +147,14 @@ static void record(struct mmu_state *s, enum tlb_flush_kind kind,
 		   vaddr_t start, vaddr_t end)
 {
 	uint64_t seq = ++s->stats.flush_seq;
-	struct tlb_flush_event *ev = &s->stats.ring[seq % TLB_FLUSH_RING];
+	struct tlb_flush_event *ev = vmf_event_log_add(&s->flush_log, seq);
 
-	ev->seq = seq;
-	ev->kind = kind;
-	ev->start = start;
-	ev->end = end;
+	if (ev) { /* NULL: host OOM, counted, not kept */
+		ev->seq = seq;
+		ev->kind = kind;
+		ev->start = start;
+		ev->end = end;
+	}
 	if (kind == TLB_FLUSH_RANGE)
 		s->stats.flush_range++;
 	else if (kind == TLB_FLUSH_PGTABLE)
@@ -246,14 +251,20 @@ const struct tlb_stats *tlb_stats(const struct vmf_machine *m)
 const struct tlb_flush_event *tlb_flush_get(const struct vmf_machine *m,
 					    uint64_t seq)
 {
-	const struct tlb_stats *st = tlb_stats(m);
 	const struct tlb_flush_event *ev;
 
-	if (!st || seq == 0 || seq > st->flush_seq ||
-	    st->flush_seq - seq >= TLB_FLUSH_RING)
+	if (!m || !m->mmu)
 		return NULL;
-	ev = &st->ring[seq % TLB_FLUSH_RING];
-	return ev->seq == seq ? ev : NULL;
+	ev = vmf_event_log_get(&m->mmu->flush_log, seq,
+			       m->mmu->stats.flush_seq);
+	return ev && ev->seq == seq ? ev : NULL;
+}
+
+void tlb_flush_keep(struct vmf_machine *m)
+{
+	if (m && m->mmu)
+		vmf_event_log_keep(&m->mmu->flush_log,
+				   m->mmu->stats.flush_seq + 1);
 }
 
 size_t tlb_stale_entries(struct vmf_machine *m, struct tlb_entry *out,

@@ -69,7 +69,14 @@ void vmf_machine_destroy(struct vmf_machine *m)
 	mmu_destroy(m);
 	kmalloc_free_all(m);
 	phys_mem_destroy(m);
+	vmf_warn_free(&m->warn);
 	free(m);
+}
+
+void vmf_machine_keep_events(struct vmf_machine *m)
+{
+	vmf_warn_keep(&m->warn);
+	tlb_flush_keep(m);
 }
 
 int vmf_machine_reset(struct vmf_machine *m, const struct vmf_config *cfg,

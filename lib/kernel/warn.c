@@ -243,7 +243,9 @@ void vmf_warn(struct vmf_machine *m, enum vmf_warn_kind kind,
 		kind = WARN_NONE;
 	log->seq++;
 	log->count[kind]++;
-	ev = &log->ring[log->seq % VMF_WARN_RING];
+	ev = vmf_event_log_add(&log->events, log->seq);
+	if (!ev)
+		return; /* host OOM: counted, not kept */
 	ev->seq = log->seq;
 	ev->kind = kind;
 	va_start(ap, fmt);
@@ -253,9 +255,20 @@ void vmf_warn(struct vmf_machine *m, enum vmf_warn_kind kind,
 
 void vmf_warn_reset(struct vmf_warn_log *log)
 {
-	/* The ring is read only through seq, so stale slots need no clearing. */
 	log->seq = 0;
 	memset(log->count, 0, sizeof(log->count));
+	vmf_event_log_init(&log->events, sizeof(struct vmf_warn_event),
+			   VMF_WARN_RING);
+}
+
+void vmf_warn_free(struct vmf_warn_log *log)
+{
+	vmf_event_log_free(&log->events);
+}
+
+void vmf_warn_keep(struct vmf_warn_log *log)
+{
+	vmf_event_log_keep(&log->events, log->seq + 1);
 }
 
 uint64_t vmf_warn_seq(const struct vmf_machine *m)
@@ -266,12 +279,10 @@ uint64_t vmf_warn_seq(const struct vmf_machine *m)
 const struct vmf_warn_event *vmf_warn_get(const struct vmf_machine *m,
 					  uint64_t seq)
 {
-	const struct vmf_warn_event *ev;
+	const struct vmf_warn_event *ev =
+		vmf_event_log_get(&m->warn.events, seq, m->warn.seq);
 
-	if (seq == 0 || seq > m->warn.seq || m->warn.seq - seq >= VMF_WARN_RING)
-		return NULL;
-	ev = &m->warn.ring[seq % VMF_WARN_RING];
-	return ev->seq == seq ? ev : NULL;
+	return ev && ev->seq == seq ? ev : NULL;
 }
 
 void vmf_warn_print(const struct vmf_machine *m, FILE *out)
