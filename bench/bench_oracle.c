@@ -19,7 +19,12 @@
  *
  * `bench_oracle --per-input [PATHS]` prints instead where the difference
  * goes: each input's checked and unchecked time (median of REPS runs) and
- * its share of the whole difference, the largest first. */
+ * its share of the whole difference, the largest first.
+ *
+ * `bench_oracle --passes checked|unchecked|none [PATHS]` runs 3 passes
+ * of one side only (none: just the loading), for a counter outside the
+ * process: bench/oracle_instructions.sh counts their instructions under
+ * valgrind, a ratio that the machine's load does not move. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +37,7 @@
 #include "interp_hook.h"
 
 #define REPS 9
+#define PASSES 3 /* --passes */
 #define MAX_INPUT 65536
 #define MAX_INPUTS 4096
 
@@ -218,15 +224,30 @@ int main(int argc, char **argv)
 	double t_on = 0, t_off = 0, ratio[REPS];
 	unsigned bad_on = 0, bad_off = 0;
 	bool by_input = argc > 1 && !strcmp(argv[1], "--per-input");
+	/* --passes checked|unchecked|none: one side's passes only, for an
+	 * outside counter (bench/oracle_instructions.sh). */
+	int side = -1, skip = by_input;
+
+	if (argc > 2 && !strcmp(argv[1], "--passes")) {
+		side = !strcmp(argv[2], "checked") ? 1 :
+		       !strcmp(argv[2], "unchecked") ? 0 :
+		       !strcmp(argv[2], "none") ? 2 : -2;
+		if (side == -2) {
+			fprintf(stderr, "bench_oracle: --passes takes checked, "
+				"unchecked or none, not '%s'\n", argv[2]);
+			return 2;
+		}
+		skip = 2;
+	}
 
 	if (!set || !fail || !on || !off) {
 		fprintf(stderr, "bench_oracle: out of memory\n");
 		return 1;
 	}
 	vmf_runner_set_oracle(off, false);
-	if (argc < 2 + by_input)
+	if (argc < 2 + skip)
 		load_path(set, "build/release/corpus/main");
-	for (int i = 1 + by_input; i < argc; i++)
+	for (int i = 1 + skip; i < argc; i++)
 		load_path(set, argv[i]);
 	if (!set->n) {
 		printf("no inputs (give files or directories)\n");
@@ -234,6 +255,13 @@ int main(int argc, char **argv)
 	}
 	if (by_input) {
 		per_input(on, off, set, fail);
+		goto out;
+	}
+	if (side >= 0) {
+		for (int k = 0; side < 2 && k < PASSES; k++)
+			pass(side ? on : off, set, fail, side ? &bad_on : &bad_off);
+		printf("%zu inputs x %d passes (%s)\n", set->n,
+		       side < 2 ? PASSES : 0, argv[2]);
 		goto out;
 	}
 	/* A warm-up pass each, then alternate which side goes first. */

@@ -15,8 +15,9 @@ test) want+=("zip:zip" "unzip:unzip"); files+=("asan:libclang-rt-14-dev" "fuzzer
       optional+=("/usr/src/linux-headers-*-amd64/Makefile:linux-headers-amd64"
 		 "/usr/bin/rsvg-convert:librsvg2-bin") ;;
 # bench: bench/fuzz_speed.sh builds the fuzz presets; bc for figures;
+# valgrind for the oracle's instruction ratio (bench/oracle_instructions.sh);
 # AFL++ for the minimiser comparison and the AFL++ speed (skipped if absent).
-bench) want+=("bc:bc"); files+=("asan:libclang-rt-14-dev" "fuzzer:libclang-rt-14-dev") ;;
+bench) want+=("bc:bc" "valgrind:valgrind"); files+=("asan:libclang-rt-14-dev" "fuzzer:libclang-rt-14-dev") ;;
 fuzz) files+=("fuzzer:libclang-rt-14-dev") ;;
 afl) want+=("afl-fuzz:afl++" "afl-clang-fast:afl++"); files+=("fuzzer:libclang-rt-14-dev") ;;
 coverage) want+=("llvm-cov-14:llvm-14" "llvm-profdata-14:llvm-14") ;;
