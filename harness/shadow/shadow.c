@@ -589,15 +589,8 @@ static int verify_new_area(struct shadow *sh, vaddr_t start,
 			/* Per batch, the library's views once, the shadow's
 			 * reader first (lib's walk, the page array), then
 			 * the frames. */
-			if (i % SH_PAGE_BATCH == 0) {
-				size_t n = a->nr_pages - i < SH_PAGE_BATCH ?
-						   (size_t)(a->nr_pages - i) :
-						   SH_PAGE_BATCH;
-
-				sh->obs.pages(sh->obs.ctx, va, n, batch);
-				if (sh_walk_check_run(sh, a, i, n, batch, f))
-					return -1;
-			}
+			if (sh_walk_batch(sh, a, i, batch, f))
+				return -1;
 			if (!pp->mapped || pp->level != 3)
 				return sh_fail(f, "mapping",
 					       "page %llu of the new area [0x%llx, "

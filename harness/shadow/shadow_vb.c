@@ -709,15 +709,8 @@ int sh_vb_verify_carve(struct shadow *sh, vaddr_t start, struct sh_fail *f)
 		pfn_t pfn;
 		uint64_t want;
 
-		if (i % SH_PAGE_BATCH == 0) {
-			size_t n = c->nr_pages - i < SH_PAGE_BATCH ?
-					   (size_t)(c->nr_pages - i) :
-					   SH_PAGE_BATCH;
-
-			sh->obs.pages(sh->obs.ctx, va, n, batch);
-			if (sh_walk_check_run(sh, c, i, n, batch, f))
-				return -1;
-		}
+		if (sh_walk_batch(sh, c, i, batch, f))
+			return -1;
 		/* Without a reader (unit-test observers) lib's view alone. */
 		if (!pp->mapped || pp->level != 3)
 			return sh_fail(f, "mapping",

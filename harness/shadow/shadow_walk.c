@@ -552,6 +552,18 @@ static int check_page(struct shadow *sh, const struct sh_area *a, uint64_t i,
 	return 0;
 }
 
+int sh_walk_batch(struct shadow *sh, const struct sh_area *a, uint64_t i,
+		  struct sh_page_obs *lib, struct sh_fail *f)
+{
+	size_t n = a->nr_pages - i < SH_PAGE_BATCH ? (size_t)(a->nr_pages - i)
+						   : SH_PAGE_BATCH;
+
+	if (i % SH_PAGE_BATCH)
+		return 0;
+	sh->obs.pages(sh->obs.ctx, a->start + (i << sh->page_shift), n, lib);
+	return sh_walk_check_run(sh, a, i, n, lib, f);
+}
+
 int sh_walk_check_run(struct shadow *sh, const struct sh_area *a, uint64_t i,
 		      size_t n, const struct sh_page_obs *lib,
 		      struct sh_fail *f)

@@ -85,6 +85,11 @@ bool sh_walk_first_mapped(const struct sh_walker *w, vaddr_t start,
 int sh_walk_check_run(struct shadow *sh, const struct sh_area *a, uint64_t i,
 		      size_t n, const struct sh_page_obs *lib,
 		      struct sh_fail *f);
+/* Page i of a new area a: at the start of each batch of SH_PAGE_BATCH
+ * pages, take the library's views of the batch into lib[] and check them
+ * with sh_walk_check_run; lib[i % SH_PAGE_BATCH] is page i's view. */
+int sh_walk_batch(struct shadow *sh, const struct sh_area *a, uint64_t i,
+		  struct sh_page_obs *lib, struct sh_fail *f);
 /* One successful access piece on a (page idx): the MMU's physical address
  * is the frame the shadow expects there, and the reader agrees. */
 int sh_walk_check_access(struct shadow *sh, const struct sh_area *a,
