@@ -419,8 +419,11 @@ static unsigned block_over_small(struct vmf_mutator *m,
 	size = run[4].operand + operand_off(big, big == OP_IOREMAP ? 1 : 0);
 	size[0] = 11; /* 1 << (20 + v) bytes (docs/format.md, size forms) */
 	size[1] = (uint8_t)(2 * raw.page_shift - 3 - 20);
+	/* a PMD-aligned device address, or a quarter of the time one a
+	 * few pages off (no block may map it: the alignment bug class) */
 	if (big == OP_IOREMAP)
-		run[4].operand[0] = (uint8_t)(0x40 + rnd(m, 32));
+		run[4].operand[0] = (uint8_t)(rnd(m, 4) ? 0x40 + rnd(m, 32)
+							: 0x60 + rnd(m, 32));
 	/* Then two pages inside the block: the first access walks the
 	 * block leaf, the second hits its TLB entry (the block's output
 	 * address, on either path). */
