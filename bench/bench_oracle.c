@@ -51,6 +51,7 @@ struct inputs {
 	struct input in[MAX_INPUTS];
 	size_t n;
 	size_t skipped_all; /* policy=all inputs left out */
+	size_t unreadable;  /* paths that are neither a file nor a dir */
 };
 
 static double now_ns(void)
@@ -114,7 +115,12 @@ static void load_path(struct inputs *set, const char *path)
 	char sub[4096];
 	DIR *d;
 
-	if (stat(path, &st) || !S_ISDIR(st.st_mode)) {
+	if (stat(path, &st)) {
+		fprintf(stderr, "bench_oracle: cannot read %s\n", path);
+		set->unreadable++;
+		return;
+	}
+	if (!S_ISDIR(st.st_mode)) {
 		load_file(set, path);
 		return;
 	}
@@ -223,19 +229,22 @@ int main(int argc, char **argv)
 	struct vmf_runner *on = vmf_runner_new(), *off = vmf_runner_new();
 	double t_on = 0, t_off = 0, ratio[REPS];
 	unsigned bad_on = 0, bad_off = 0;
+	int ret = 0;
 	bool by_input = argc > 1 && !strcmp(argv[1], "--per-input");
 	/* --passes checked|unchecked|none: one side's passes only, for an
 	 * outside counter (bench/oracle_instructions.sh). */
 	int side = -1, skip = by_input;
 
-	if (argc > 2 && !strcmp(argv[1], "--passes")) {
-		side = !strcmp(argv[2], "checked") ? 1 :
-		       !strcmp(argv[2], "unchecked") ? 0 :
-		       !strcmp(argv[2], "none") ? 2 : -2;
+	if (argc > 1 && !strcmp(argv[1], "--passes")) {
+		const char *w = argc > 2 ? argv[2] : "";
+
+		side = !strcmp(w, "checked") ? 1 : !strcmp(w, "unchecked") ? 0 :
+		       !strcmp(w, "none") ? 2 : -2;
 		if (side == -2) {
 			fprintf(stderr, "bench_oracle: --passes takes checked, "
-				"unchecked or none, not '%s'\n", argv[2]);
-			return 2;
+				"unchecked or none, not '%s'\n", w);
+			ret = 2;
+			goto out;
 		}
 		skip = 2;
 	}
@@ -249,9 +258,13 @@ int main(int argc, char **argv)
 		load_path(set, "build/release/corpus/main");
 	for (int i = 1 + skip; i < argc; i++)
 		load_path(set, argv[i]);
+	if (set->unreadable) {
+		ret = 2;
+		goto out;
+	}
 	if (!set->n) {
 		printf("no inputs (give files or directories)\n");
-		return 0;
+		goto out;
 	}
 	if (by_input) {
 		per_input(on, off, set, fail);
@@ -295,9 +308,9 @@ int main(int argc, char **argv)
 out:
 	vmf_runner_free(on);
 	vmf_runner_free(off);
-	for (size_t i = 0; i < set->n; i++)
+	for (size_t i = 0; set && i < set->n; i++)
 		free(set->in[i].data);
 	free(set);
 	free(fail);
-	return 0;
+	return ret;
 }
