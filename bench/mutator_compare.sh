@@ -67,7 +67,9 @@ detect_one() { # build-dir mode seed run-dir
 	bin=$(bin_of "$1" "$2")
 	mkdir -p "$4/empty" "$4/corpus"
 	t0=$(now)
-	"$bin" -runs=0 "$4/empty" >/dev/null 2>&1
+	# (a fault the empty input already trips leaves its crash file in
+	# the run directory, not in the tree)
+	"$bin" -runs=0 -artifact_prefix="$4/" "$4/empty" >/dev/null 2>&1
 	t1=$(now)
 	nice "$bin" $(fuzz_args "$4/" "$3") -max_total_time="$limit" "$4/corpus" >"$4/log" 2>&1
 	rc=$?
