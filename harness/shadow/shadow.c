@@ -26,19 +26,6 @@
 _Static_assert(SH_MAX_AREAS >= 2 * VMF_MAX_CMDS,
 	       "SH_MAX_AREAS: two areas per command at most");
 
-int sh_fail(struct sh_fail *f, const char *check, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!f)
-		return -1;
-	snprintf(f->check, sizeof(f->check), "%s", check);
-	va_start(ap, fmt);
-	vsnprintf(f->detail, sizeof(f->detail), fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* Room for a command's next expected event in *arr (n stored, *cap
  * room): doubles when full. NULL on host OOM. */
 static void *event_slot(void **arr, size_t *cap, size_t n, size_t elem)
