@@ -143,6 +143,22 @@ static void pte_next_frame(struct vmf_machine *m)
 {
 	mmu_set_raw(m, win(m, 0), 3, leaf_desc(m, win(m, 0)) + m->page_size);
 }
+/* The lowest area's first leaf, a block (ioremap), now maps the next
+ * block-sized piece of device memory: lib's walker and vmalloc_to_page
+ * follow it, the model's frame is the ioremap's. */
+static void block_next_frame(struct vmf_machine *m)
+{
+	vaddr_t va = nth_area(m, 0)->va_start;
+	uint64_t desc = 0;
+	int level = -1;
+	phys_addr_t pa;
+	unsigned bits = m->page_shift - 3; /* index bits per level */
+
+	if (mmu_lookup(m, va, &desc, &level, &pa) && level < 3)
+		mmu_set_raw(m, va, level,
+			    desc + (1ull << (m->page_shift +
+					     (unsigned)(3 - level) * bits)));
+}
 /* A leaf where the next area's guard page (or reservation) will be:
  * the tables exist since the first area. */
 static void map_win1(struct vmf_machine *m)
@@ -264,6 +280,9 @@ static const struct fire fires[] = {
 	 pte_next_frame, "frame/read", NULL},
 	{"to_page_frame", "vmalloc size=2p\nvmalloc_to_page h=0 off=0\n", 1,
 	 pte_next_frame, "frame/vmalloc_to_page", NULL},
+	{"to_page_block_frame", "machine granule=4k va=48 window=16m ram=256p\n"
+	 "ioremap phys=dev size=0x200000 prot=kernel\nvmalloc_to_page h=0 off=5p\n",
+	 1, block_next_frame, "frame/vmalloc_to_page", NULL},
 	{"mapping_new_guard", "vmalloc size=1p\nvfree h=0\npurge\n"
 	 "vmalloc size=1p\n", 3, map_win1, "mapping/vmalloc", NULL},
 	{"mapping_reservation", "vmalloc size=1p\nvfree h=0\npurge\n"

@@ -559,26 +559,33 @@ int sh_huge_access(struct shadow *sh, struct sh_area *a,
 	return 0;
 }
 
-/* vmalloc_to_page on an ioremap area: under a page, that page's pfn when
- * it is RAM (the model has no struct page for device memory: NULL). Under a block 4.19 warns
- * (WARN_ON_ONCE(pmd_bad)) and returns NULL, where 5.x follows the leaf
- * (pmd_leaf): which one the library models is its documented choice, so
- * a block is not judged here. */
+/* vmalloc_to_page on an ioremap area: the page at va's offset under its
+ * leaf, a block included (6.1 vmalloc_to_page: pud_leaf/pmd_leaf give the
+ * leaf's page plus the index of va in it; the model follows this under
+ * every policy, where 4.19 warns on pmd_bad and returns NULL:
+ * docs/vmalloc.md "ioremap"). The shadow's reader must find that frame at
+ * the rule's level; lib's answer is it when the frame is RAM, NULL when it
+ * is device memory (no struct page). */
 int sh_huge_to_page(struct shadow *sh, const struct sh_area *a, vaddr_t va,
 		    bool found, pfn_t pfn, struct sh_fail *f)
 {
 	int level;
 	phys_addr_t pa;
 	pfn_t want;
+	bool ram;
 
 	sh_huge_leaf(sh, a, va, &level, &pa);
-	if (level != 3)
-		return 0;
+	if (level < 3)
+		pa += (va & ~(sh->page_size - 1)) & (entry_size(sh, level) - 1);
 	want = pa >> sh->page_shift;
-	/* A frame outside RAM has no struct page: vmalloc_to_page gives
-	 * NULL (docs/vmalloc.md "ioremap"). */
-	if (want < sh->phys.base_pfn ||
-	    want >= sh->phys.base_pfn + sh->phys.nr_frames) {
+	ram = want >= sh->phys.base_pfn &&
+	      want < sh->phys.base_pfn + sh->phys.nr_frames;
+	/* The reader's frame first (lib's answer stands in for the frame
+	 * where there is none to give). */
+	if (sh_walk_check_to_page(sh, va, level, ram ? found : true,
+				  ram ? pfn : want, want, f))
+		return -1;
+	if (!ram) {
 		if (found)
 			return sh_fail(f, "result",
 				       "vmalloc_to_page(0x%llx) in the ioremap "
@@ -593,10 +600,11 @@ int sh_huge_to_page(struct shadow *sh, const struct sh_area *a, vaddr_t va,
 	if (!found || pfn != want)
 		return sh_fail(f, "result",
 			       "vmalloc_to_page(0x%llx) in the ioremap area at "
-			       "0x%llx: expected pfn 0x%llx, got %s0x%llx",
+			       "0x%llx: expected pfn 0x%llx (level %d leaf), "
+			       "got %s0x%llx",
 			       (unsigned long long)va,
 			       (unsigned long long)a->start,
-			       (unsigned long long)want,
+			       (unsigned long long)want, level,
 			       found ? "pfn " : "nothing ",
 			       (unsigned long long)(found ? pfn : 0));
 	return 0;
