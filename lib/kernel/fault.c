@@ -24,6 +24,11 @@ void vmf_fault_set(struct vmf_machine *m, enum vmf_fault_site site,
 	s = &m->fault.site[site];
 	s->mode = (unsigned)mode <= FAULT_ALWAYS ? mode : FAULT_OFF;
 	s->nth = n ? n : 1;
+#if defined(VMF_PLANT_FAULT_NTH_ONE_LATE)
+	/* PLANT FAULT_NTH_ONE_LATE: the countdown starts one call late (the
+	 * failing call is the (n+1)-th). */
+	s->nth++;
+#endif
 }
 
 void vmf_fault_reset(struct vmf_fault_state *f)
