@@ -9,8 +9,10 @@
 #      executions at the end;
 #   2. time to detect: every planted fault (tests/planted/<NAME>.txt, or
 #      PLANT_FAULTS) built as a libFuzzer binary with the fuzz preset's
-#      flags (clang -O2, ASan+UBSan, -DVMF_PLANT=<NAME>) in
-#      build/bench-planted/<NAME> (kept: a second run only relinks), run
+#      flags (clang -O2, ASan+UBSan, the plant's macro) in
+#      build/bench-planted/<NAME> by tools/plant-build.sh (the files that
+#      name the plant recompiled against one unplanted build,
+#      build/bench-planted/_base: seconds per fault), run
 #      from an empty corpus, one worker, up to PLANT_LIMIT seconds: the
 #      seconds to the first crash (start-up taken off), with either
 #      mutator, then
@@ -143,21 +145,39 @@ if has_part detect; then
 	: >"$work/detect-structure"
 	targets=()
 	for mode in $modes; do targets+=("$(basename "$(bin_of . "$mode")")"); done
+	# The planted binaries: tools/plant-build.sh recompiles the files that
+	# name the plant against one unplanted build ($base, built once) and
+	# relinks, seconds per fault; a plant it cannot take (exit 3: one in a
+	# header) gets a whole build of its own.
+	base=$planted_root/_base
+	configure() { # DIR [PLANT]
+		[ -f "$1/CMakeCache.txt" ] ||
+			cmake -S . -B "$1" -G Ninja -DCMAKE_C_COMPILER=clang \
+				-DCMAKE_BUILD_TYPE=RelWithDebInfo \
+				"-DCMAKE_C_FLAGS_RELWITHDEBINFO=-g -O2" \
+				-DVMF_SANITIZE=ON -DVMF_LIBFUZZER=ON -DVMF_WERROR=OFF \
+				-DVMF_FUZZ_SMOKE=OFF -DVMF_PLANT="${2:-}"
+	}
+	mkdir -p "$base"
+	configure "$base" >"$base/bench-configure.log" 2>&1 ||
+		echo "  (the unplanted base build failed to configure: $base/bench-configure.log; whole builds per fault)"
 	for name in "${faults[@]}"; do
 		dir=$planted_root/$name
 		missing=0
 		for t in "${targets[@]}"; do [ -x "$dir/$t" ] || missing=1; done
 		if [ "${SKIP_BUILD:-0}" != 1 ] || [ "$missing" = 1 ]; then
 			mkdir -p "$dir"
-			{ [ -f "$dir/CMakeCache.txt" ] ||
-				cmake -S . -B "$dir" -G Ninja -DCMAKE_C_COMPILER=clang \
-					-DCMAKE_BUILD_TYPE=RelWithDebInfo \
-					"-DCMAKE_C_FLAGS_RELWITHDEBINFO=-g -O2" \
-					-DVMF_SANITIZE=ON -DVMF_LIBFUZZER=ON -DVMF_WERROR=OFF \
-					-DVMF_FUZZ_SMOKE=OFF -DVMF_PLANT="$name"; } \
-				>"$dir/bench-configure.log" 2>&1 &&
-				nice cmake --build "$dir" --parallel 2 --target "${targets[@]}" \
-					>"$dir/bench-build.log" 2>&1 ||
+			st=3
+			[ -f "$base/CMakeCache.txt" ] &&
+				{ tools/plant-build.sh "$name" "$base" "$dir" "${targets[@]}" \
+					>"$dir/bench-build.log" 2>&1; st=$?; }
+			if [ "$st" = 3 ]; then
+				configure "$dir" "$name" >"$dir/bench-configure.log" 2>&1 &&
+					nice cmake --build "$dir" --parallel 2 --target "${targets[@]}" \
+						>"$dir/bench-build.log" 2>&1
+				st=$?
+			fi
+			[ "$st" = 0 ] ||
 				{ printf '  %-28s build failed (%s)\n' "$name" "$dir/bench-build.log"; continue; }
 		fi
 		# Both settings at once per seed (see the features).

@@ -207,11 +207,11 @@ static vaddr_t model_ioremap(struct shadow *sh, phys_addr_t phys,
 		return 0;
 	}
 	if (last & ~phys_mask) {
-		sh_expect_warn_kind(sh, SH_WARN_IOREMAP_RANGE);
+		sh_expect_warn_phrase(sh, SH_WARN_IOREMAP_RANGE, "PA size");
 		return 0;
 	}
 	if (ram_in_use(sh, phys, size)) {
-		sh_expect_warn_kind(sh, SH_WARN_IOREMAP_RAM);
+		sh_expect_warn_phrase(sh, SH_WARN_IOREMAP_RAM, "is RAM in use");
 		return 0;
 	}
 	if (sh_get_vm_area_node(sh, size, 1, SH_VM_IOREMAP, sh->vm_start,

@@ -418,7 +418,7 @@ static vaddr_t model_map_ram(struct shadow *sh, unsigned count, int node,
 		return 0;
 	}
 	if (!pfns) {
-		sh_expect_warn_kind(sh, WARN_VMALLOC_BAD_ARG);
+		sh_expect_warn_phrase(sh, WARN_VMALLOC_BAD_ARG, "pages is NULL");
 		return 0;
 	}
 	if (count <= VMAP_MAX_ALLOC) {
@@ -439,7 +439,7 @@ static vaddr_t model_map_ram(struct shadow *sh, unsigned count, int node,
 	 * machine does not have (the block path uses numa_node_id()). */
 	if (node != NUMA_NO_NODE &&
 	    (node < 0 || (unsigned)node >= sh->phys.nr_nodes)) {
-		sh_expect_warn_kind(sh, WARN_VMALLOC_BAD_ARG);
+		sh_expect_warn_phrase(sh, WARN_VMALLOC_BAD_ARG, ": node ");
 		return 0;
 	}
 	if (sh_alloc_vmap_area(sh, (uint64_t)count << sh->page_shift,

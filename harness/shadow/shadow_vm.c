@@ -462,10 +462,19 @@ static bool refuse_alloc(struct shadow *sh, uint64_t size, uint64_t align,
 		sh_expect_warn_kind(sh, WARN_VMALLOC_BAD_RANGE);
 		return true;
 	}
-	if ((node != NUMA_NO_NODE &&
-	     (node < 0 || (unsigned)node >= sh->phys.nr_nodes)) ||
-	    (gfp & ~GFP_VALID_MASK) || (vm_flags & ~SH_VM_FLAGS_MASK)) {
-		sh_expect_warn_kind(sh, WARN_VMALLOC_BAD_ARG);
+	/* One kind for three arguments: the text names the one refused
+	 * (docs/vmalloc.md "Warning texts"), node before gfp before flags. */
+	if (node != NUMA_NO_NODE &&
+	    (node < 0 || (unsigned)node >= sh->phys.nr_nodes)) {
+		sh_expect_warn_phrase(sh, WARN_VMALLOC_BAD_ARG, ": node ");
+		return true;
+	}
+	if (gfp & ~GFP_VALID_MASK) {
+		sh_expect_warn_phrase(sh, WARN_VMALLOC_BAD_ARG, ": gfp 0x");
+		return true;
+	}
+	if (vm_flags & ~SH_VM_FLAGS_MASK) {
+		sh_expect_warn_phrase(sh, WARN_VMALLOC_BAD_ARG, ": vm_flags 0x");
 		return true;
 	}
 	return false;
@@ -565,7 +574,8 @@ static vaddr_t model_alloc(struct shadow *sh, const struct sh_alloc_req *r)
 			return 0;
 		}
 		if (r->vm_flags & ~SH_VM_FLAGS_MASK) {
-			sh_expect_warn_kind(sh, WARN_VMALLOC_BAD_ARG);
+			sh_expect_warn_phrase(sh, WARN_VMALLOC_BAD_ARG,
+					      "vmap: flags 0x");
 			return 0;
 		}
 		/* The library adds VM_MAP to the caller's flags (4.19 passes

@@ -191,6 +191,15 @@ int vmalloc_check_common(struct vmf_machine *m, const char *fn,
 			 (unsigned long long)m->cfg.vmalloc_end);
 		return -VMF_EINVAL;
 	}
+#if defined(VMF_PLANT_GFP_CHECKED_BEFORE_NODE)
+	/* PLANT GFP_CHECKED_BEFORE_NODE: the gfp test runs before the node
+	 * test: a call with both wrong is refused for its gfp. */
+	if (gfp & ~GFP_VALID_MASK) {
+		vmf_warn(m, WARN_VMALLOC_BAD_ARG, "%s: gfp 0x%x has unknown bits",
+			 fn, gfp);
+		return -VMF_EINVAL;
+	}
+#endif
 	if (node != NUMA_NO_NODE &&
 	    (node < 0 || (unsigned)node >= m->cfg.nr_nodes)) {
 		vmf_warn(m, WARN_VMALLOC_BAD_ARG, "%s: node %d of %u", fn, node,
