@@ -128,6 +128,16 @@ if(TARGET vmfuzz_cli)
     endif()
   endforeach()
 endif()
+# tools/plant-build.sh against this tree (Ninja only: it reads the build's
+# own commands); not in a tree with a plant of its own.
+if(TARGET vmfuzz_cli AND NOT VMF_PLANT AND CMAKE_GENERATOR MATCHES "Ninja"
+   AND EXISTS ${CMAKE_SOURCE_DIR}/tests/test_plant_build.sh)
+  add_test(NAME test_plant_build
+           COMMAND bash ${CMAKE_SOURCE_DIR}/tests/test_plant_build.sh
+                   ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}
+                   ${CMAKE_BINARY_DIR}/plant-build-test)
+  set_tests_properties(test_plant_build PROPERTIES TIMEOUT 300)
+endif()
 # Triage by root cause needs failing inputs: a tool with a planted fault,
 # in the planted-fault suite's build tree (after that fault's own test).
 if(TARGET vmfuzz_cli AND VMF_PLANTED_SUITE AND NOT VMF_PLANT
