@@ -250,14 +250,22 @@ static void refusals_and_owned_ram(void)
 	fk_warn(&x, WARN_VMALLOC_BAD_SIZE);
 	CHECK_EQ(io(&x, D, 0, 0), 0);
 	CHECK_STR(verdict(&x), "ok");
-	fk_warn(&x, WARN_VMALLOC_BAD_ARG);
+	fk_warn_text(&x, WARN_VMALLOC_BAD_ARG,
+		     "WARNING: ioremap: [...] above the 40-bit PA size");
 	CHECK_EQ(io(&x, (1ull << 40) - P, 2 * P, 0), 0);
 	CHECK_STR(verdict(&x), "ok");
+	/* wrong: the same kind for another reason (hole 10) */
+	fk_warn_text(&x, WARN_VMALLOC_BAD_ARG,
+		     "WARNING: ioremap: [...] is RAM in use");
+	CHECK_EQ(io(&x, (1ull << 40) - P, 2 * P, 0), 0);
+	CHECK_STR(verdict(&x), "warning");
+	fk_init(&x);
 	fk_warn(&x, WARN_VMALLOC_BAD_SIZE); /* wraps: docs/vmalloc.md */
 	CHECK_EQ(io(&x, ~0ull - P, 4 * P, 0), 0);
 	CHECK_STR(verdict(&x), "ok");
 	/* RAM no one handed to the harness (the frame is free) */
-	fk_warn(&x, WARN_VMALLOC_BAD_ARG);
+	fk_warn_text(&x, WARN_VMALLOC_BAD_ARG,
+		     "WARNING: ioremap: [...] is RAM in use (WARN_ON(pfn_valid))");
 	CHECK_EQ(io(&x, frag * P, P, 0), 0);
 	CHECK_STR(verdict(&x), "ok");
 	/* wrong: mapped anyway */

@@ -170,3 +170,69 @@ echo "== second summary, NOT the corpus figures: the committed corpora plus ${#u
 summ lib "$build/coverage-report-units.txt"
 summ harness "$build/coverage-report-units.txt"
 echo "per file: $build/coverage-report-units.txt, HTML: $build/html-units/index.html"
+
+# The third summary and the plant audit: the planted seeds
+# (tests/planted/<NAME>.txt), each replayed by a copy of this build's tool
+# with its own fault planted (tools/plant-build.sh: the plant's files
+# recompiled against this build, seconds each). Every seed must fail, so
+# this reaches the shadow's mismatch reports and harness/report.c that no
+# passing seed can. Then, from the planted runs alone: every `sh_fail(`
+# call site of harness/ (a check's report) that no planted fault reached,
+# with whether a unit test (test_shadow_fires) reached it. PLANTED=0
+# skips this part.
+[ "${PLANTED:-1}" != 0 ] || exit 0
+pprof=$build/profiles-planted
+rm -rf "$pprof"
+mkdir -p "$pprof"
+seeds=0 caught=0 skipped=()
+for seed in tests/planted/*.txt; do
+	name=$(basename "$seed" .txt)
+	out=$build/planted/$name
+	if ! tools/plant-build.sh "$name" "$build" "$out" vmfuzz_cli >"$pprof/$name.build.log" 2>&1; then
+		skipped+=("$name")
+		continue
+	fi
+	seeds=$((seeds + 1))
+	# Status 1: the seed failed (what a planted fault must do).
+	LLVM_PROFILE_FILE="$PWD/$pprof/plant-$name-%4m.profraw" "$out/vmfuzz" replay -q "$seed" \
+		>"$pprof/$name.log" 2>&1 && continue
+	caught=$((caught + 1))
+done
+[ "$seeds" -gt 0 ] || { echo "coverage: no planted tool built (logs in $pprof)" >&2; exit 1; }
+"$profdata" merge -sparse "$pprof"/plant-*.profraw -o "$pprof/planted.profdata"
+"$profdata" merge -sparse "$prof/merged.profdata" "$pprof/planted.profdata" -o "$pprof/merged.profdata"
+objargs=("$build/vmfuzz")
+for o in "${objects[@]}"; do [ "$o" = "$build/vmfuzz" ] || objargs+=(-object "$o"); done
+# A planted file's functions differ from this build's (their hash): their
+# counts are dropped with a warning each, the rest merge.
+"$cov" report -show-branch-summary -instr-profile="$pprof/merged.profdata" \
+	"${objargs[@]}" "${sources[@]}" >"$build/coverage-report-planted.txt" 2>"$pprof/report.err"
+echo "== third summary, NOT the corpus figures: the committed corpora plus $seeds planted seeds on their planted tools ($caught failed as they must)"
+[ ${#skipped[@]} -eq 0 ] || echo "  not built (see $pprof/<NAME>.build.log): ${skipped[*]}"
+summ lib "$build/coverage-report-planted.txt"
+summ harness "$build/coverage-report-planted.txt"
+echo "per file: $build/coverage-report-planted.txt"
+# The audit: sh_fail( sites by execution count, planted runs alone, and
+# with the unit tests' profile (when the second summary made one).
+site_counts() { # PROFDATA: "file:line count" for every sh_fail( line
+	"$cov" show -instr-profile="$1" "$build/vmfuzz" -show-line-counts \
+		"${sources[@]}" 2>/dev/null | awk '
+	/^\/.*\.c:$/ { file = substr($0, 1, length($0) - 1); sub(".*/harness/", "harness/", file); next }
+	/sh_fail\(/ && $0 !~ /^ *[0-9]+\| *\|/ {
+		split($0, c, "|"); n = c[2]; gsub(/ /, "", n)
+		ln = c[1]; gsub(/ /, "", ln)
+		if (file ~ /^harness\// && c[3] !~ /^ *(int|static|\/\*|\*)/) print file ":" ln, (n == "" ? "-" : n)
+	}'
+}
+site_counts "$pprof/planted.profdata" >"$pprof/sites-planted.txt"
+units_prof=$build/profiles-units/merged.profdata
+if [ -f "$units_prof" ]; then
+	site_counts "$units_prof" >"$pprof/sites-units.txt"
+else
+	: >"$pprof/sites-units.txt"
+fi
+awk 'NR == FNR { u[$1] = $2; next }
+	{ n++; if ($2 != "0") p++; else { miss++; printf "  %s%s\n", $1, (($1 in u) && u[$1] != "0" ? " (a unit test fires it)" : "") > "/dev/stderr" } }
+	END { printf "shadow reports (sh_fail sites): %d; reached by a planted fault: %d; not: %d\n", n, p, miss }' \
+	"$pprof/sites-units.txt" "$pprof/sites-planted.txt" 2>"$build/plant-audit.txt"
+echo "sites no planted fault reaches: $build/plant-audit.txt"

@@ -494,6 +494,17 @@ static unsigned lib_owner(enum sh_kind k)
 	return k == SHK_VMAP ? OWNER_VMAP : OWNER_VMALLOC;
 }
 
+/* An earlier SH_P_NEW_AREA pending entry of this command at the same
+ * start as entry i (new areas per command are few: a linear look). */
+static bool new_area_seen(const struct shadow *sh, size_t i)
+{
+	for (size_t k = 0; k < i; k++)
+		if (sh->pending[k].kind == SH_P_NEW_AREA &&
+		    sh->pending[k].start == sh->pending[i].start)
+			return true;
+	return false;
+}
+
 static int verify_new_area(struct shadow *sh, vaddr_t start,
 			   struct sh_fail *f)
 {
@@ -791,7 +802,12 @@ static int verify_command(struct shadow *sh, struct sh_fail *f)
 	for (size_t i = 0; i < sh->nr_pending; i++) {
 		const struct sh_pending *p = &sh->pending[i];
 
-		if (p->kind == SH_P_NEW_AREA && verify_new_area(sh, p->start, f))
+		/* An area made, freed and made again at the same address in
+		 * one command (a failed huge attempt's page array, then the
+		 * fallback's) is one live area: verified once, or its frames
+		 * would already be its own the second time. */
+		if (p->kind == SH_P_NEW_AREA && !new_area_seen(sh, i) &&
+		    verify_new_area(sh, p->start, f))
 			return -1;
 		if (p->kind == SH_P_UNMAPPED &&
 		    verify_unmapped(sh, p->start, p->end, f))
