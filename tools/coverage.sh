@@ -18,9 +18,14 @@
 # a passing seed; the unit tests corrupt state on purpose. The first
 # summary, the corpus alone, is the one the coverage goals are about.
 #
+# A third summary adds the planted seeds on their planted tools, and the
+# plant audit lists the shadow's report sites no planted fault reaches
+# (see the end of this file).
+#
 # Environment: BUILD=build/coverage, LLVM_COV=llvm-cov-14,
 # LLVM_PROFDATA=llvm-profdata-14, QUIET=1 (summary lines only), CORPUS,
-# TARGET, UNITS=0 (no second summary).
+# TARGET, UNITS=0 (no second summary), PLANTED=0 (no third summary, no
+# audit).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
