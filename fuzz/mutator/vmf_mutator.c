@@ -236,9 +236,24 @@ static bool window_holds_pmd(const struct vmf_header_raw *r)
 	       r->window_bytes >> (2 * r->page_shift - 3) >= 2;
 }
 
+/* A huge vmalloc can get a PMD block only with 4K pages (16K/64K PMD
+ * pages are of order MAX_ORDER or above) and a free order-9 block: RAM
+ * of two PMDs at least (one is not enough beside the page tables). */
+static bool granule_4k(const struct vmf_header_raw *r)
+{
+	return r->page_shift == 12;
+}
+
 static bool ram_holds_pmd(const struct vmf_header_raw *r)
 {
-	return r->phys_size >> (2 * r->page_shift - 3) >= 1;
+	return r->phys_size >> (2 * r->page_shift - 3) >= 2;
+}
+
+/* One node: NUMA_NO_NODE spreads a huge vmalloc over the nodes, a PMD's
+ * worth per node at least, or no huge attempt (6.1 size_per_node). */
+static bool one_node(const struct vmf_header_raw *r)
+{
+	return r->nr_nodes == 1;
 }
 
 static bool several_cpus(const struct vmf_header_raw *r)
@@ -274,6 +289,7 @@ static void fit_header(struct vmf_mutator *m, struct vmf_program *p,
 		/* room for blocks; vmalloc_huge: RAM for one, huge=1 */
 		header_field_to(m, p, HF_WINDOW, window_holds_pmd);
 		if (op == OP_VMALLOC_HUGE) {
+			header_field_to(m, p, HF_LAYOUT, granule_4k);
 			header_field_to(m, p, HF_RAM, ram_holds_pmd);
 			p->ext |= VMF_EXT_HUGE;
 		}
@@ -395,8 +411,10 @@ static unsigned block_used_est(const struct vmf_program *p, size_t pos)
  * replaced by a block): a small allocation, a read through it (the walk
  * caches its tables), its free, a purge (the VA is free again), then an
  * ioremap or vmalloc_huge of one PMD block of the header's granule (an
- * aligned device address for ioremap), in a window that holds blocks,
- * two accesses inside it and, half of the time, its free. */
+ * aligned device address for ioremap), in a window that holds blocks
+ * (and for vmalloc_huge 4K pages, one node and RAM for a free order-9
+ * block: else it always falls back to small pages), two accesses inside
+ * it and, half of the time, its free. */
 static unsigned block_over_small(struct vmf_mutator *m,
 				 struct vmf_program *p, struct vmf_cmd *run,
 				 const struct vmf_handle_est *e, size_t pos)
@@ -405,11 +423,13 @@ static unsigned block_over_small(struct vmf_mutator *m,
 	enum vmf_op big = rnd(m, 3) ? OP_IOREMAP : OP_VMALLOC_HUGE;
 	uint8_t *size;
 
-	header_field_to(m, p, HF_WINDOW, window_holds_pmd);
 	if (big == OP_VMALLOC_HUGE) {
+		header_field_to(m, p, HF_LAYOUT, granule_4k);
 		header_field_to(m, p, HF_RAM, ram_holds_pmd);
+		header_field_to(m, p, HF_NODES, one_node);
 		p->ext |= VMF_EXT_HUGE;
 	}
+	header_field_to(m, p, HF_WINDOW, window_holds_pmd);
 	vmf_header_raw(p->header, &raw);
 	gen_cmd(m, &run[0], rnd(m, 2) ? OP_VMALLOC : OP_VZALLOC, e, pos);
 	gen_cmd(m, &run[1], OP_READ, e, pos);
