@@ -307,7 +307,8 @@ static void free_area_pages(struct shadow *sh, const struct sh_area *a)
 
 /* __vunmap(addr, deallocate_pages) once the arguments passed: take the
  * area out (unmap, lazily free), free its pages and page array (a nested
- * area is vfree'd in turn), free the vm_struct. */
+ * area is vfree'd in turn), free the vm_struct. The lazy area keeps its
+ * pfns: the frames a stale TLB entry of it reaches (shadow_stale.c). */
 void sh_vunmap_area(struct shadow *sh, vaddr_t start, bool dealloc)
 {
 	struct sh_area *a = sh_busy_find(&sh->busy, start);
@@ -324,7 +325,13 @@ void sh_vunmap_area(struct shadow *sh, vaddr_t start, bool dealloc)
 		else if (copy.array_km)
 			sh_km_free(sh);
 	}
-	free(copy.pfns);
+	a = sh_busy_find(&sh->busy, start);
+	if (a && a->state == SH_LAZY && !a->pfns) {
+		a->pfns = copy.pfns; /* unless a purge released it already */
+		a->pfns_known = copy.pfns_known;
+	} else {
+		free(copy.pfns);
+	}
 	sh_km_free(sh); /* the vm_struct */
 }
 
