@@ -356,6 +356,9 @@ static const struct fire fires[] = {
 	{"stale_frame_access", "vmalloc size=1p\nvmalloc size=1p\nread h=1 off=0 "
 	 "len=8\nvfree h=1\naccess h=0 off=2p acc=r el=1\n", 4,
 	 stale_next_frame2, "frame/access", "stale TLB entry"},
+	{"stale_frame_removed", "vmalloc size=1p\nread h=0 off=0 len=8\n"
+	 "remove_vm_area h=0\nread_freed h=0 off=0 len=8\n", 3,
+	 stale_next_frame, "frame/read_freed", "stale TLB entry"},
 	{"stale_poison", STALE_PROG "read_freed h=0 off=0 len=16\n", 3,
 	 stale_frame_written, "data/read_freed", "holds 0xaa now"},
 	{"stale_reused", STALE_REUSED "read_freed h=0 off=0 len=16\n", 5,

@@ -427,6 +427,12 @@ void sh_expect_flush(struct shadow *sh, enum tlb_flush_kind kind,
 int sh_get_vm_area_node(struct shadow *sh, uint64_t size, uint64_t align,
 			unsigned long flags, vaddr_t start, vaddr_t end,
 			gfp_t gfp, vaddr_t *out);
+/* The lazy area at start keeps pfns (known: pfns_known), the frames its
+ * leaves named, which a stale TLB entry of it still reaches
+ * (shadow_stale.c); they are freed at once if a purge released it
+ * already (the lazy free's threshold purge). Takes pfns over. */
+void sh_keep_stale_frames(struct shadow *sh, vaddr_t start, pfn_t *pfns,
+			  bool known);
 /* __vunmap(start, dealloc) on a live area that passed the checks. */
 void sh_vunmap_area(struct shadow *sh, vaddr_t start, bool dealloc);
 /* __vmalloc_node_range() after the argument checks (4.19, small pages). */
