@@ -224,7 +224,58 @@ static void nextfit_forget(struct vmf_machine *m)
 	st->cursor = 0;
 }
 
+/* The TLB entry holding va (a stale one after a lazy free), or NULL. */
+static struct tlb_entry *tlb_at(struct vmf_machine *m, vaddr_t va)
+{
+	struct mmu_state *s = m->mmu;
+
+	for (size_t i = 0; i < s->tlb_used; i++) {
+		struct tlb_entry *e = &s->tlb[i];
+
+		if (e->valid && va >= e->va && va - e->va < (1ull << e->shift))
+			return e;
+	}
+	return NULL;
+}
+/* The stale entry of the freed page at window page 0 names the next
+ * frame: what a hit on it gives is the old leaf's frame (hole 12). */
+static void stale_next_frame(struct vmf_machine *m)
+{
+	tlb_at(m, win(m, 0))->pa += m->page_size;
+}
+static void stale_next_frame2(struct vmf_machine *m)
+{
+	tlb_at(m, win(m, 2))->pa += m->page_size;
+}
+/* The frame behind that stale entry is written behind the library's
+ * back: it no longer holds what its free (or its new owner) left. */
+static void stale_frame_written(struct vmf_machine *m)
+{
+	static const uint8_t b[4] = {1, 2, 3, 4};
+
+	phys_write(m, tlb_at(m, win(m, 0))->pa + 8, b, sizeof(b));
+}
+/* Entry 0 of the nested page array at window page 0 changes. */
+static void array_entry_written(struct vmf_machine *m)
+{
+	static const uint8_t b[1] = {0x5c};
+
+	phys_write(m, (phys_addr_t)vmalloc_to_pfn(m, win(m, 0)) << m->page_shift,
+		   b, sizeof(b));
+}
+
 /* ---- the cases ------------------------------------------------------------ */
+
+/* A vmalloc, a read that fills the TLB, vfree: the freed page stays in the
+ * TLB until the purge; then a new vmalloc takes the freed frame (the
+ * buddy's last freed) and writes 0x11... there. */
+#define STALE_PROG "vmalloc size=1p\nread h=0 off=0 len=16\nvfree h=0\n"
+#define STALE_REUSED STALE_PROG "vmalloc size=1p\nwrite h=1 off=0 len=16 pat=0x11\n"
+/* A 528-page area's nested page array (two pages) in the hole at window
+ * page 0 that the freed handle 0 held (policy modern: lowest fit). */
+#define ARRAY_PROG "machine granule=4k va=48 window=4m ram=2048p policy=modern\n" \
+	"vmalloc size=2p\nvmalloc size=1p\nvfree h=0\npurge\nvmalloc size=528p\n"
+
 
 static const struct fire fires[] = {
 	{"owner_balance_kind", "vmalloc size=1p\nnop\n", 1, owned_vmalloc,
@@ -319,6 +370,20 @@ static const struct fire fires[] = {
 	{"ioremap_access", "machine granule=4k va=48 window=128m ram=8m\n"
 	 "ioremap phys=dev+1p size=1p prot=kernel\nread h=0 off=0 len=8\n", 1,
 	 unmap_win0, "access/read", NULL},
+	{"stale_frame", STALE_PROG "read_freed h=0 off=0 len=8\n", 3,
+	 stale_next_frame, "frame/read_freed", "stale TLB entry"},
+	{"stale_frame_access", "vmalloc size=1p\nvmalloc size=1p\nread h=1 off=0 "
+	 "len=8\nvfree h=1\naccess h=0 off=2p acc=r el=1\n", 4,
+	 stale_next_frame2, "frame/access", "stale TLB entry"},
+	{"stale_frame_removed", "vmalloc size=1p\nread h=0 off=0 len=8\n"
+	 "remove_vm_area h=0\nread_freed h=0 off=0 len=8\n", 3,
+	 stale_next_frame, "frame/read_freed", "stale TLB entry"},
+	{"stale_poison", STALE_PROG "read_freed h=0 off=0 len=16\n", 3,
+	 stale_frame_written, "data/read_freed", "holds 0xaa now"},
+	{"stale_reused", STALE_REUSED "read_freed h=0 off=0 len=16\n", 5,
+	 stale_frame_written, "data/read_freed", "holds 0x49 now"},
+	{"array_entry", ARRAY_PROG "read_freed h=0 off=0 len=8\n", 5,
+	 array_entry_written, "data/read_freed", "in the area at"},
 	{"placement", "machine granule=4k va=48 window=16p ram=256p "
 	 "policy=nextfit\nvmalloc size=1p\nvmalloc size=1p\n", 1,
 	 nextfit_forget, "placement/vmalloc", NULL},
@@ -452,4 +517,40 @@ static void config_fields(void)
 	vmf_runner_free(r);
 }
 
-TEST_MAIN(TEST(every_check_fires), TEST(config_fields))
+/* Stale reads whose frame the shadow cannot name the bytes of must pass:
+ * a page-table page took the freed frame (an ioremap that needs a new
+ * last-level table right after the vfree: the buddy hands out the frame
+ * freed last), so it holds descriptors, not poison; and a frame a live
+ * area holds now reads as that area's bytes. */
+static void stale_unknown_passes(void)
+{
+	static const char *const progs[] = {
+		"machine granule=4k va=48 window=16m ram=2048p\n"
+		"vmalloc size=1p\nvmalloc size=496p\nvmalloc size=11p\n"
+		"read h=0 off=0 len=16\nvfree h=0\n"
+		"ioremap phys=dev+1p size=1p prot=kernel\n"
+		"read_freed h=0 off=0 len=16\nread_freed h=0 off=0x70 len=16\n",
+		STALE_REUSED "read_freed h=0 off=0 len=16\n"
+		"vmalloc size=1p\nread_freed h=0 off=0 len=32\n",
+		ARRAY_PROG "read_freed h=0 off=0 len=64\n"
+		"read_freed h=0 off=1p+0x78 len=16\nvread h=2 off=-0x10 len=64\n",
+	};
+	struct vmf_runner *r = vmf_runner_new();
+	char err[256];
+
+	for (size_t k = 0; k < sizeof(progs) / sizeof(progs[0]); k++) {
+		if (vmf_program_parse(progs[k], &prog_buf, err, sizeof(err))) {
+			fprintf(stderr, "program %zu: %s\n", k, err);
+			CHECK(0);
+			continue;
+		}
+		if (vmf_run_program(r, &prog_buf, NULL, &fail_buf) != 0) {
+			fprintf(stderr, "program %zu:\n%s", k, fail_buf.report);
+			CHECK(0);
+		}
+	}
+	vmf_runner_free(r);
+}
+
+TEST_MAIN(TEST(every_check_fires), TEST(config_fields),
+	  TEST(stale_unknown_passes))

@@ -8,7 +8,8 @@
  * prot; anything else -> a translation fault at the first level whose
  * table does not exist (level 3 when the tables do). A TLB hit on a stale
  * entry is allowed only on a lazily freed area that no purge released yet:
- * that is the window the lazy scheme knowingly leaves open. */
+ * that is the window the lazy scheme knowingly leaves open; what such a
+ * hit gives (the old frame, its bytes now) is shadow_stale.c's. */
 #include <string.h>
 
 #include "shadow_model.h"
@@ -24,7 +25,7 @@ struct pred {
 
 /* The permission checks of the notes on a leaf (no table attributes:
  * Linux sets none). */
-static enum mmu_fault perm(uint64_t desc, enum mmu_access acc, int el)
+enum mmu_fault sh_leaf_perm(uint64_t desc, enum mmu_access acc, int el)
 {
 	bool ro = desc & PTE_RDONLY;
 	bool user = desc & PTE_USER;
@@ -82,7 +83,7 @@ static void predict(struct shadow *sh, vaddr_t va, enum mmu_access acc,
 	a = mapped_area(sh, va);
 	if (a) {
 		p->area = a;
-		p->fault = perm(a->prot, acc, el);
+		p->fault = sh_leaf_perm(a->prot, acc, el);
 		p->level = a->page_order ? 2 : 3; /* vmalloc_huge: a block */
 		return;
 	}
@@ -136,7 +137,9 @@ int shadow_access(struct shadow *sh, const struct sh_access *x,
 				       fault_name(p.fault),
 				       p.fault == MMU_FAULT_TRANSLATION ?
 					       " on the tables" : "");
-		return 0; /* what a stale entry gives is not predicted */
+		/* What the entry gives: the freed area's old frame, and that
+		 * frame's bytes now (shadow_stale.c). */
+		return sh_stale_access(sh, x, f) ? -1 : 0;
 	}
 	if (p.area && p.area->iomap) /* its own leaves: shadow_huge.c */
 		return sh_huge_access(sh, p.area, x, p.fault, f);
@@ -191,7 +194,7 @@ int shadow_access(struct shadow *sh, const struct sh_access *x,
 
 			if (n > sizeof(val))
 				n = sizeof(val);
-			sh_expect_bytes(sh, p.area,
+			sh_expect_read(sh, p.area,
 				       x->va + done - p.area->start, n, val,
 				       known);
 			for (size_t i = 0; i < n; i++) {
@@ -207,6 +210,9 @@ int shadow_access(struct shadow *sh, const struct sh_access *x,
 								     p.area->start),
 						(unsigned long long)p.area->start,
 						x->buf[done + i], val[i],
+						p.area->kind == SHK_ARRAY ?
+							" (the page array's "
+							"entries)" :
 						p.area->zeroed ?
 							" (zeroed memory, or "
 							"what the harness wrote)" :
@@ -327,7 +333,7 @@ int shadow_vread(struct shadow *sh, vaddr_t va, uint64_t len, long ret,
 		/* 4.19 vread skips areas without VM_VM_AREA (vm_map_ram's),
 		 * like ioremap ones: zero. */
 		if (ar && !ar->ioremap && ar->has_vm) {
-			sh_expect_bytes(sh, ar, a - ar->start, n, val,
+			sh_expect_read(sh, ar, a - ar->start, n, val,
 				       known);
 		} else {
 			memset(val, 0, n);

@@ -60,6 +60,7 @@ void sh_frame_freed(struct shadow *sh, pfn_t pfn)
 		p->owner[idx] |= SH_OWN_LISTED;
 	}
 	p->owner[idx] |= SH_FRAME_FREED;
+	p->freed_at[idx] = p->tables_taken;
 }
 
 void sh_frames_lost(struct shadow *sh)
@@ -134,4 +135,51 @@ void sh_expect_bytes(struct shadow *sh, const struct sh_area *a, uint64_t off,
 		baseline(sh, a, off + i, n, val + i, known + i);
 		i = j;
 	}
+}
+
+/* The live area whose page array is the nested area arr, if its frames
+ * are known. */
+static const struct sh_area *array_owner(const struct shadow *sh,
+					 const struct sh_area *arr)
+{
+	for (size_t i = 0; i < sh->busy.n; i++) {
+		const struct sh_area *a = &sh->busy.a[i];
+
+		if (a->array_va == arr->start)
+			return (a->state == SH_LIVE || a->state == SH_DEFERRED) &&
+				       a->pfns && a->pfns_known ? a : NULL;
+	}
+	return NULL;
+}
+
+/* A nested page array's bytes (docs/vmalloc.md "Page arrays"): entry k
+ * is the little-endian pfn of its owner's page k, the frames the shadow
+ * saw the owner's leaves name when it was made (then checked against
+ * these very entries, read by the reader); past the owner's nr_pages the
+ * array's zeroed memory (__GFP_ZERO), which nothing writes. So a read
+ * compares the array now with what it held then: a later stray write
+ * into it, or an entry written past its end, shows. */
+static void array_bytes(const struct shadow *sh, const struct sh_area *arr,
+			uint64_t off, size_t len, uint8_t *val, uint8_t *known)
+{
+	const struct sh_area *o = array_owner(sh, arr);
+
+	if (!o || arr->data_id)
+		return; /* what sh_expect_bytes said (unknown) stands */
+	for (size_t i = 0; i < len; i++) {
+		uint64_t k = (off + i) / 8;
+
+		val[i] = k < o->nr_pages ?
+				 (uint8_t)(o->pfns[k] >> (8 * ((off + i) % 8))) :
+				 0;
+		known[i] = 1;
+	}
+}
+
+void sh_expect_read(struct shadow *sh, const struct sh_area *a, uint64_t off,
+		    size_t len, uint8_t *val, uint8_t *known)
+{
+	sh_expect_bytes(sh, a, off, len, val, known);
+	if (a->kind == SHK_ARRAY)
+		array_bytes(sh, a, off, len, val, known);
 }

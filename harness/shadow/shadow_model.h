@@ -62,7 +62,10 @@ struct sh_area {
 	uint64_t size;          /* requested bytes */
 	uint64_t nr_pages;      /* data pages (vmalloc) / mapped pages (vmap) */
 	pfn_t *pfns;            /* vmalloc: owned frames, observed at alloc;
-				   vmap: the caller's frames */
+				   vmap: the caller's frames; lazy (after
+				   vfree/vunmap): the frames its leaves named,
+				   what a stale TLB entry still reaches,
+				   until the purge releases it */
 	bool pfns_known;        /* vmalloc: pfns observed */
 	uint64_t node_pages[VMF_MAX_NODES]; /* vmalloc: predicted per node */
 	vaddr_t array_va;       /* nested area holding the page array, or 0 */
@@ -207,6 +210,12 @@ struct sh_phys {
 	size_t nr_touched, touched_cap;
 	/* frames went back that the shadow cannot name (shadow_frames.c) */
 	bool lost_frees;
+	/* Page-table pages taken since reset (frames the shadow cannot name
+	 * that stay allocated), and per frame its value when the frame was
+	 * last freed (read only under SH_FRAME_FREED): a freed frame no table
+	 * took since still reads PAGE_POISON (shadow_stale.c). */
+	uint32_t tables_taken;
+	uint32_t *freed_at;
 };
 
 /* ---- expected bytes ------------------------------------------------------- */
@@ -418,6 +427,12 @@ void sh_expect_flush(struct shadow *sh, enum tlb_flush_kind kind,
 int sh_get_vm_area_node(struct shadow *sh, uint64_t size, uint64_t align,
 			unsigned long flags, vaddr_t start, vaddr_t end,
 			gfp_t gfp, vaddr_t *out);
+/* The lazy area at start keeps pfns (known: pfns_known), the frames its
+ * leaves named, which a stale TLB entry of it still reaches
+ * (shadow_stale.c); they are freed at once if a purge released it
+ * already (the lazy free's threshold purge). Takes pfns over. */
+void sh_keep_stale_frames(struct shadow *sh, vaddr_t start, pfn_t *pfns,
+			  bool known);
 /* __vunmap(start, dealloc) on a live area that passed the checks. */
 void sh_vunmap_area(struct shadow *sh, vaddr_t start, bool dealloc);
 /* __vmalloc_node_range() after the argument checks (4.19, small pages). */
@@ -460,6 +475,14 @@ int sh_huge_to_page(struct shadow *sh, const struct sh_area *a, vaddr_t va,
 /* The leaf of a live ioremap area at va: level and output address. */
 void sh_huge_leaf(const struct shadow *sh, const struct sh_area *a, vaddr_t va,
 		  int *level, phys_addr_t *pa);
+
+/* ---- shadow_access.c, shadow_stale.c ---------------------------------------- */
+/* The architecture's permission checks on a leaf's attributes. */
+enum mmu_fault sh_leaf_perm(uint64_t desc, enum mmu_access acc, int el);
+/* A hit on a stale TLB entry the lazy rule allows (x->va in a lazy area):
+ * the old leaf's permissions and frame, and a read's bytes. */
+int sh_stale_access(struct shadow *sh, const struct sh_access *x,
+		    struct sh_fail *f);
 
 /* ---- shadow_vb.c ------------------------------------------------------------ */
 int sh_vb_reset(struct shadow *sh);

@@ -141,6 +141,7 @@ int sh_pt_table_alloc(struct shadow *sh, int level, vaddr_t va)
 		     (uint8_t)n))
 		return -VMF_ENOMEM; /* host OOM */
 	pt->pages++;
+	sh->phys.tables_taken++; /* a frame it cannot name, written */
 	return 0;
 }
 
@@ -214,11 +215,15 @@ int sh_phys_reset(struct sh_phys *p, const struct vmf_config *cfg)
 	}
 	p->nr_touched = 0;
 	p->lost_frees = false;
+	p->tables_taken = 0;
 	if (p->owner_cap < nr) {
 		free(p->owner);
+		free(p->freed_at);
 		p->owner = calloc(nr, 1);
-		p->owner_cap = p->owner ? nr : 0;
-		if (!p->owner)
+		/* freed_at needs no reset: read only under SH_FRAME_FREED */
+		p->freed_at = calloc(nr, sizeof(*p->freed_at));
+		p->owner_cap = p->owner && p->freed_at ? nr : 0;
+		if (!p->owner_cap)
 			return -1;
 	}
 	/* A frame is listed once (SH_OWN_LISTED), so this never grows
@@ -251,6 +256,7 @@ int sh_phys_reset(struct sh_phys *p, const struct vmf_config *cfg)
 void sh_phys_free(struct sh_phys *p)
 {
 	free(p->owner);
+	free(p->freed_at);
 	free(p->touched);
 	memset(p, 0, sizeof(*p));
 }

@@ -307,7 +307,8 @@ static void free_area_pages(struct shadow *sh, const struct sh_area *a)
 
 /* __vunmap(addr, deallocate_pages) once the arguments passed: take the
  * area out (unmap, lazily free), free its pages and page array (a nested
- * area is vfree'd in turn), free the vm_struct. */
+ * area is vfree'd in turn), free the vm_struct. The lazy area keeps its
+ * pfns (sh_keep_stale_frames). */
 void sh_vunmap_area(struct shadow *sh, vaddr_t start, bool dealloc)
 {
 	struct sh_area *a = sh_busy_find(&sh->busy, start);
@@ -324,8 +325,21 @@ void sh_vunmap_area(struct shadow *sh, vaddr_t start, bool dealloc)
 		else if (copy.array_km)
 			sh_km_free(sh);
 	}
-	free(copy.pfns);
+	sh_keep_stale_frames(sh, start, copy.pfns, copy.pfns_known);
 	sh_km_free(sh); /* the vm_struct */
+}
+
+void sh_keep_stale_frames(struct shadow *sh, vaddr_t start, pfn_t *pfns,
+			  bool known)
+{
+	struct sh_area *a = sh_busy_find(&sh->busy, start);
+
+	if (a && a->state == SH_LAZY && !a->pfns) {
+		a->pfns = pfns;
+		a->pfns_known = known;
+	} else {
+		free(pfns); /* a purge released it already */
+	}
 }
 
 /* ---- the vmalloc path --------------------------------------------------- */
@@ -671,6 +685,10 @@ static enum vmf_warn_kind free_refusal(struct shadow *sh, vaddr_t addr,
  * ordinary live area. */
 static void remove_area(struct shadow *sh, struct sh_area *a)
 {
+	vaddr_t start = a->start;
+	pfn_t *pfns;
+	bool known;
+
 	if (a->kind == SHK_VMALLOC || a->kind == SHK_ARRAY) {
 		sh->exp.nr_leaked_pages += a->nr_pages;
 		if (a->array_va) {
@@ -680,11 +698,13 @@ static void remove_area(struct shadow *sh, struct sh_area *a)
 				n->array_owned = false;
 		}
 	}
-	free(a->pfns);
+	pfns = a->pfns;
+	known = a->pfns_known;
 	a->pfns = NULL;
 	a->pfns_known = false;
 	unmap_area(sh, a);
 	sh_lazy_free(sh, a);
+	sh_keep_stale_frames(sh, start, pfns, known);
 }
 
 /* The kernel's own words where it has them (mm/vmalloc.c __vunmap). */

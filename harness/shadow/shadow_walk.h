@@ -116,6 +116,14 @@ void sh_fill_bytes(pfn_t pfn, uint64_t off, uint8_t *out, size_t n);
  * the frame under them (identity fill, or PAGE_POISON once freed). */
 void sh_expect_bytes(struct shadow *sh, const struct sh_area *a, uint64_t off,
 		     size_t len, uint8_t *val, uint8_t *known);
+/* sh_expect_bytes, and a nested page array's entries as well: what a
+ * read compares (the trace's known mask stays sh_expect_bytes's). */
+void sh_expect_read(struct shadow *sh, const struct sh_area *a, uint64_t off,
+		    size_t len, uint8_t *val, uint8_t *known);
+/* The bytes [in, in + n) of frame pfn as it holds them now, where the
+ * shadow knows them (shadow_stale.c): its mapped holder's, or poison. */
+void sh_frame_now(struct shadow *sh, pfn_t pfn, uint64_t in, size_t n,
+		  uint8_t *val, uint8_t *known);
 /* A frame went back to the buddy allocator (it reads as PAGE_POISON). */
 void sh_frame_freed(struct shadow *sh, pfn_t pfn);
 /* Frames went back that the shadow cannot name (a failed vmalloc's pages,

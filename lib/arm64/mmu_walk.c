@@ -289,6 +289,12 @@ struct mmu_result mmu_access(struct vmf_machine *m, vaddr_t va,
 			 * keeps the offset inside the page only: every page of
 			 * the block goes to the block's first frame. */
 			r.pa = e->pa + ((va - e->va) & ((1ull << s->page_shift) - 1));
+#elif defined(VMF_PLANT_STALE_HIT_NEXT_FRAME)
+			/* PLANT STALE_HIT_NEXT_FRAME: a hit on an entry the
+			 * tables no longer back goes one frame further (an
+			 * output address kept as its region's end). */
+			r.pa = e->pa + (va - e->va) +
+			       (r.tlb_stale ? 1ull << s->page_shift : 0);
 #else
 			r.pa = e->pa + (va - e->va);
 #endif

@@ -637,7 +637,14 @@ int __free_pages(struct vmf_machine *m, struct page *page, unsigned order)
 	/* Release the block: clear head/tail marks, poison the contents. */
 	for (pfn_t i = 0; i < (1ull << order); i++) {
 		struct page *pg = &p->pages[idx + i];
+#if defined(VMF_PLANT_VFREE_PAGE_UNPOISONED)
+		/* PLANT VFREE_PAGE_UNPOISONED: an order-0 vmalloc page goes
+		 * back keeping its bytes (a free path without the poisoning). */
+		if (order || pg->owner != OWNER_VMALLOC)
+			set_fill(p, idx + i, PAGE_POISON);
+#else
 		set_fill(p, idx + i, PAGE_POISON);
+#endif
 		pg->flags &= (uint8_t)~PG_STATE_MASK;
 		pg->order = 0;
 		pg->owner = OWNER_NONE;

@@ -563,6 +563,21 @@ static vaddr_t __vmalloc_area_node(struct vmf_machine *m,
 		}
 	}
 	vm_page_cursor_flush(m, &cur);
+#if defined(VMF_PLANT_ARRAY_ENTRY_PAST_END)
+	/* PLANT ARRAY_ENTRY_PAST_END: the entry loop runs to nr_pages
+	 * inclusive: the last page's pfn is stored once more, in the nested
+	 * array's slack past its last entry. */
+	if (!area->pages && area->nr_pages &&
+	    vm_page_cursor_get(m, &cur, area->nr_pages - 1) && !cur.lost &&
+	    area->nr_pages < cur.lo + m->page_size / PAGE_PTR_SIZE) {
+		uint8_t b[PAGE_PTR_SIZE];
+
+		store_le64(b, phys_page_to_pfn(&m->phys,
+			   vm_page_cursor_get(m, &cur, area->nr_pages - 1)));
+		phys_write(m, cur.base + (uint64_t)(area->nr_pages - cur.lo) *
+					       PAGE_PTR_SIZE, b, sizeof(b));
+	}
+#endif
 	if (map_vm_area(m, area, NULL, area->nr_pages, prot))
 		goto fail;
 	area->nr_mapped = area->nr_pages;
