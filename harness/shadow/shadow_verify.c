@@ -512,28 +512,35 @@ static int verify_links(struct shadow *sh, size_t idx, bool bounds,
 	return 0;
 }
 
-static int verify_area(struct shadow *sh, size_t idx, bool is_new,
-		       struct sh_fail *f)
+/* A busy area that is not new: a live or deferred mapped one has every
+ * PTE equal to its page array and its guard page unmapped (a lazy one
+ * was checked by `unmap` when freed). why: "touched", or the sweep's. */
+static int verify_area_pages(struct shadow *sh, const struct sh_area *a,
+			     const char *why, struct sh_fail *f)
 {
-	const struct sh_area *a = &sh->busy.a[idx];
-
-	/* new: verify_new_area compared its bounds, PTEs and frames */
-	if (verify_links(sh, idx, !is_new, f))
-		return -1;
-	if (is_new || a->state == SH_LAZY || !a->mapped || !has_page_array(a))
-		return 0; /* lazy: `unmap` */
-	if (sh_verify_ptes(sh, a, 0, a->nr_pages, "touched", f))
+	if (a->state == SH_LAZY || !a->mapped || !has_page_array(a))
+		return 0;
+	if (sh_verify_ptes(sh, a, 0, a->nr_pages, why, f))
 		return -1;
 	if (a->flags & SH_VM_NO_GUARD)
 		return 0;
 	if (sh_first_mapped(sh, a->end - sh->page_size, a->end, NULL))
 		return sh_fail(f, "mapping",
-			       "guard page 0x%llx of the touched area [0x%llx, "
+			       "guard page 0x%llx of the %s area [0x%llx, "
 			       "0x%llx) is mapped",
 			       (unsigned long long)(a->end - sh->page_size),
-			       (unsigned long long)a->start,
+			       why, (unsigned long long)a->start,
 			       (unsigned long long)a->end);
 	return 0;
+}
+
+static int verify_area(struct shadow *sh, size_t idx, bool is_new,
+		       struct sh_fail *f)
+{
+	/* new: verify_new_area compared its bounds, PTEs and frames */
+	if (verify_links(sh, idx, !is_new, f))
+		return -1;
+	return is_new ? 0 : verify_area_pages(sh, &sh->busy.a[idx], "touched", f);
 }
 
 /* The model holds no area at start (a purge released it): nor may the
@@ -700,8 +707,37 @@ static int check_holes(struct shadow *sh, struct sh_fail *f)
 	return 0;
 }
 
+/* The first and the last OP_CHECK: the shadow's reader over every live
+ * vm_map_ram carve (its pages against the caller's pfns | prot, its unused
+ * tail unmapped: what a carve's creation checked), then every live mapped
+ * area with a page array (verify_area_pages: what a touched area gets)
+ * and every reservation (nothing mapped). A PTE rewritten far from any
+ * command's range is seen here. */
+static int check_sweep(struct shadow *sh, struct sh_fail *f)
+{
+	vaddr_t first;
+
+	if (sh_vb_sweep_carves(sh, f))
+		return -1;
+	for (size_t i = 0; i < sh->busy.n; i++) {
+		const struct sh_area *a = &sh->busy.a[i];
+
+		if (verify_area_pages(sh, a, "live at check", f))
+			return -1;
+		if (is_reservation(a) &&
+		    sh_first_mapped(sh, a->start, a->end, &first))
+			return sh_fail(f, "mapping",
+				       "0x%llx in the reserved area [0x%llx, "
+				       "0x%llx) is mapped (at check)",
+				       (unsigned long long)first,
+				       (unsigned long long)a->start,
+				       (unsigned long long)a->end);
+	}
+	return 0;
+}
+
 int shadow_check_full(struct shadow *sh, const struct sh_area_obs *areas,
-		      size_t n, struct sh_fail *f)
+		      size_t n, bool full, struct sh_fail *f)
 {
 	size_t i;
 
@@ -751,5 +787,7 @@ int shadow_check_full(struct shadow *sh, const struct sh_area_obs *areas,
 	for (i = 0; i < n; i++)
 		if (sh_vm_compare(sh, &sh->busy.a[i], &areas[i], "check", f))
 			return -1;
-	return check_holes(sh, f);
+	if (check_holes(sh, f))
+		return -1;
+	return full && sh->initialized ? check_sweep(sh, f) : 0;
 }
