@@ -23,7 +23,9 @@
  *    counters (`owner-balance`), O(1).
  *
  * What stays for OP_CHECK (shadow_check_full, vm_check): the whole busy
- * list, every area's vm_struct, /proc/vmallocinfo, the frame recount.
+ * list, every area's vm_struct, /proc/vmallocinfo, the frame recount, and
+ * at the first and the last one the check sweep (every live carve's and
+ * every live mapped area's PTEs, read by the shadow's reader).
  *
  * Invariants: the touched set is rebuilt per command from the pending
  * entries (no state carries over); owned[] is the model's count since
