@@ -647,22 +647,23 @@ static const char *render_vmallocinfo(struct vmf_runner *r)
 static int do_check(struct vmf_runner *r, size_t idx)
 {
 	char why[512];
+	bool full = idx == r->first_check || idx == r->last_check;
 
 	if (r->oracle_off)
 		return 0;
 	/* vm_check (which ends with page_alloc_check) costs O(areas' pages)
 	 * and O(RAM): it runs at the first and the last OP_CHECK of the
 	 * program; the busy-list comparison runs at every one. */
-	if (idx == r->first_check || idx == r->last_check) {
+	if (full) {
 		why[0] = 0;
 		if (vm_check(r->m, why, sizeof(why)))
 			return set_fail(r, "vm_check", why);
 	}
 	r->nr_areas = 0;
 	vmalloc_for_each_area(r->m, collect_area, r);
-	interp_res(r, " ok areas=%zu%s", r->nr_areas,
-	    idx == r->first_check || idx == r->last_check ? " full" : "");
-	if (SH_CALL(r, shadow_check_full(r->sh, r->areas, r->nr_areas, &r->sfail)))
+	interp_res(r, " ok areas=%zu%s", r->nr_areas, full ? " full" : "");
+	if (SH_CALL(r, shadow_check_full(r->sh, r->areas, r->nr_areas, full,
+					 &r->sfail)))
 		return -1;
 	return SH_CALL(r, shadow_vmallocinfo_check(r->sh, render_vmallocinfo(r),
 					&r->sfail));

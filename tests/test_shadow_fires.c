@@ -202,6 +202,20 @@ static void carve_next_frame(struct vmf_machine *m, unsigned k)
 static void carve0_next_frame(struct vmf_machine *m) { carve_next_frame(m, 0); }
 static void carve1_next_frame(struct vmf_machine *m) { carve_next_frame(m, 1); }
 static void carve2_next_frame(struct vmf_machine *m) { carve_next_frame(m, 2); }
+/* Pages 0 and 1 of the lowest area (a vmalloc) swap frames in the PTEs
+ * and in vm->pages alike: lib's two views still agree (vm_check), only
+ * the model's frames tell. */
+static void swap_first_pages(struct vmf_machine *m)
+{
+	struct vm_struct *vm = vm0(m);
+	uint64_t d0 = leaf_desc(m, win(m, 0)), d1 = leaf_desc(m, win(m, 1));
+	struct page *p0 = vm->pages[0];
+
+	mmu_set_raw(m, win(m, 0), 3, d1);
+	mmu_set_raw(m, win(m, 1), 3, d0);
+	vm->pages[0] = vm->pages[1];
+	vm->pages[1] = p0;
+}
 static void harness_page_fails(struct vmf_machine *m)
 {
 	vmf_fault_set(m, FAULT_PAGE_ALLOC, FAULT_ALWAYS, 0);
@@ -359,6 +373,17 @@ static const struct fire fires[] = {
 	 "prot=kernel\nvm_map_ram count=1 node=-1 prot=kernel\n"
 	 "vm_unmap_ram h=1 dcount=0\n", 3, carve0_next_frame,
 	 "mapping/vm_unmap_ram", "next to a range"},
+	/* The check sweep (first and last check): a carve no command wrote
+	 * beside since it was made, far from every command's range. */
+	{"carve_sweep", "machine granule=4k va=48 window=16m ram=256p cpus=1\n"
+	 "vm_map_ram count=1 node=-1 prot=kernel\nvm_map_ram count=8 node=-1 "
+	 "prot=kernel\nvm_map_ram count=1 node=-1 prot=kernel\ncheck\n", 3,
+	 carve0_next_frame, "frame/check", "caller's page list"},
+	/* ... and a live area no command touched since it was made */
+	{"area_sweep", "vmap count=2 flags=0 prot=kernel\nvmalloc size=1p\n"
+	 "check\n", 2, pte_next_frame, "mapping/check", "live at check"},
+	{"vmalloc_sweep", "vmalloc size=2p\nvmalloc size=1p\ncheck\n", 2,
+	 swap_first_pages, "mapping/check", "live at check"},
 	{"carve_edge_vmalloc", "machine granule=16k va=48 window=128m ram=256p cpus=1\n"
 	 "vm_map_ram count=1 node=-1 prot=kernel\nvm_map_ram count=1 node=-1 "
 	 "prot=kernel\nvmalloc size=1p\n", 2, carve1_next_frame,

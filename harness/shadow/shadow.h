@@ -218,9 +218,11 @@ int shadow_verify(struct shadow *sh, struct sh_fail *f);
  * that the running policy's guarantee allows: findings of their own
  * kind, never reports. A count since the reset. */
 uint64_t shadow_place_findings(const struct shadow *sh);
-/* OP_CHECK: the library's busy list (address order) against the model. */
+/* OP_CHECK: the library's busy list (address order) against the model;
+ * full (the first and the last OP_CHECK of an input): also the shadow's
+ * reader over every live carve's and every live mapped area's PTEs. */
 int shadow_check_full(struct shadow *sh, const struct sh_area_obs *areas,
-		      size_t n, struct sh_fail *f);
+		      size_t n, bool full, struct sh_fail *f);
 /* OP_CHECK: the library's /proc/vmallocinfo text against the one the
  * shadow renders from its own model (shadow_vminfo.c). */
 int shadow_vmallocinfo_check(struct shadow *sh, const char *observed,

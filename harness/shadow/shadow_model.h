@@ -501,6 +501,9 @@ const struct sh_area *sh_vb_carve_next(struct shadow *sh, vaddr_t s,
  * 1 known 4.19 behaviour, -1 a report (f filled); -2: not a block page. */
 int sh_vb_stale_hit(struct shadow *sh, vaddr_t va, struct sh_fail *f);
 int sh_vb_verify_carve(struct shadow *sh, vaddr_t start, struct sh_fail *f);
+/* The check sweep: every live carve's pages and unused tail, as at its
+ * creation (no TLB or block-area check: a live carve may be cached). */
+int sh_vb_sweep_carves(struct shadow *sh, struct sh_fail *f);
 /* The blocks, for reports (nothing when there are none). */
 void sh_vb_describe(const struct shadow *sh, FILE *out);
 int sh_vb_verify_counters(struct shadow *sh, const struct sh_counters *o,

@@ -667,42 +667,19 @@ int sh_vb_verify_counters(struct shadow *sh, const struct sh_counters *o,
 	return 0;
 }
 
-/* A new carve: inside its (live) block, every page mapped at level 3 to
- * the caller's pfn with the caller's prot, the rest of the carve unmapped,
- * and no TLB entry for any of it yet. The PTEs are the shadow's reader's
- * (sh_walk_check_run: whole descriptors pfn | prot from RAM, then lib's
- * views and vmalloc_to_pfn against them: `walk`, `walk-lib`, `frame`);
- * the attribute bits after that are the reader's word too, which lib's
- * view then equals (`mapping`). */
-int sh_vb_verify_carve(struct shadow *sh, vaddr_t start, struct sh_fail *f)
+/* The carve's pages as the shadow's reader finds them: each of its
+ * nr_pages a level-3 page descriptor pfn << PAGE_SHIFT | prot with the
+ * caller's pfn (sh_walk_check_run: whole descriptors from RAM, then lib's
+ * views and vmalloc_to_pfn against them: `walk`, `walk-lib`, `frame`; the
+ * attribute bits after that are the reader's word too, which lib's view
+ * then equals: `mapping`), and the rest of its power-of-two carve
+ * unmapped. At the carve's creation and at the check sweep. */
+static int verify_carve_pages(struct shadow *sh, const struct sh_area *c,
+			      struct sh_fail *f)
 {
-	struct sh_area *c = carve_find(sh, start);
 	struct sh_page_obs batch[SH_PAGE_BATCH];
-	struct sh_area_obs ob;
-	struct sh_vblock *b = vb_lookup(sh, start);
-	vaddr_t mend, first;
+	vaddr_t start = c->start, mend, first;
 
-	if (!c || !c->mapped || !b || !c->pfns)
-		return 0; /* gone again within the command; host OOM */
-	if (!sh->obs.area_at(sh->obs.ctx, start, &ob) ||
-	    ob.start != b->va_start || ob.end != b->va_start + sh->vb_size ||
-	    ob.state != SH_LIVE || ob.has_vm)
-		return sh_fail(f, "area",
-			       "the carve at 0x%llx must lie in the live vmap "
-			       "block [0x%llx, 0x%llx) (no vm_struct); the "
-			       "library's area there is %s[0x%llx, 0x%llx)",
-			       (unsigned long long)start,
-			       (unsigned long long)b->va_start,
-			       (unsigned long long)(b->va_start + sh->vb_size),
-			       ob.has_vm ? "a vm_struct area " : "",
-			       (unsigned long long)ob.start,
-			       (unsigned long long)ob.end);
-	if (sh->obs.tlb_maps(sh->obs.ctx, c->start, c->end))
-		return sh_fail(f, "tlb-reuse",
-			       "a TLB entry still translates an address of the "
-			       "new carve [0x%llx, 0x%llx)",
-			       (unsigned long long)c->start,
-			       (unsigned long long)c->end);
 	for (uint64_t i = 0; i < c->nr_pages; i++) {
 		vaddr_t va = start + (i << sh->page_shift);
 		const struct sh_page_obs *pp = &batch[i % SH_PAGE_BATCH];
@@ -746,5 +723,80 @@ int sh_vb_verify_carve(struct shadow *sh, vaddr_t start, struct sh_fail *f)
 			       (unsigned long long)first,
 			       (unsigned long long)c->nr_pages,
 			       (unsigned long long)start);
+	return 0;
+}
+
+/* A new carve: inside its (live) block, its pages as verify_carve_pages
+ * reads them, and no TLB entry for any of it yet. */
+int sh_vb_verify_carve(struct shadow *sh, vaddr_t start, struct sh_fail *f)
+{
+	struct sh_area *c = carve_find(sh, start);
+	struct sh_area_obs ob;
+	struct sh_vblock *b = vb_lookup(sh, start);
+
+	if (!c || !c->mapped || !b || !c->pfns)
+		return 0; /* gone again within the command; host OOM */
+	if (!sh->obs.area_at(sh->obs.ctx, start, &ob) ||
+	    ob.start != b->va_start || ob.end != b->va_start + sh->vb_size ||
+	    ob.state != SH_LIVE || ob.has_vm)
+		return sh_fail(f, "area",
+			       "the carve at 0x%llx must lie in the live vmap "
+			       "block [0x%llx, 0x%llx) (no vm_struct); the "
+			       "library's area there is %s[0x%llx, 0x%llx)",
+			       (unsigned long long)start,
+			       (unsigned long long)b->va_start,
+			       (unsigned long long)(b->va_start + sh->vb_size),
+			       ob.has_vm ? "a vm_struct area " : "",
+			       (unsigned long long)ob.start,
+			       (unsigned long long)ob.end);
+	if (sh->obs.tlb_maps(sh->obs.ctx, c->start, c->end))
+		return sh_fail(f, "tlb-reuse",
+			       "a TLB entry still translates an address of the "
+			       "new carve [0x%llx, 0x%llx)",
+			       (unsigned long long)c->start,
+			       (unsigned long long)c->end);
+	return verify_carve_pages(sh, c, f);
+}
+
+/* The common case of the sweep, one read of the reader's words per carve:
+ * the mapped pages are exactly their page descriptors, the tail holds no
+ * valid entry. Anything else (or no reader) goes through
+ * verify_carve_pages, which decides and names the page. */
+static bool carve_words_match(struct shadow *sh, const struct sh_walker *w,
+			      const struct sh_area *c)
+{
+	uint64_t words[VMAP_MAX_ALLOC];
+	size_t n = (size_t)((c->end - c->start) >> sh->page_shift);
+
+	if (n > VMAP_MAX_ALLOC || sh_walk_words(w, c->start, n, words) != n)
+		return false;
+	for (size_t k = 0; k < c->nr_pages; k++) {
+		uint64_t want = ((uint64_t)c->pfns[k] << sh->page_shift) | c->prot;
+
+		if (words[k] != want || (want & 3) != 3)
+			return false;
+	}
+	for (size_t k = c->nr_pages; k < n; k++)
+		if (words[k] & 1)
+			return false;
+	return true;
+}
+
+int sh_vb_sweep_carves(struct shadow *sh, struct sh_fail *f)
+{
+	bool reader = sh->obs.ttbr1 && sh->obs.phys_read;
+	struct sh_walker w;
+
+	if (reader)
+		sh_walker_of(sh, &w);
+	for (size_t i = 0; i < sh->carves.n; i++) {
+		const struct sh_area *c = &sh->carves.a[i];
+
+		if (!c->mapped || !c->pfns ||
+		    (reader && carve_words_match(sh, &w, c)))
+			continue;
+		if (verify_carve_pages(sh, c, f))
+			return -1;
+	}
 	return 0;
 }

@@ -23,7 +23,9 @@
  *    counters (`owner-balance`), O(1).
  *
  * What stays for OP_CHECK (shadow_check_full, vm_check): the whole busy
- * list, every area's vm_struct, /proc/vmallocinfo, the frame recount.
+ * list, every area's vm_struct, /proc/vmallocinfo, the frame recount, and
+ * at the first and the last one the check sweep (every live carve's and
+ * every live mapped area's PTEs, read by the shadow's reader).
  *
  * Invariants: the touched set is rebuilt per command from the pending
  * entries (no state carries over); owned[] is the model's count since
@@ -512,28 +514,35 @@ static int verify_links(struct shadow *sh, size_t idx, bool bounds,
 	return 0;
 }
 
-static int verify_area(struct shadow *sh, size_t idx, bool is_new,
-		       struct sh_fail *f)
+/* A busy area that is not new: a live or deferred mapped one has every
+ * PTE equal to its page array and its guard page unmapped (a lazy one
+ * was checked by `unmap` when freed). why: "touched", or the sweep's. */
+static int verify_area_pages(struct shadow *sh, const struct sh_area *a,
+			     const char *why, struct sh_fail *f)
 {
-	const struct sh_area *a = &sh->busy.a[idx];
-
-	/* new: verify_new_area compared its bounds, PTEs and frames */
-	if (verify_links(sh, idx, !is_new, f))
-		return -1;
-	if (is_new || a->state == SH_LAZY || !a->mapped || !has_page_array(a))
-		return 0; /* lazy: `unmap` */
-	if (sh_verify_ptes(sh, a, 0, a->nr_pages, "touched", f))
+	if (a->state == SH_LAZY || !a->mapped || !has_page_array(a))
+		return 0;
+	if (sh_verify_ptes(sh, a, 0, a->nr_pages, why, f))
 		return -1;
 	if (a->flags & SH_VM_NO_GUARD)
 		return 0;
 	if (sh_first_mapped(sh, a->end - sh->page_size, a->end, NULL))
 		return sh_fail(f, "mapping",
-			       "guard page 0x%llx of the touched area [0x%llx, "
+			       "guard page 0x%llx of the %s area [0x%llx, "
 			       "0x%llx) is mapped",
 			       (unsigned long long)(a->end - sh->page_size),
-			       (unsigned long long)a->start,
+			       why, (unsigned long long)a->start,
 			       (unsigned long long)a->end);
 	return 0;
+}
+
+static int verify_area(struct shadow *sh, size_t idx, bool is_new,
+		       struct sh_fail *f)
+{
+	/* new: verify_new_area compared its bounds, PTEs and frames */
+	if (verify_links(sh, idx, !is_new, f))
+		return -1;
+	return is_new ? 0 : verify_area_pages(sh, &sh->busy.a[idx], "touched", f);
 }
 
 /* The model holds no area at start (a purge released it): nor may the
@@ -700,8 +709,67 @@ static int check_holes(struct shadow *sh, struct sh_fail *f)
 	return 0;
 }
 
+/* The first and the last OP_CHECK: the shadow's reader over every live
+ * vm_map_ram carve (its pages against the caller's pfns | prot, its unused
+ * tail unmapped: what a carve's creation checked), then every live mapped
+ * area with a page array (verify_area_pages: what a touched area gets;
+ * the model's frames, not lib's vm->pages, which vm_check uses). A PTE
+ * rewritten far from any command's range is seen here. */
+static bool sweep_words_match(struct shadow *sh, const struct sh_walker *w,
+			      const struct sh_area *a)
+{
+	uint64_t ps = sh->page_size, words[SH_EDGE_SPAN];
+	uint64_t nr = a->nr_pages, total;
+
+	/* the data pages, then the guard page right after them */
+	total = nr + !(a->flags & SH_VM_NO_GUARD);
+	if (a->page_order || (total > nr && a->start + total * ps != a->end))
+		return false;
+	for (uint64_t k = 0; k < total; k += SH_EDGE_SPAN) {
+		size_t n = total - k < SH_EDGE_SPAN ? (size_t)(total - k) :
+						      SH_EDGE_SPAN;
+
+		if (sh_walk_words(w, a->start + k * ps, n, words) != n)
+			return false;
+		for (size_t j = 0; j < n; j++) {
+			uint64_t i = k + j;
+			uint64_t want = i < nr ? ((uint64_t)a->pfns[i]
+						  << sh->page_shift) | a->prot : 0;
+
+			if (i < nr ? words[j] != want || (want & 3) != 3 :
+				     (words[j] & 1) != 0)
+				return false;
+		}
+	}
+	return true;
+}
+
+static int check_sweep(struct shadow *sh, struct sh_fail *f)
+{
+	bool reader = sh->obs.ttbr1 && sh->obs.phys_read;
+	struct sh_walker w;
+
+	if (sh_vb_sweep_carves(sh, f))
+		return -1;
+	if (reader)
+		sh_walker_of(sh, &w);
+	for (size_t i = 0; i < sh->busy.n; i++) {
+		const struct sh_area *a = &sh->busy.a[i];
+
+		/* The common case in one read of the reader's words per
+		 * area (its PTEs and its guard page); anything else, or no
+		 * reader: verify_area_pages decides and names the page. */
+		if (a->state == SH_LAZY || !a->mapped || !has_page_array(a) ||
+		    (reader && sweep_words_match(sh, &w, a)))
+			continue;
+		if (verify_area_pages(sh, a, "live at check", f))
+			return -1;
+	}
+	return 0;
+}
+
 int shadow_check_full(struct shadow *sh, const struct sh_area_obs *areas,
-		      size_t n, struct sh_fail *f)
+		      size_t n, bool full, struct sh_fail *f)
 {
 	size_t i;
 
@@ -751,5 +819,7 @@ int shadow_check_full(struct shadow *sh, const struct sh_area_obs *areas,
 	for (i = 0; i < n; i++)
 		if (sh_vm_compare(sh, &sh->busy.a[i], &areas[i], "check", f))
 			return -1;
-	return check_holes(sh, f);
+	if (check_holes(sh, f))
+		return -1;
+	return full && sh->initialized ? check_sweep(sh, f) : 0;
 }

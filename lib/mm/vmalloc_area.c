@@ -206,6 +206,25 @@ void remove_vmap_area_lazy(struct vmf_machine *m, struct vmap_area *va)
 	if (len && va->va_end < m->cfg.vmalloc_end)
 		mmu_unmap_range(m, va->va_end, m->page_size);
 #endif
+#if defined(VMF_PLANT_UNMAP_REMAPS_WINDOW_HEAD)
+	/* PLANT UNMAP_REMAPS_WINDOW_HEAD: a page-table update of the unmap
+	 * goes to the window's base (VMALLOC_START where the area's start
+	 * was meant) and takes the next pfn: the live area there, far from
+	 * the freed one, now maps the frame after its own. */
+	{
+		vaddr_t head = m->cfg.vmalloc_start;
+		uint64_t desc, oa = ((1ull << 48) - 1) & ~(m->page_size - 1);
+		int level;
+		pfn_t next;
+
+		if (len && va->va_start != head &&
+		    mmu_lookup(m, head, &desc, &level, NULL) && level == 3) {
+			next = ((desc & oa) >> m->page_shift) + 1;
+			mmu_unmap_range(m, head, m->page_size);
+			mmu_map_pages(m, head, &next, 1, desc & ~oa);
+		}
+	}
+#endif
 	free_vmap_area_noflush(m, va);
 }
 

@@ -306,6 +306,26 @@ static void vb_free(struct vmf_machine *m, struct vmap_block *vb,
 #else
 	mmu_unmap_range(m, addr, (uint64_t)count << m->page_shift);
 #endif
+#if defined(VMF_PLANT_VB_FREE_REMAPS_BLOCK_HEAD)
+	/* PLANT VB_FREE_REMAPS_BLOCK_HEAD: a page-table update meant for the
+	 * freed carve goes to the block's base (addr & ~(VMAP_BLOCK_SIZE - 1)
+	 * where the carve's address was meant, a mask slip) and takes the
+	 * next pfn (pages[i + 1]): the block's first carve, live and far
+	 * from the freed range, now maps the frame after its own. */
+	{
+		vaddr_t head = vb->va->va_start;
+		uint64_t desc, oa = ((1ull << 48) - 1) & ~(m->page_size - 1);
+		pfn_t next;
+
+		if (off > 0 && vb->map[0] != VB_PAGE_FREE &&
+		    vb->map[0] != VB_PAGE_DIRTY &&
+		    mmu_lookup(m, head, &desc, NULL, NULL)) {
+			next = ((desc & oa) >> m->page_shift) + 1;
+			mmu_unmap_range(m, head, m->page_size);
+			mmu_map_pages(m, head, &next, 1, desc & ~oa);
+		}
+	}
+#endif
 	memset(vb->map + off, VB_PAGE_DIRTY, n);
 	if (off < vb->dirty_min)
 		vb->dirty_min = off;
