@@ -40,7 +40,8 @@
  * tables (shadow_pt.c) never hold a table under a block; every table a
  * block replaced this command is an expected TLB_FLUSH_PGTABLE of
  * sh->flushes and needs that flush among the library's, and
- * walk_stale_hits stays 0. */
+ * walk_stale_hits stays 0. A block leaf is judged by the shadow's reader
+ * (verify_block), lib's lookup only against it. */
 #include <stdlib.h>
 #include <string.h>
 
