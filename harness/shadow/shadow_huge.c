@@ -342,21 +342,6 @@ static int verify_page_run(struct shadow *sh, const struct sh_area *a,
 	return 0;
 }
 
-static const char *leaf_text(const struct sh_leaf *l, char *buf, size_t len)
-{
-	if (l->mapped)
-		snprintf(buf, len, "a level-%d leaf 0x%016llx (pa 0x%llx)",
-			 l->level, (unsigned long long)l->desc,
-			 (unsigned long long)l->pa);
-	else
-		snprintf(buf, len, "%s at level %d",
-			 l->bus ? "a table outside RAM" :
-			 l->addr_size ? "an address size fault" :
-					"a translation fault",
-			 l->level);
-	return buf;
-}
-
 /* The block leaf of level at va (pa: its output address) as the shadow's
  * reader finds it from TTBR1: a leaf at that level (so every entry above
  * it is a table descriptor and no table is left below it: `walk`), its
@@ -393,7 +378,7 @@ static int verify_block(struct shadow *sh, const struct sh_area *a,
 			       (unsigned long long)a->end,
 			       (unsigned long long)a->phys,
 			       (unsigned long long)va, level_name(level), level,
-			       leaf_text(&l, t, sizeof(t)));
+			       sh_leaf_text(&l, t, sizeof(t)));
 	if (l.oa != pa)
 		return sh_fail(f, "frame",
 			       "ioremap area [0x%llx, 0x%llx) of phys 0x%llx: "
@@ -430,8 +415,8 @@ static int verify_block(struct shadow *sh, const struct sh_area *a,
 			       "library's walk gives %s, the shadow's reader %s",
 			       (unsigned long long)va, level_name(level),
 			       (unsigned long long)a->start,
-			       leaf_text(&ll, u, sizeof(u)),
-			       leaf_text(&l, t, sizeof(t)));
+			       sh_leaf_text(&ll, u, sizeof(u)),
+			       sh_leaf_text(&l, t, sizeof(t)));
 	}
 	return 0;
 }
