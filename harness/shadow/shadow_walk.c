@@ -423,7 +423,7 @@ void sh_walker_of(struct shadow *sh, struct sh_walker *w)
 	w->memo = &sh->ver.memo;
 }
 
-static const char *leaf_text(const struct sh_leaf *l, char *buf, size_t len)
+const char *sh_leaf_text(const struct sh_leaf *l, char *buf, size_t len)
 {
 	if (l->mapped)
 		snprintf(buf, len, "a level-%d leaf 0x%016llx (pa 0x%llx)",
@@ -477,7 +477,7 @@ static int array_pfns(struct shadow *sh, const struct sh_walker *w,
 				       (unsigned long long)(first + done),
 				       (unsigned long long)a->start,
 				       (unsigned long long)a->array_va,
-				       leaf_text(&l, t, sizeof(t)));
+				       sh_leaf_text(&l, t, sizeof(t)));
 		for (size_t j = 0; j < k; j++)
 			out[done + j] = get_le64(buf + j * 8);
 		done += k;
@@ -513,7 +513,7 @@ static int check_page(struct shadow *sh, const struct sh_area *a, uint64_t i,
 			       (unsigned long long)a->start,
 			       (unsigned long long)a->end,
 			       (unsigned long long)va,
-			       leaf_text(l, t, sizeof(t)), level);
+			       sh_leaf_text(l, t, sizeof(t)), level);
 	memset(&ll, 0, sizeof(ll));
 	ll.mapped = lib->mapped;
 	ll.level = lib->level;
@@ -525,8 +525,8 @@ static int check_page(struct shadow *sh, const struct sh_area *a, uint64_t i,
 			       "0x%llx: the library's walk gives %s, the "
 			       "shadow's reader %s",
 			       (unsigned long long)va,
-			       leaf_text(&ll, u, sizeof(u)),
-			       leaf_text(l, t, sizeof(t)));
+			       sh_leaf_text(&ll, u, sizeof(u)),
+			       sh_leaf_text(l, t, sizeof(t)));
 	if (pfn_sampled(sh, a, i, va)) {
 		pfn_t got = sh->obs.vmalloc_pfn(sh->obs.ctx, va);
 
@@ -655,7 +655,7 @@ int sh_walk_check_access(struct shadow *sh, const struct sh_area *a,
 			       "shadow's reader finds %s",
 			       x->el, (unsigned long long)x->va,
 			       (unsigned long long)x->res.pa,
-			       leaf_text(&l, t, sizeof(t)));
+			       sh_leaf_text(&l, t, sizeof(t)));
 	return 0;
 }
 
@@ -701,7 +701,7 @@ int sh_walk_check_to_page(struct shadow *sh, vaddr_t va, int level,
 		return sh_fail(f, "frame",
 			       "vmalloc_to_page(0x%llx): the shadow's reader "
 			       "finds %s, the model's frame is pfn 0x%llx",
-			       (unsigned long long)va, leaf_text(&l, t, sizeof(t)),
+			       (unsigned long long)va, sh_leaf_text(&l, t, sizeof(t)),
 			       (unsigned long long)want);
 	if (!found || pfn != want)
 		return sh_fail(f, "walk-lib",

@@ -45,6 +45,9 @@ void sh_walker_init(struct sh_walker *w, const struct vmf_config *cfg,
  * memo when one is on. */
 void sh_walker_of(struct shadow *sh, struct sh_walker *w);
 void sh_walk_va(const struct sh_walker *w, vaddr_t va, struct sh_leaf *l);
+/* l in words for a report ("a level-2 leaf 0x... (pa 0x...)", "a
+ * translation fault at level 1"); buf of len bytes, returned. */
+const char *sh_leaf_text(const struct sh_leaf *l, char *buf, size_t len);
 /* nr consecutive pages from page-aligned va: one descent per last-level
  * table, its entries read in one piece. */
 void sh_walk_pages(const struct sh_walker *w, vaddr_t va, size_t nr,

@@ -21,6 +21,15 @@
  * ignored: the model runs in Non-secure state. */
 #define TABLE_ATTRS                                                          \
 	(PMD_TABLE_PXN | PMD_TABLE_UXN | PMD_TABLE_AP_NO_EL0 | PMD_TABLE_AP_RO)
+#if defined(VMF_PLANT_TABLE_MARK_IN_APTABLE)
+/* PLANT TABLE_MARK_IN_APTABLE: every table descriptor the MMU links
+ * carries a "linked by us" marker in bits [63:55], taken to be free for
+ * software as they are in a leaf (DESC_IGNORED_MASK), and the walks skip
+ * it as software. In a table descriptor bit 62 is APTable[1]: for the
+ * architecture everything below is read-only, lib's MMU and lookups see
+ * no table attribute. */
+#define PT_LINKED_MARK (1ull << 62)
+#endif
 /* What a protection passed to map may hold: type bits and attributes. */
 #define PROT_ALLOWED (PTE_TYPE_MASK | DESC_HW_ATTRS | DESC_IGNORED_MASK)
 

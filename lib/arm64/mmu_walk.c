@@ -35,6 +35,9 @@ static bool walk_step(const struct mmu_state *s, int l, uint64_t d,
 		return false;
 	}
 	if (desc_is_table(l, d)) {
+#if defined(VMF_PLANT_TABLE_MARK_IN_APTABLE)
+		d &= ~PT_LINKED_MARK; /* PLANT: "software", skipped */
+#endif
 		*attrs |= d & TABLE_ATTRS;
 		*table = desc_addr(s, d);
 		return true;

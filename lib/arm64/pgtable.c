@@ -244,6 +244,9 @@ enum pt_status pt_descend(struct vmf_machine *m, vaddr_t va, int level,
 		if (desc_is_table(l, d)) {
 			if (!pt_owned(m, desc_addr(s, d)))
 				return PT_CORRUPT;
+#if defined(VMF_PLANT_TABLE_MARK_IN_APTABLE)
+			d &= ~PT_LINKED_MARK; /* PLANT: "software", skipped */
+#endif
 			attrs |= d & TABLE_ATTRS;
 			table = desc_addr(s, d);
 			continue;
@@ -256,7 +259,11 @@ enum pt_status pt_descend(struct vmf_machine *m, vaddr_t va, int level,
 			return PT_NOMEM;
 		/* Plain table descriptor, as Linux 4.19 pmd_populate_kernel:
 		 * no table attributes. */
+#if defined(VMF_PLANT_TABLE_MARK_IN_APTABLE)
+		pt_write(m, table, idx, next | PTE_TYPE_TABLE | PT_LINKED_MARK);
+#else
 		pt_write(m, table, idx, next | PTE_TYPE_TABLE);
+#endif
 		table = next;
 	}
 	p->table = table;

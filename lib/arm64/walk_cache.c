@@ -121,6 +121,9 @@ bool wc_entry_stale(struct vmf_machine *m, const struct walk_cache_entry *e)
 		if (!pt_read(m, table, lvl_index(s, e->va, l), &d) ||
 		    !desc_is_table(l, d) || (desc_addr(s, d) >> s->pa_bits))
 			return true;
+#if defined(VMF_PLANT_TABLE_MARK_IN_APTABLE)
+		d &= ~PT_LINKED_MARK; /* PLANT: "software", skipped */
+#endif
 		attrs |= d & TABLE_ATTRS;
 		table = desc_addr(s, d);
 	}
