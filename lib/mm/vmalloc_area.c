@@ -341,7 +341,13 @@ static void hand_out_area(struct vmf_machine *m, struct vm_struct *vm)
 
 struct vm_struct *remove_vm_area(struct vmf_machine *m, vaddr_t addr)
 {
+#if defined(VMF_PLANT_REMOVE_VM_AREA_VUNMAP_KIND)
+	/* PLANT REMOVE_VM_AREA_VUNMAP_KIND: the lookup applies vunmap's kind
+	 * rule, refusing a vmalloc'ed area. */
+	struct vmap_area *va = free_lookup(m, addr, FREE_VUNMAP, "remove_vm_area");
+#else
 	struct vmap_area *va = free_lookup(m, addr, FREE_REMOVE, "remove_vm_area");
+#endif
 	struct vm_struct *vm;
 
 	if (!va)
@@ -458,6 +464,12 @@ int vmalloc_run_deferred(struct vmf_machine *m, unsigned cpu)
 
 		vlist_del(&va->purge_list);
 		va->flags &= ~VM_DEFERRED;
+#if defined(VMF_PLANT_DEFERRED_LAST_LEFT)
+		/* PLANT DEFERRED_LAST_LEFT: the walk of the popped list stops
+		 * before its last node, which stays a live area. */
+		if (vlist_empty(&list))
+			break;
+#endif
 		__vunmap_area(m, va, true);
 		n++;
 	}
@@ -779,8 +791,12 @@ int vm_area_add_early(struct vmf_machine *m, vaddr_t addr, uint64_t size,
 				goto overlap;
 			break;
 		}
+#if !defined(VMF_PLANT_EARLY_OVERLAP_BELOW_MISSED)
 		if (tmp->addr + tmp->size > addr)
 			goto overlap;
+#endif
+		/* PLANT EARLY_OVERLAP_BELOW_MISSED: an area below running into
+		 * the new one is not checked (only the first at or above is). */
 	}
 	/* The kernel's early vm_structs are static; the model allocates
 	 * them (the vmap_areas come in vmalloc_init(), as in 4.19). */
@@ -827,6 +843,11 @@ vaddr_t vm_area_register_early(struct vmf_machine *m, uint64_t size,
 	 * vm_init_off moves only when it is placed. 4.19 registers with
 	 * the caller's flags; its one user (the percpu first chunk) passes
 	 * VM_ALLOC. */
+#if defined(VMF_PLANT_REGISTER_EARLY_NO_ALIGN)
+	/* PLANT REGISTER_EARLY_NO_ALIGN: the area starts at the offset
+	 * itself, the caller's alignment dropped. */
+	addr = m->cfg.vmalloc_start + vs->vm_init_off;
+#endif
 	if (vm_area_add_early(m, addr, size, VM_ALLOC, caller))
 		return 0;
 	vs->vm_init_off = vmf_page_align(m, addr + size) - m->cfg.vmalloc_start;
