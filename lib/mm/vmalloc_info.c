@@ -45,7 +45,14 @@ pfn_t vmalloc_to_pfn(struct vmf_machine *m, vaddr_t addr)
 {
 	pfn_t pfn;
 
+#if defined(VMF_PLANT_TO_PFN_NO_PFN_OFFSET)
+	/* PLANT TO_PFN_NO_PFN_OFFSET: the frame is given as its index in the
+	 * memory map, without the first pfn of RAM (PHYS_PFN_OFFSET). */
+	return mmu_va_to_pfn(m, addr, &pfn) ?
+		       pfn - (m->phys.base >> m->page_shift) : 0;
+#else
 	return mmu_va_to_pfn(m, addr, &pfn) ? pfn : 0;
+#endif
 }
 
 /* ---- vread ---------------------------------------------------------------- */
