@@ -109,8 +109,16 @@ long vread(struct vmf_machine *m, void *buf, vaddr_t addr, uint64_t count)
 	struct vmap_area *va;
 	struct list_link *l;
 
+#if defined(VMF_PLANT_VREAD_END_CHECKED)
+	/* PLANT VREAD_END_CHECKED: the window test is made on the range's
+	 * last byte, not its start: a read running past the window's end
+	 * returns 0. */
+	if (!m->vm || !buf || !count || !is_vmalloc_addr(m, addr + count - 1))
+		return 0;
+#else
 	if (!m->vm || !buf || !count || !is_vmalloc_addr(m, addr))
 		return 0;
+#endif
 	/* "Don't allow overflow": stop at the top of the address space; the
 	 * rest of buf reads as zeros, as every hole does. */
 	if (addr + len < addr)
