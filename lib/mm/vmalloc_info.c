@@ -30,6 +30,19 @@ struct page *vmalloc_to_page(struct vmf_machine *m, vaddr_t addr)
 {
 	pfn_t pfn;
 
+#if defined(VMF_PLANT_TO_PAGE_THROUGH_TLB)
+	/* PLANT TO_PAGE_THROUGH_TLB: the translation is asked of the MMU (an
+	 * AT instruction, PAR_EL1) first, which answers from a TLB entry the
+	 * tables no longer hold (a lazily freed area not yet flushed). */
+	size_t n;
+	const struct tlb_entry *t = tlb_entries(m, &n);
+
+	for (size_t i = 0; i < n; i++)
+		if (t[i].valid && addr - t[i].va < (1ull << t[i].shift))
+			return pfn_to_page(m, (t[i].pa + ((addr - t[i].va) &
+							  ~(m->page_size - 1))) >>
+						      m->page_shift);
+#endif
 	if (!mmu_va_to_pfn(m, addr, &pfn))
 		return NULL;
 #if defined(VMF_PLANT_TO_PAGE_ROUND_UP)
