@@ -60,7 +60,13 @@ void vmap_insert_busy(struct vmf_machine *m, struct vmap_area *va)
 		parent = *link;
 		/* The kernel BUG()s when neither test holds, which only an
 		 * empty area could cause; sizes are checked non-zero. */
+#if defined(VMF_PLANT_INSERT_BUSY_WRONG_SIDE)
+		/* PLANT INSERT_BUSY_WRONG_SIDE: the descent's test is inverted:
+		 * a higher area goes left, where no lookup looks for it. */
+		if (va->va_start >= tmp->va_end)
+#else
 		if (va->va_start < tmp->va_end)
+#endif
 			link = &parent->left;
 		else
 			link = &parent->right;
