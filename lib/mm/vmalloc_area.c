@@ -554,8 +554,18 @@ static vaddr_t __vmalloc_area_node(struct vmf_machine *m,
 
 	vm_page_cursor_init(&cur, area);
 	for (i = 0; i < area->nr_pages; i++) {
+#if defined(VMF_PLANT_VMALLOC32_PAGES_UNTYPED)
+		/* PLANT VMALLOC32_PAGES_UNTYPED: the DMA32 zone's pages are
+		 * allocated without the vmalloc owner (an accounting flag the
+		 * second path forgot). */
+		struct page *page = alloc_pages_owner(m, node, alloc_mask, 0,
+						      (gfp & __GFP_DMA32) ?
+							      OWNER_ANY :
+							      OWNER_VMALLOC);
+#else
 		struct page *page = alloc_pages_owner(m, node, alloc_mask, 0,
 						      OWNER_VMALLOC);
+#endif
 
 		if (!page) {
 			/* Successfully allocated i pages, freed by vfree. */
