@@ -312,6 +312,12 @@ void vmallocinfo(struct vmf_machine *m, FILE *out)
 		/* the newline always fits: the text stops one short */
 		l.b[l.n++] = '\n';
 		fwrite(l.b, 1, l.n, out);
+#if defined(VMF_PLANT_VMALLOCINFO_LAST_TWICE)
+		/* PLANT VMALLOCINFO_LAST_TWICE: the iterator's position is
+		 * not advanced past the last record, which is shown again. */
+		if (lk->next == &m->vm->busy)
+			fwrite(l.b, 1, l.n, out);
+#endif
 	}
 }
 
