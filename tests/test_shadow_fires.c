@@ -224,6 +224,40 @@ static void nextfit_forget(struct vmf_machine *m)
 	st->cursor = 0;
 }
 
+/* ---- hooks of the plant audit's unfired sites (tools/coverage.sh) -------- */
+
+/* Page 0 of the lowest area now maps the next frame, and the TLB holds an
+ * entry with the tables' new descriptor (so it is not stale) but the old
+ * frame: the access reaches the frame the model names while the tables,
+ * which the reader walks, give another. */
+static void tlb_desc_new_pa_old(struct vmf_machine *m)
+{
+	vaddr_t va = win(m, 0);
+	uint64_t desc = 0;
+	int level = -1;
+	phys_addr_t pa = 0;
+	struct mmu_state *s = m->mmu;
+
+	if (!mmu_lookup(m, va, &desc, &level, &pa))
+		return;
+	mmu_set_raw(m, va, 3, desc + m->page_size);
+	plant_tlb(m, va, pa);
+	s->tlb[s->tlb_used - 1].desc = desc + m->page_size;
+}
+/* The lowest area's pages (a vmalloc_huge area: one split order-9 block)
+ * go back to the buddy behind the library's back, and an order-9 block
+ * elsewhere is taken: the free pages and their block sizes add up as
+ * before, and the next vmalloc_huge gets the freed block again. */
+static void huge_block_behind(struct vmf_machine *m)
+{
+	struct vm_struct *vm = nth_area(m, 0)->vm;
+
+	alloc_pages_owner(m, 0, GFP_KERNEL, 9, OWNER_ANY);
+	m->fault.site[FAULT_PAGE_ALLOC].calls--; /* not a call of the library's */
+	for (unsigned i = 0; i < vm->nr_pages; i++)
+		__free_pages(m, vm->pages[i], 0);
+}
+
 /* ---- the cases ------------------------------------------------------------ */
 
 static const struct fire fires[] = {
@@ -322,6 +356,14 @@ static const struct fire fires[] = {
 	{"placement", "machine granule=4k va=48 window=16p ram=256p "
 	 "policy=nextfit\nvmalloc size=1p\nvmalloc size=1p\n", 1,
 	 nextfit_forget, "placement/vmalloc", NULL},
+	/* The plant audit's sites no planted fault reaches (tools/coverage.sh,
+	 * build/coverage/plant-audit.txt): each case names its site's text. */
+	{"access_walk", "vmalloc size=2p\nread h=0 off=0 len=8\n", 1,
+	 tlb_desc_new_pa_old, "walk/read", "went to pa"},
+	{"huge_owner_taken", "machine granule=4k va=48 window=16m ram=2048p "
+	 "huge=1\nvmalloc_huge size=0x200000 node=0\n"
+	 "vmalloc_huge size=0x200000 node=0\n", 1, huge_block_behind,
+	 "phys-owner/vmalloc_huge", "already belongs to another live owner"},
 	{NULL, NULL, 0, NULL, NULL, NULL},
 };
 
