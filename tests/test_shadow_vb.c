@@ -38,6 +38,7 @@ struct fk {
 	struct sh_area_obs area[32];
 	size_t narea;
 	vaddr_t tlb_s, tlb_e; /* one TLB range, empty if equal */
+	pfn_t to_pfn_skew;    /* added to what vmalloc_to_pfn observes */
 	struct sh_fail f;
 };
 
@@ -121,7 +122,9 @@ static pfn_t ob_vmalloc_pfn(void *ctx, vaddr_t va)
 {
 	struct fk_pte *p = pte_at(ctx, va);
 
-	return p ? (p->desc & 0x0000fffffffff000ull) / P : 0;
+	return p ? (p->desc & 0x0000fffffffff000ull) / P +
+			   ((struct fk *)ctx)->to_pfn_skew :
+		   0;
 }
 
 static bool ob_first_mapped(void *ctx, vaddr_t s, vaddr_t e, vaddr_t *first)
@@ -392,6 +395,27 @@ static void wrong_observations(void)
 	fk_map(&x, W, 2, PFN0 + 1);
 	CHECK_EQ(map_ram(&x, 2, W), W);
 	CHECK_STR(verdict(&x), "mapping");
+
+	/* Without a reader (this observer has none) lib's view alone: a
+	 * carve page left unmapped, and vmalloc_to_pfn disagreeing with the
+	 * tables at the carve's first page (the plant audit's two sites). */
+	fk_init(&x, false);
+	fk_area(&x, W, W + BS);
+	x.c.nr_busy = x.c.nr_vmap_blocks = x.c.vb_queue_len[0] = 1;
+	fk_map(&x, W, 1, PFN0);
+	CHECK_EQ(map_ram(&x, 2, W), W);
+	CHECK_STR(verdict(&x), "mapping");
+	CHECK(strstr(x.f.detail, "not mapped by a level-3 entry") != NULL);
+	fk_init(&x, false);
+	fk_area(&x, W, W + BS);
+	x.c.nr_busy = x.c.nr_vmap_blocks = x.c.vb_queue_len[0] = 1;
+	fk_map(&x, W, 2, PFN0);
+	x.to_pfn_skew = 1;
+	CHECK_EQ(map_ram(&x, 2, W), W);
+	CHECK_STR(verdict(&x), "mapping");
+	CHECK(strstr(x.f.detail, "vmalloc_to_pfn") != NULL);
+	x.to_pfn_skew = 0;
+	CHECK_STR(verdict(&x), "ok");
 
 	/* The block on the wrong CPU's queue, and one block too many. */
 	fk_init(&x, false);
