@@ -552,6 +552,13 @@ static vaddr_t __vmalloc_area_node(struct vmf_machine *m,
 	if (!vmalloc_page_array(m, area, gfp, node))
 		return 0;
 
+#if defined(VMF_PLANT_VMALLOC_TABLES_FIRST)
+	/* PLANT VMALLOC_TABLES_FIRST: the first page's PTE table is made
+	 * before the pages are allocated (4.19 makes the tables in
+	 * map_vm_area, after them): on a node with one free page left the
+	 * table takes it and the page falls back to the next node. */
+	(void)mmu_table_alloc(m, area->addr, 3);
+#endif
 	vm_page_cursor_init(&cur, area);
 	for (i = 0; i < area->nr_pages; i++) {
 #if defined(VMF_PLANT_VMALLOC32_PAGES_UNTYPED)
