@@ -822,10 +822,61 @@ static void block_formula(void)
 	shadow_destroy(sh);
 }
 
+/* A vmap area (not a block) seen by this reader-less observer: with no
+ * reader, verify_new_area's own per-page checks judge lib's view alone
+ * (the plant audit's two sites the runner's reader always reports first):
+ * a page left unmapped, then a page mapping another pfn than the
+ * caller's. */
+static vaddr_t vmap_area(struct fk *x, unsigned count, pfn_t map_pfn0)
+{
+	static const pfn_t pfns[2] = {PFN0, PFN0 + 1};
+	struct sh_alloc_req q;
+	struct sh_area_obs *a = &x->area[x->narea];
+
+	fk_area(x, W, W + (count + 1) * P);
+	a->has_vm = true;
+	a->va_flags = SH_VA_VM_AREA;
+	a->vm_addr = W;
+	a->vm_flags = SH_VM_MAP;
+	a->vm_size = (count + 1) * P;
+	a->nr_mapped = count;
+	a->has_caller = true;
+	strcpy(a->caller, "vmap");
+	x->c.nr_busy++;
+	fk_map(x, W, count, map_pfn0);
+	memset(&q, 0, sizeof(q));
+	q.entry = SH_E_VMAP;
+	q.count = count;
+	q.pfns = pfns;
+	q.prot = PAGE_KERNEL;
+	shadow_begin(x->sh);
+	CHECK_EQ(shadow_alloc(x->sh, &q, W, &x->f), 0);
+	return W;
+}
+
+static void vmap_without_reader(void)
+{
+	struct fk x = {0};
+
+	fk_init(&x, false);
+	vmap_area(&x, 2, PFN0);
+	CHECK_STR(verdict(&x), "ok");
+	fk_init(&x, false);
+	vmap_area(&x, 2, PFN0);
+	fk_unmap(&x, W + P, 1);
+	CHECK_STR(verdict(&x), "mapping");
+	CHECK(strstr(x.f.detail, "is not mapped by a level-3 entry") != NULL);
+	fk_init(&x, false);
+	vmap_area(&x, 2, PFN0 + 1);
+	CHECK_STR(verdict(&x), "mapping");
+	CHECK(strstr(x.f.detail, "the caller passed pfn") != NULL);
+	shadow_destroy(x.sh);
+}
+
 TEST_MAIN(TEST(carves_and_queues), TEST(wrong_observations),
 	  TEST(fragmented_block_is_retired), TEST(stale_tlb_promise),
 	  TEST(refusals), TEST(purge_lock_and_threshold),
 	  TEST(overflow_retires_fragmented), TEST(vread_of_a_carve_is_zero),
 	  TEST(map_failure_unmaps_the_carve),
 	  TEST(skipped_block_covered_by_another_range),
-	  TEST(block_formula))
+	  TEST(block_formula), TEST(vmap_without_reader))
