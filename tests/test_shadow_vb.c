@@ -873,10 +873,49 @@ static void vmap_without_reader(void)
 	shadow_destroy(x.sh);
 }
 
+/* An ioremap of one RAM page seen by this reader-less observer:
+ * vmalloc_to_page's answer is judged by sh_huge_to_page alone (the
+ * runner's reader reports the same disagreement first). */
+static void ioremap_to_page_without_reader(void)
+{
+	struct fk x = {0};
+	struct sh_area_obs *a;
+	phys_addr_t phys = (PFN0 + 8) * P;
+
+	fk_init(&x, false);
+	a = &x.area[x.narea];
+	fk_area(&x, W, W + 2 * P);
+	a->has_vm = true;
+	a->va_flags = SH_VA_VM_AREA;
+	a->vm_addr = W;
+	a->vm_flags = SH_VM_IOREMAP;
+	a->vm_size = 2 * P;
+	a->nr_mapped = 1;
+	a->phys_addr = phys;
+	a->has_caller = true;
+	strcpy(a->caller, "ioremap");
+	x.c.nr_busy++;
+	fk_map(&x, W, 1, PFN0 + 8);
+	shadow_begin(x.sh);
+	/* RAM the harness holds (a `fragment` page) may be ioremapped. */
+	CHECK_EQ(shadow_harness_page_alloc(x.sh, SH_OWN_FRAG, true, PFN0 + 8,
+					   &x.f), 0);
+	CHECK_EQ(shadow_ioremap(x.sh, phys, P, PAGE_KERNEL, W, &x.f), 0);
+	CHECK_STR(verdict(&x), "ok");
+	shadow_begin(x.sh);
+	CHECK_EQ(shadow_vmalloc_to_page(x.sh, W, true, PFN0 + 8, &x.f), 0);
+	shadow_begin(x.sh);
+	CHECK(shadow_vmalloc_to_page(x.sh, W, true, PFN0 + 9, &x.f) != 0);
+	CHECK_STR(x.f.check, "result");
+	CHECK(strstr(x.f.detail, "in the ioremap area") != NULL);
+	shadow_destroy(x.sh);
+}
+
 TEST_MAIN(TEST(carves_and_queues), TEST(wrong_observations),
 	  TEST(fragmented_block_is_retired), TEST(stale_tlb_promise),
 	  TEST(refusals), TEST(purge_lock_and_threshold),
 	  TEST(overflow_retires_fragmented), TEST(vread_of_a_carve_is_zero),
 	  TEST(map_failure_unmaps_the_carve),
 	  TEST(skipped_block_covered_by_another_range),
-	  TEST(block_formula), TEST(vmap_without_reader))
+	  TEST(block_formula), TEST(vmap_without_reader),
+	  TEST(ioremap_to_page_without_reader))
