@@ -911,6 +911,38 @@ static void ioremap_to_page_without_reader(void)
 	shadow_destroy(x.sh);
 }
 
+/* A lookup before the creating command's verification (in the runner only
+ * after a host OOM there): the area's frames are not known yet, so
+ * vmalloc_to_page must find something, whatever it is. */
+static void to_page_frames_unknown(void)
+{
+	struct fk x = {0};
+	struct sh_area_obs *a;
+	struct sh_alloc_req q;
+
+	fk_init(&x, false);
+	a = &x.area[x.narea];
+	fk_area(&x, W, W + 2 * P);
+	a->has_vm = true;
+	a->va_flags = SH_VA_VM_AREA;
+	a->vm_addr = W;
+	a->vm_flags = SH_VM_ALLOC;
+	a->vm_size = 2 * P;
+	a->nr_pages = a->nr_mapped = 1;
+	a->has_caller = true;
+	strcpy(a->caller, "vmalloc");
+	memset(&q, 0, sizeof(q));
+	q.entry = SH_E_VMALLOC;
+	q.size = P;
+	shadow_begin(x.sh);
+	CHECK_EQ(shadow_alloc(x.sh, &q, W, &x.f), 0);
+	CHECK_EQ(shadow_vmalloc_to_page(x.sh, W, true, PFN0, &x.f), 0);
+	CHECK(shadow_vmalloc_to_page(x.sh, W, false, 0, &x.f) != 0);
+	CHECK_STR(x.f.check, "result");
+	CHECK(strstr(x.f.detail, "found nothing; page 0") != NULL);
+	shadow_destroy(x.sh);
+}
+
 TEST_MAIN(TEST(carves_and_queues), TEST(wrong_observations),
 	  TEST(fragmented_block_is_retired), TEST(stale_tlb_promise),
 	  TEST(refusals), TEST(purge_lock_and_threshold),
@@ -918,4 +950,4 @@ TEST_MAIN(TEST(carves_and_queues), TEST(wrong_observations),
 	  TEST(map_failure_unmaps_the_carve),
 	  TEST(skipped_block_covered_by_another_range),
 	  TEST(block_formula), TEST(vmap_without_reader),
-	  TEST(ioremap_to_page_without_reader))
+	  TEST(ioremap_to_page_without_reader), TEST(to_page_frames_unknown))
