@@ -3,6 +3,9 @@
  * plays a correct 4.19 kernel (areas, PTEs, flushes, warnings and block
  * counters written here as exact addresses), and every case also shows
  * that a wrong observation is reported. No library code is called.
+ * Its observer has no reader (no phys_read/ttbr1), so the last cases use
+ * it for the shadow's reader-less checks outside the blocks too (the
+ * plant audit's sites the runner's reader always reports first).
  *
  * 4K pages, 48-bit VA, 4 CPUs: VMALLOC_PAGES = 128 GiB / 4 KiB = 2^25,
  * / roundup_pow_of_two(4) / 16 = 2^19, clamped to VMAP_BBMAP_BITS_MAX =
