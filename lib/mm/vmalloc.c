@@ -43,7 +43,26 @@ struct vmap_area *__find_vmap_area(struct vmf_machine *m, vaddr_t addr)
 
 struct vmap_area *find_vmap_area(struct vmf_machine *m, vaddr_t addr)
 {
+#if defined(VMF_PLANT_FIND_START_GOES_LEFT)
+	/* PLANT FIND_START_GOES_LEFT: the exported lookup's descent tests
+	 * `<=` where `<` belongs: an area's own first address goes left and
+	 * is not found (the library's internal lookups are not affected). */
+	struct rb_node *n = m->vm ? m->vm->root.rb_node : NULL;
+
+	while (n) {
+		struct vmap_area *va = va_of_rb(n);
+
+		if (addr <= va->va_start)
+			n = n->left;
+		else if (addr >= va->va_end)
+			n = n->right;
+		else
+			return va;
+	}
+	return NULL;
+#else
 	return __find_vmap_area(m, addr);
+#endif
 }
 
 /* __insert_vmap_area: descend as the kernel does (left while the new area
@@ -60,13 +79,7 @@ void vmap_insert_busy(struct vmf_machine *m, struct vmap_area *va)
 		parent = *link;
 		/* The kernel BUG()s when neither test holds, which only an
 		 * empty area could cause; sizes are checked non-zero. */
-#if defined(VMF_PLANT_INSERT_BUSY_WRONG_SIDE)
-		/* PLANT INSERT_BUSY_WRONG_SIDE: the descent's test is inverted:
-		 * a higher area goes left, where no lookup looks for it. */
-		if (va->va_start >= tmp->va_end)
-#else
 		if (va->va_start < tmp->va_end)
-#endif
 			link = &parent->left;
 		else
 			link = &parent->right;
