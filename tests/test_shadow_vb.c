@@ -3,6 +3,9 @@
  * plays a correct 4.19 kernel (areas, PTEs, flushes, warnings and block
  * counters written here as exact addresses), and every case also shows
  * that a wrong observation is reported. No library code is called.
+ * Its observer has no reader (no phys_read/ttbr1), so the last cases use
+ * it for the shadow's reader-less checks outside the blocks too (the
+ * plant audit's sites the runner's reader always reports first).
  *
  * 4K pages, 48-bit VA, 4 CPUs: VMALLOC_PAGES = 128 GiB / 4 KiB = 2^25,
  * / roundup_pow_of_two(4) / 16 = 2^19, clamped to VMAP_BBMAP_BITS_MAX =
@@ -38,6 +41,9 @@ struct fk {
 	struct sh_area_obs area[32];
 	size_t narea;
 	vaddr_t tlb_s, tlb_e; /* one TLB range, empty if equal */
+	pfn_t to_pfn_skew;    /* added to what vmalloc_to_pfn observes */
+	bool warns_lost;      /* the log kept no event (host OOM) */
+	unsigned warn_skew;   /* added to the observed vm_unmap_ram_bad count */
 	struct sh_fail f;
 };
 
@@ -65,6 +71,7 @@ static void ob_counters(void *ctx, struct sh_counters *c)
 	c->tlb_fills = sh->prev_tlb[2];
 	/* what this test writes by hand */
 	c->warn_seq = x->c.warn_seq;
+	c->warn_count[WARN_VM_UNMAP_RAM_BAD] += x->warn_skew;
 	c->flush_seq = x->c.flush_seq;
 	c->nr_busy = x->c.nr_busy;
 	c->nr_lazy = x->c.nr_lazy;
@@ -83,7 +90,7 @@ static bool ob_warn_get(void *ctx, uint64_t seq, enum vmf_warn_kind *kind,
 
 	*kind = x->w[seq % 64];
 	*text = "";
-	return seq <= x->c.warn_seq;
+	return seq <= x->c.warn_seq && !x->warns_lost;
 }
 
 static bool ob_flush_get(void *ctx, uint64_t seq, enum tlb_flush_kind *kind,
@@ -121,7 +128,9 @@ static pfn_t ob_vmalloc_pfn(void *ctx, vaddr_t va)
 {
 	struct fk_pte *p = pte_at(ctx, va);
 
-	return p ? (p->desc & 0x0000fffffffff000ull) / P : 0;
+	return p ? (p->desc & 0x0000fffffffff000ull) / P +
+			   ((struct fk *)ctx)->to_pfn_skew :
+		   0;
 }
 
 static bool ob_first_mapped(void *ctx, vaddr_t s, vaddr_t e, vaddr_t *first)
@@ -392,6 +401,41 @@ static void wrong_observations(void)
 	fk_map(&x, W, 2, PFN0 + 1);
 	CHECK_EQ(map_ram(&x, 2, W), W);
 	CHECK_STR(verdict(&x), "mapping");
+
+	/* Without a reader (this observer has none) lib's view alone: a
+	 * carve page left unmapped, and vmalloc_to_pfn disagreeing with the
+	 * tables at the carve's first page (the plant audit's two sites). */
+	fk_init(&x, false);
+	fk_area(&x, W, W + BS);
+	x.c.nr_busy = x.c.nr_vmap_blocks = x.c.vb_queue_len[0] = 1;
+	fk_map(&x, W, 1, PFN0);
+	CHECK_EQ(map_ram(&x, 2, W), W);
+	CHECK_STR(verdict(&x), "mapping");
+	CHECK(strstr(x.f.detail, "not mapped by a level-3 entry") != NULL);
+	fk_init(&x, false);
+	fk_area(&x, W, W + BS);
+	x.c.nr_busy = x.c.nr_vmap_blocks = x.c.vb_queue_len[0] = 1;
+	fk_map(&x, W, 2, PFN0);
+	x.to_pfn_skew = 1;
+	CHECK_EQ(map_ram(&x, 2, W), W);
+	CHECK_STR(verdict(&x), "mapping");
+	CHECK(strstr(x.f.detail, "vmalloc_to_pfn") != NULL);
+	x.to_pfn_skew = 0;
+	CHECK_STR(verdict(&x), "ok");
+
+	/* A warning the log could not keep (host OOM: counted, not kept):
+	 * the counts per kind judge the command, and one off is reported. */
+	fk_init(&x, false);
+	CHECK_EQ(unmap_ram(&x, W + 70 * P, 1, -VMF_EINVAL), 0);
+	fk_warn(&x, WARN_VM_UNMAP_RAM_BAD);
+	x.warns_lost = true;
+	CHECK_STR(verdict(&x), "ok");
+	x.warn_skew = 1;
+	CHECK_STR(verdict(&x), "warning");
+	CHECK(strstr(x.f.detail, "count of") != NULL);
+	x.warns_lost = false;
+	x.warn_skew = 0;
+	CHECK_STR(verdict(&x), "ok");
 
 	/* The block on the wrong CPU's queue, and one block too many. */
 	fk_init(&x, false);
@@ -781,10 +825,132 @@ static void block_formula(void)
 	shadow_destroy(sh);
 }
 
+/* A vmap area (not a block) seen by this reader-less observer: with no
+ * reader, verify_new_area's own per-page checks judge lib's view alone
+ * (the plant audit's two sites the runner's reader always reports first):
+ * a page left unmapped, then a page mapping another pfn than the
+ * caller's. */
+static vaddr_t vmap_area(struct fk *x, unsigned count, pfn_t map_pfn0)
+{
+	static const pfn_t pfns[2] = {PFN0, PFN0 + 1};
+	struct sh_alloc_req q;
+	struct sh_area_obs *a = &x->area[x->narea];
+
+	fk_area(x, W, W + (count + 1) * P);
+	a->has_vm = true;
+	a->va_flags = SH_VA_VM_AREA;
+	a->vm_addr = W;
+	a->vm_flags = SH_VM_MAP;
+	a->vm_size = (count + 1) * P;
+	a->nr_mapped = count;
+	a->has_caller = true;
+	strcpy(a->caller, "vmap");
+	x->c.nr_busy++;
+	fk_map(x, W, count, map_pfn0);
+	memset(&q, 0, sizeof(q));
+	q.entry = SH_E_VMAP;
+	q.count = count;
+	q.pfns = pfns;
+	q.prot = PAGE_KERNEL;
+	shadow_begin(x->sh);
+	CHECK_EQ(shadow_alloc(x->sh, &q, W, &x->f), 0);
+	return W;
+}
+
+static void vmap_without_reader(void)
+{
+	struct fk x = {0};
+
+	fk_init(&x, false);
+	vmap_area(&x, 2, PFN0);
+	CHECK_STR(verdict(&x), "ok");
+	fk_init(&x, false);
+	vmap_area(&x, 2, PFN0);
+	fk_unmap(&x, W + P, 1);
+	CHECK_STR(verdict(&x), "mapping");
+	CHECK(strstr(x.f.detail, "is not mapped by a level-3 entry") != NULL);
+	fk_init(&x, false);
+	vmap_area(&x, 2, PFN0 + 1);
+	CHECK_STR(verdict(&x), "mapping");
+	CHECK(strstr(x.f.detail, "the caller passed pfn") != NULL);
+	shadow_destroy(x.sh);
+}
+
+/* An ioremap of one RAM page seen by this reader-less observer:
+ * vmalloc_to_page's answer is judged by sh_huge_to_page alone (the
+ * runner's reader reports the same disagreement first). */
+static void ioremap_to_page_without_reader(void)
+{
+	struct fk x = {0};
+	struct sh_area_obs *a;
+	phys_addr_t phys = (PFN0 + 8) * P;
+
+	fk_init(&x, false);
+	a = &x.area[x.narea];
+	fk_area(&x, W, W + 2 * P);
+	a->has_vm = true;
+	a->va_flags = SH_VA_VM_AREA;
+	a->vm_addr = W;
+	a->vm_flags = SH_VM_IOREMAP;
+	a->vm_size = 2 * P;
+	a->nr_mapped = 1;
+	a->phys_addr = phys;
+	a->has_caller = true;
+	strcpy(a->caller, "ioremap");
+	x.c.nr_busy++;
+	fk_map(&x, W, 1, PFN0 + 8);
+	shadow_begin(x.sh);
+	/* RAM the harness holds (a `fragment` page) may be ioremapped. */
+	CHECK_EQ(shadow_harness_page_alloc(x.sh, SH_OWN_FRAG, true, PFN0 + 8,
+					   &x.f), 0);
+	CHECK_EQ(shadow_ioremap(x.sh, phys, P, PAGE_KERNEL, W, &x.f), 0);
+	CHECK_STR(verdict(&x), "ok");
+	shadow_begin(x.sh);
+	CHECK_EQ(shadow_vmalloc_to_page(x.sh, W, true, PFN0 + 8, &x.f), 0);
+	shadow_begin(x.sh);
+	CHECK(shadow_vmalloc_to_page(x.sh, W, true, PFN0 + 9, &x.f) != 0);
+	CHECK_STR(x.f.check, "result");
+	CHECK(strstr(x.f.detail, "in the ioremap area") != NULL);
+	shadow_destroy(x.sh);
+}
+
+/* A lookup before the creating command's verification (in the runner only
+ * after a host OOM there): the area's frames are not known yet, so
+ * vmalloc_to_page must find something, whatever it is. */
+static void to_page_frames_unknown(void)
+{
+	struct fk x = {0};
+	struct sh_area_obs *a;
+	struct sh_alloc_req q;
+
+	fk_init(&x, false);
+	a = &x.area[x.narea];
+	fk_area(&x, W, W + 2 * P);
+	a->has_vm = true;
+	a->va_flags = SH_VA_VM_AREA;
+	a->vm_addr = W;
+	a->vm_flags = SH_VM_ALLOC;
+	a->vm_size = 2 * P;
+	a->nr_pages = a->nr_mapped = 1;
+	a->has_caller = true;
+	strcpy(a->caller, "vmalloc");
+	memset(&q, 0, sizeof(q));
+	q.entry = SH_E_VMALLOC;
+	q.size = P;
+	shadow_begin(x.sh);
+	CHECK_EQ(shadow_alloc(x.sh, &q, W, &x.f), 0);
+	CHECK_EQ(shadow_vmalloc_to_page(x.sh, W, true, PFN0, &x.f), 0);
+	CHECK(shadow_vmalloc_to_page(x.sh, W, false, 0, &x.f) != 0);
+	CHECK_STR(x.f.check, "result");
+	CHECK(strstr(x.f.detail, "found nothing; page 0") != NULL);
+	shadow_destroy(x.sh);
+}
+
 TEST_MAIN(TEST(carves_and_queues), TEST(wrong_observations),
 	  TEST(fragmented_block_is_retired), TEST(stale_tlb_promise),
 	  TEST(refusals), TEST(purge_lock_and_threshold),
 	  TEST(overflow_retires_fragmented), TEST(vread_of_a_carve_is_zero),
 	  TEST(map_failure_unmaps_the_carve),
 	  TEST(skipped_block_covered_by_another_range),
-	  TEST(block_formula))
+	  TEST(block_formula), TEST(vmap_without_reader),
+	  TEST(ioremap_to_page_without_reader), TEST(to_page_frames_unknown))

@@ -329,4 +329,59 @@ static void identity_fill(void)
 		      (uint8_t)(sh_fill_word(8, 3) >> (8 * k)));
 }
 
-TEST_MAIN(TEST(geometries), TEST(first_mapped), TEST(identity_fill))
+/* sh_walk_check_run's page-array reads (the plant audit's two sites no
+ * runner reaches: a new area's array is in place, and a nested one is
+ * verified as an area of its own first, before the area it serves): an
+ * area whose kmalloc'ed array the observer cannot give, and one whose
+ * nested array's address the reader cannot translate (an empty root). */
+static phys_addr_t fake_ttbr1(void *ctx)
+{
+	(void)ctx;
+	return RAM_BASE;
+}
+
+static void page_array_reads(void)
+{
+	struct vmf_config cfg;
+	struct fake f;
+	struct sh_observer obs;
+	struct shadow *sh = shadow_new();
+	struct sh_area a;
+	struct sh_page_obs lib[1];
+	struct sh_fail fl;
+
+	CHECK(sh != NULL);
+	if (!sh)
+		return;
+	vmf_config_default(&cfg);
+	vmf_config_resolve(&cfg);
+	f.size = RAM_PAGES << cfg.page_shift;
+	f.ram = calloc(1, f.size);
+	CHECK(f.ram != NULL);
+	memset(&obs, 0, sizeof(obs));
+	obs.ctx = &f;
+	obs.phys_read = fake_read;
+	obs.ttbr1 = fake_ttbr1;
+	CHECK_EQ(shadow_reset(sh, &cfg, &obs), 0);
+	memset(&a, 0, sizeof(a));
+	memset(lib, 0, sizeof(lib));
+	a.start = cfg.vmalloc_start;
+	a.end = a.start + (2ull << cfg.page_shift);
+	a.state = SH_LIVE;
+	a.kind = SHK_VMALLOC;
+	a.nr_pages = 1;
+	memset(&fl, 0, sizeof(fl));
+	CHECK_EQ(sh_walk_check_run(sh, &a, 0, 1, lib, &fl), -1);
+	CHECK_STR(fl.check, "page-array");
+	CHECK(strstr(fl.detail, "no kmalloc'ed page array") != NULL);
+	a.array_va = a.end;
+	memset(&fl, 0, sizeof(fl));
+	CHECK_EQ(sh_walk_check_run(sh, &a, 0, 1, lib, &fl), -1);
+	CHECK_STR(fl.check, "page-array");
+	CHECK(strstr(fl.detail, "the reader finds a translation fault") != NULL);
+	shadow_destroy(sh);
+	free(f.ram);
+}
+
+TEST_MAIN(TEST(geometries), TEST(first_mapped), TEST(identity_fill),
+	  TEST(page_array_reads))

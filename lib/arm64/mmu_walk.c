@@ -330,7 +330,13 @@ static struct mmu_result mmu_copy(struct vmf_machine *m, vaddr_t va,
 		return bad_result(m, wbuf ? "mmu_write" : "mmu_read", va,
 				  wbuf ? ACC_WRITE : ACC_READ, el);
 	memset(&r, 0, sizeof(r));
+#if defined(VMF_PLANT_COPY_DROPS_LAST_BYTE)
+	/* PLANT COPY_DROPS_LAST_BYTE: the loop bound is off by one, so a
+	 * one-byte copy moves nothing (and reports no fault). */
+	while (off + 1 < len) {
+#else
 	while (off < len) {
+#endif
 		vaddr_t a = va + off;
 		uint64_t psize = m->page_size;
 		size_t chunk = (size_t)(psize - (a & (psize - 1)));
@@ -341,14 +347,25 @@ static struct mmu_result mmu_copy(struct vmf_machine *m, vaddr_t va,
 		r = mmu_access(m, a, wbuf ? ACC_WRITE : ACC_READ, el);
 		stale |= r.tlb_stale;
 		wstale |= r.walk_stale;
-		if (r.fault != MMU_OK)
+		if (r.fault != MMU_OK) {
+#if defined(VMF_PLANT_COPY_COUNTS_FAULTED_PAGE)
+			/* PLANT COPY_COUNTS_FAULTED_PAGE: the chunk is counted
+			 * before its translation is known to have succeeded. */
+			off += chunk;
+#endif
 			break;
+		}
 		ok = wbuf ? phys_write(m, r.pa, wbuf + off, chunk) :
 			    phys_read(m, r.pa, rbuf + off, chunk);
 		if (!ok) {
 			/* Translated, but no RAM behind it. */
 			r.fault = MMU_FAULT_EXTERNAL;
 			r.fsc = FSC_EXTERNAL;
+#if defined(VMF_PLANT_COPY_COUNTS_ABORTED_CHUNK)
+			/* PLANT COPY_COUNTS_ABORTED_CHUNK: a chunk whose data
+			 * access aborted is counted as moved. */
+			off += chunk;
+#endif
 			break;
 		}
 		off += chunk;

@@ -522,7 +522,14 @@ static bool take_block(struct phys_mem *p, unsigned n, unsigned order,
 static unsigned local_node(const struct vmf_machine *m)
 {
 	/* numa_node_id(): CPUs are spread over nodes round-robin. */
+#if defined(VMF_PLANT_LOCAL_NODE_BOOT_CPU)
+	/* PLANT LOCAL_NODE_BOOT_CPU: the node of the boot CPU (cached at
+	 * boot) stands in for the current CPU's. */
+	(void)m;
+	return 0;
+#else
 	return m->phys.nr_nodes == 1 ? 0 : m->cur_cpu % m->phys.nr_nodes;
+#endif
 }
 
 struct page *alloc_pages_owner(struct vmf_machine *m, int node, gfp_t gfp,

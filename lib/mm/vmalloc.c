@@ -43,7 +43,26 @@ struct vmap_area *__find_vmap_area(struct vmf_machine *m, vaddr_t addr)
 
 struct vmap_area *find_vmap_area(struct vmf_machine *m, vaddr_t addr)
 {
+#if defined(VMF_PLANT_FIND_START_GOES_LEFT)
+	/* PLANT FIND_START_GOES_LEFT: the exported lookup's descent tests
+	 * `<=` where `<` belongs: an area's own first address goes left and
+	 * is not found (the library's internal lookups are not affected). */
+	struct rb_node *n = m->vm ? m->vm->root.rb_node : NULL;
+
+	while (n) {
+		struct vmap_area *va = va_of_rb(n);
+
+		if (addr <= va->va_start)
+			n = n->left;
+		else if (addr >= va->va_end)
+			n = n->right;
+		else
+			return va;
+	}
+	return NULL;
+#else
 	return __find_vmap_area(m, addr);
+#endif
 }
 
 /* __insert_vmap_area: descend as the kernel does (left while the new area

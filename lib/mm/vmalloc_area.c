@@ -360,7 +360,13 @@ static void hand_out_area(struct vmf_machine *m, struct vm_struct *vm)
 
 struct vm_struct *remove_vm_area(struct vmf_machine *m, vaddr_t addr)
 {
+#if defined(VMF_PLANT_REMOVE_VM_AREA_VUNMAP_KIND)
+	/* PLANT REMOVE_VM_AREA_VUNMAP_KIND: the lookup applies vunmap's kind
+	 * rule, refusing a vmalloc'ed area. */
+	struct vmap_area *va = free_lookup(m, addr, FREE_VUNMAP, "remove_vm_area");
+#else
 	struct vmap_area *va = free_lookup(m, addr, FREE_REMOVE, "remove_vm_area");
+#endif
 	struct vm_struct *vm;
 
 	if (!va)
@@ -477,6 +483,12 @@ int vmalloc_run_deferred(struct vmf_machine *m, unsigned cpu)
 
 		vlist_del(&va->purge_list);
 		va->flags &= ~VM_DEFERRED;
+#if defined(VMF_PLANT_DEFERRED_LAST_LEFT)
+		/* PLANT DEFERRED_LAST_LEFT: the walk of the popped list stops
+		 * before its last node, which stays a live area. */
+		if (vlist_empty(&list))
+			break;
+#endif
 		__vunmap_area(m, va, true);
 		n++;
 	}
@@ -559,10 +571,27 @@ static vaddr_t __vmalloc_area_node(struct vmf_machine *m,
 	if (!vmalloc_page_array(m, area, gfp, node))
 		return 0;
 
+#if defined(VMF_PLANT_VMALLOC_TABLES_FIRST)
+	/* PLANT VMALLOC_TABLES_FIRST: the first page's PTE table is made
+	 * before the pages are allocated (4.19 makes the tables in
+	 * map_vm_area, after them): on a node with one free page left the
+	 * table takes it and the page falls back to the next node. */
+	(void)mmu_table_alloc(m, area->addr, 3);
+#endif
 	vm_page_cursor_init(&cur, area);
 	for (i = 0; i < area->nr_pages; i++) {
+#if defined(VMF_PLANT_VMALLOC32_PAGES_UNTYPED)
+		/* PLANT VMALLOC32_PAGES_UNTYPED: the DMA32 zone's pages are
+		 * allocated without the vmalloc owner (an accounting flag the
+		 * second path forgot). */
+		struct page *page = alloc_pages_owner(m, node, alloc_mask, 0,
+						      (gfp & __GFP_DMA32) ?
+							      OWNER_ANY :
+							      OWNER_VMALLOC);
+#else
 		struct page *page = alloc_pages_owner(m, node, alloc_mask, 0,
 						      OWNER_VMALLOC);
+#endif
 
 		if (!page) {
 			/* Successfully allocated i pages, freed by vfree. */
@@ -813,8 +842,12 @@ int vm_area_add_early(struct vmf_machine *m, vaddr_t addr, uint64_t size,
 				goto overlap;
 			break;
 		}
+#if !defined(VMF_PLANT_EARLY_OVERLAP_BELOW_MISSED)
 		if (tmp->addr + tmp->size > addr)
 			goto overlap;
+#endif
+		/* PLANT EARLY_OVERLAP_BELOW_MISSED: an area below running into
+		 * the new one is not checked (only the first at or above is). */
 	}
 	/* The kernel's early vm_structs are static; the model allocates
 	 * them (the vmap_areas come in vmalloc_init(), as in 4.19). */
@@ -861,6 +894,11 @@ vaddr_t vm_area_register_early(struct vmf_machine *m, uint64_t size,
 	 * vm_init_off moves only when it is placed. 4.19 registers with
 	 * the caller's flags; its one user (the percpu first chunk) passes
 	 * VM_ALLOC. */
+#if defined(VMF_PLANT_REGISTER_EARLY_NO_ALIGN)
+	/* PLANT REGISTER_EARLY_NO_ALIGN: the area starts at the offset
+	 * itself, the caller's alignment dropped. */
+	addr = m->cfg.vmalloc_start + vs->vm_init_off;
+#endif
 	if (vm_area_add_early(m, addr, size, VM_ALLOC, caller))
 		return 0;
 	vs->vm_init_off = vmf_page_align(m, addr + size) - m->cfg.vmalloc_start;

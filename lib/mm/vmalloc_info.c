@@ -30,6 +30,19 @@ struct page *vmalloc_to_page(struct vmf_machine *m, vaddr_t addr)
 {
 	pfn_t pfn;
 
+#if defined(VMF_PLANT_TO_PAGE_THROUGH_TLB)
+	/* PLANT TO_PAGE_THROUGH_TLB: the translation is asked of the MMU (an
+	 * AT instruction, PAR_EL1) first, which answers from a TLB entry the
+	 * tables no longer hold (a lazily freed area not yet flushed). */
+	size_t n;
+	const struct tlb_entry *t = tlb_entries(m, &n);
+
+	for (size_t i = 0; i < n; i++)
+		if (t[i].valid && addr - t[i].va < (1ull << t[i].shift))
+			return pfn_to_page(m, (t[i].pa + ((addr - t[i].va) &
+							  ~(m->page_size - 1))) >>
+						      m->page_shift);
+#endif
 	if (!mmu_va_to_pfn(m, addr, &pfn))
 		return NULL;
 #if defined(VMF_PLANT_TO_PAGE_ROUND_UP)
@@ -45,7 +58,14 @@ pfn_t vmalloc_to_pfn(struct vmf_machine *m, vaddr_t addr)
 {
 	pfn_t pfn;
 
+#if defined(VMF_PLANT_TO_PFN_NO_PFN_OFFSET)
+	/* PLANT TO_PFN_NO_PFN_OFFSET: the frame is given as its index in the
+	 * memory map, without the first pfn of RAM (PHYS_PFN_OFFSET). */
+	return mmu_va_to_pfn(m, addr, &pfn) ?
+		       pfn - (m->phys.base >> m->page_shift) : 0;
+#else
 	return mmu_va_to_pfn(m, addr, &pfn) ? pfn : 0;
+#endif
 }
 
 /* ---- vread ---------------------------------------------------------------- */
@@ -102,8 +122,16 @@ long vread(struct vmf_machine *m, void *buf, vaddr_t addr, uint64_t count)
 	struct vmap_area *va;
 	struct list_link *l;
 
+#if defined(VMF_PLANT_VREAD_END_CHECKED)
+	/* PLANT VREAD_END_CHECKED: the window test is made on the range's
+	 * last byte, not its start: a read running past the window's end
+	 * returns 0. */
+	if (!m->vm || !buf || !count || !is_vmalloc_addr(m, addr + count - 1))
+		return 0;
+#else
 	if (!m->vm || !buf || !count || !is_vmalloc_addr(m, addr))
 		return 0;
+#endif
 	/* "Don't allow overflow": stop at the top of the address space; the
 	 * rest of buf reads as zeros, as every hole does. */
 	if (addr + len < addr)
@@ -284,6 +312,12 @@ void vmallocinfo(struct vmf_machine *m, FILE *out)
 		/* the newline always fits: the text stops one short */
 		l.b[l.n++] = '\n';
 		fwrite(l.b, 1, l.n, out);
+#if defined(VMF_PLANT_VMALLOCINFO_LAST_TWICE)
+		/* PLANT VMALLOCINFO_LAST_TWICE: the iterator's position is
+		 * not advanced past the last record, which is shown again. */
+		if (lk->next == &m->vm->busy)
+			fwrite(l.b, 1, l.n, out);
+#endif
 	}
 }
 
