@@ -257,6 +257,13 @@ static void stale_next_frame(struct vmf_machine *m)
 {
 	tlb_at(m, win(m, 0))->pa += m->page_size;
 }
+/* The stale entry of window page 0 loses its access flag: a hit on it
+ * faults, where the old leaf's attributes (what the shadow kept of the
+ * lazy area) let the read through. */
+static void stale_no_af(struct vmf_machine *m)
+{
+	tlb_at(m, win(m, 0))->desc &= ~PTE_AF;
+}
 static void stale_next_frame2(struct vmf_machine *m)
 {
 	tlb_at(m, win(m, 2))->pa += m->page_size;
@@ -437,6 +444,8 @@ static const struct fire fires[] = {
 	{"stale_frame_removed", "vmalloc size=1p\nread h=0 off=0 len=8\n"
 	 "remove_vm_area h=0\nread_freed h=0 off=0 len=8\n", 3,
 	 stale_next_frame, "frame/read_freed", "stale TLB entry"},
+	{"stale_perm", STALE_PROG "read_freed h=0 off=0 len=8\n", 3,
+	 stale_no_af, "access/read_freed", "through a stale TLB entry"},
 	{"stale_poison", STALE_PROG "read_freed h=0 off=0 len=16\n", 3,
 	 stale_frame_written, "data/read_freed", "holds 0xaa now"},
 	{"stale_reused", STALE_REUSED "read_freed h=0 off=0 len=16\n", 5,
