@@ -32,7 +32,7 @@
 # The two settings run side by side (two processes at once), so that the
 # load of a shared machine falls on both alike. A planted build takes
 # seconds (tools/plant-build.sh), so the run is the detection itself:
-# the structure setting alone over 62 faults took 16 minutes on 2 shared
+# the structure setting alone over 84 faults took 12 minutes on 2 shared
 # cores (most faults are found in under a second; one not found costs
 # 3 x PLANT_LIMIT).
 set -uo pipefail

@@ -391,9 +391,11 @@ struct shadow {
 	char scratch[512];
 };
 
-/* ---- shadow.c helpers used by the other files ------------------------------ */
+/* ---- shadow_fail.c: every check's report --------------------------------- */
 int sh_fail(struct sh_fail *f, const char *check, const char *fmt, ...)
 	VMF_PRINTF(3, 4);
+
+/* ---- shadow.c helpers used by the other files ------------------------------ */
 void sh_expect_warn(struct shadow *sh, enum vmf_warn_kind kind,
 		    const char *fmt, ...) VMF_PRINTF(3, 4);
 void sh_expect_warn_kind(struct shadow *sh, enum vmf_warn_kind kind);

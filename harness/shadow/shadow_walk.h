@@ -83,7 +83,7 @@ bool sh_walk_first_mapped(const struct sh_walker *w, vaddr_t start,
  * page (a PMD block under vmalloc_huge); the library's own walks (lib:
  * level, descriptor, pa; sampled vmalloc_pfn) agree with it; its frame is
  * the one the area's page array (in RAM; the caller's pfns for vmap and
- * vm_map_ram) names. The attributes: shadow.c then checks lib's
+ * vm_map_ram) names. The attributes: the caller then checks lib's
  * descriptor (now the reader's) against pfn | the predicted prot. */
 int sh_walk_check_run(struct shadow *sh, const struct sh_area *a, uint64_t i,
 		      size_t n, const struct sh_page_obs *lib,

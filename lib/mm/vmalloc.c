@@ -45,21 +45,12 @@ struct vmap_area *find_vmap_area(struct vmf_machine *m, vaddr_t addr)
 {
 #if defined(VMF_PLANT_FIND_START_GOES_LEFT)
 	/* PLANT FIND_START_GOES_LEFT: the exported lookup's descent tests
-	 * `<=` where `<` belongs: an area's own first address goes left and
-	 * is not found (the library's internal lookups are not affected). */
-	struct rb_node *n = m->vm ? m->vm->root.rb_node : NULL;
+	 * `<=` where `<` belongs, so an area's own first address goes left
+	 * and is not found; any other address is found as before (the
+	 * library's internal lookups are not affected). */
+	struct vmap_area *va = __find_vmap_area(m, addr);
 
-	while (n) {
-		struct vmap_area *va = va_of_rb(n);
-
-		if (addr <= va->va_start)
-			n = n->left;
-		else if (addr >= va->va_end)
-			n = n->right;
-		else
-			return va;
-	}
-	return NULL;
+	return va && va->va_start == addr ? NULL : va;
 #else
 	return __find_vmap_area(m, addr);
 #endif
