@@ -217,13 +217,14 @@ figures_afl() {
 	for d in "$work/sync"/*/; do
 		name=$(basename "$d")
 		if [ -f "$d/fuzzer_stats" ] && [ "$d/fuzzer_stats" -nt "$work/logs/job-start" ]; then
-			v=$(stat_of "$d/fuzzer_stats" execs_done); e=$((e + ${v:-0}))
-			v=$(stat_of "$d/fuzzer_stats" execs_per_sec); eps=$((eps + ${v%%.*}))
-			v=$(stat_of "$d/fuzzer_stats" edges_found); [ "${v:-0}" -gt "$edges" ] && edges=$v
-			v=$(stat_of "$d/fuzzer_stats" corpus_count); [ "${v:-0}" -gt "$corp" ] && corp=$v
+			v=$(stat_int "$d/fuzzer_stats" execs_done); e=$((e + v))
+			v=$(stat_int "$d/fuzzer_stats" execs_per_sec); eps=$((eps + v))
+			v=$(stat_int "$d/fuzzer_stats" edges_found); [ "$v" -gt "$edges" ] && edges=$v
+			v=$(stat_int "$d/fuzzer_stats" corpus_count); [ "$v" -gt "$corp" ] && corp=$v
 		fi
 		t=$(grep -ao 'Fuzzing test case #[0-9]* ([0-9]* total' "$work/logs/$name.log" 2>/dev/null | tail -n1 | sed 's/.*(\([0-9]*\) total/\1/')
-		[ "${t:-0}" -gt "$corp" ] && corp=$t
+		t=$(int_or_0 "$t")
+		[ "$t" -gt "$corp" ] && corp=$t
 	done
 	echo "$e $eps $edges 0 $corp"
 }
@@ -369,7 +370,16 @@ run_afl() {
 	summary_afl
 }
 
-stat_of() { sed -n "s/^$2[[:space:]]*: *//p" "$1" | head -n1; }
+stat_of() { sed -n "s/^$2[[:space:]]*: *//p" "$1" 2>/dev/null | head -n1; }
+# AFL++ rewrites fuzzer_stats in place: a read can land on a truncated
+# file and see a key with no value (CI stop 22: "eps + : syntax error").
+# Arithmetic only ever sees the integer part, or 0.
+int_or_0() {
+	local v=${1%%.*}
+	case $v in '' | *[!0-9]*) v=0 ;; esac
+	echo "$v"
+}
+stat_int() { int_or_0 "$(stat_of "$1" "$2")"; }
 
 summary_afl() {
 	local sync=$work/sync execs=0 eps=0 corpus=0 total_secs=0 f
@@ -385,9 +395,9 @@ summary_afl() {
 		[ -n "$cr" ] || cr=$(stat_of "$f" unique_crashes)
 		printf '  %-5s %12s execs, %9s exec/s, corpus %5s, map %7s, stability %7s, crashes %s\n' \
 			"$name" "$(fmt "${e:-0}")" "${s:-?}" "${c:-?}" "${cv:-?}" "${st:-?}" "${cr:-0}"
-		execs=$((execs + ${e:-0}))
-		eps=$(awk -v a="$eps" -v b="${s:-0}" 'BEGIN { printf "%d", a + b }')
-		[ "${c:-0}" -gt "$corpus" ] && corpus=${c:-0}
+		execs=$((execs + $(int_or_0 "$e")))
+		eps=$((eps + $(int_or_0 "$s")))
+		c=$(int_or_0 "$c"); [ "$c" -gt "$corpus" ] && corpus=$c
 		total_secs=$(stat_of "$f" run_time)
 	done
 	echo "executions:   $(fmt "$execs") ($(fmt "$eps") exec/s over all instances)"
