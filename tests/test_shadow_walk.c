@@ -111,6 +111,28 @@ static void one_geometry(unsigned ps, unsigned va_bits)
 	CHECK_EQ(l.pa, data + (va & (page - 1)));
 	CHECK_EQ(l.attrs, prot);
 	CHECK_EQ(l.table_attrs, 1ull << 59);
+	/* PXNTable above the page: the word-for-word readers stop there,
+	 * sh_walk_bare names it; with a bare table they read it. */
+	{
+		vaddr_t pva = va & ~(page - 1);
+		uint64_t word = 0, top = idx_of(ps, va_bits, start, va, start);
+		struct sh_fail fl;
+
+		CHECK_EQ(sh_walk_words(&w, pva, 1, &word), 0);
+		CHECK_EQ(sh_walk_match(&w, pva, 1, NULL, data | prot, page), 0);
+		memset(&fl, 0, sizeof(fl));
+		CHECK_EQ(sh_walk_bare(&l, va, "the page", &fl), -1);
+		CHECK_STR(fl.check, "mapping");
+		CHECK(strstr(fl.detail, "table attributes 0x0800000000000000") != NULL);
+		put(&f, table[start], top, table[start + 1] | 3);
+		CHECK_EQ(sh_walk_words(&w, pva, 1, &word), 1);
+		CHECK_EQ(word, data | prot);
+		CHECK_EQ(sh_walk_match(&w, pva, 1, NULL, data | prot, page), 1);
+		sh_walk_va(&w, va, &l);
+		memset(&fl, 0, sizeof(fl));
+		CHECK_EQ(sh_walk_bare(&l, va, "the page", &fl), 0);
+		put(&f, table[start], top, table[start + 1] | 3 | (1ull << 59));
+	}
 	/* The batched walk agrees, and sees the next (invalid) page. */
 	{
 		struct sh_leaf two[2];

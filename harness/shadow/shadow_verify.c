@@ -228,6 +228,8 @@ int sh_verify_ptes(struct shadow *sh, const struct sh_area *a, uint64_t first,
 			else
 				sh->obs.pages(sh->obs.ctx, va, n, batch);
 		}
+		if (own && sh_walk_bare(&leaf[b], va, why, f))
+			return -1;
 		mapped = own ? leaf[b].mapped : batch[b].mapped;
 		level = own ? leaf[b].level : batch[b].level;
 		desc = own ? leaf[b].desc : batch[b].desc;

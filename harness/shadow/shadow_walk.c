@@ -250,7 +250,7 @@ size_t sh_walk_words(const struct sh_walker *w, vaddr_t va, size_t nr,
 		uint64_t tattrs;
 		struct sh_leaf l;
 
-		if (!descend(w, a, &table, &tattrs, &l))
+		if (!descend(w, a, &table, &tattrs, &l) || tattrs)
 			return i;
 		/* The rest of this last-level table in one read, decoded in
 		 * place. */
@@ -438,6 +438,22 @@ const char *sh_leaf_text(const struct sh_leaf *l, char *buf, size_t len)
 	return buf;
 }
 
+int sh_walk_bare(const struct sh_leaf *l, vaddr_t va, const char *what,
+		 struct sh_fail *f)
+{
+	char t[96];
+
+	if (!l->mapped || !l->table_attrs)
+		return 0;
+	return sh_fail(f, "mapping",
+		       "%s at 0x%llx: the shadow's reader finds %s under table "
+		       "attributes 0x%016llx (APTable/PXNTable/UXNTable/NSTable); "
+		       "kernel tables are linked bare",
+		       what, (unsigned long long)va,
+		       sh_leaf_text(l, t, sizeof(t)),
+		       (unsigned long long)l->table_attrs);
+}
+
 /* Entries [first, first + n) of a's page array as pfns: the nested array
  * read from RAM through the reader (the kernel reads vm->pages through its
  * vmalloc mapping too), else the kmalloc'ed one through the observer. */
@@ -514,6 +530,10 @@ static int check_page(struct shadow *sh, const struct sh_area *a, uint64_t i,
 			       (unsigned long long)a->end,
 			       (unsigned long long)va,
 			       sh_leaf_text(l, t, sizeof(t)), level);
+	snprintf(t, sizeof(t), "page %llu of the area at 0x%llx",
+		 (unsigned long long)i, (unsigned long long)a->start);
+	if (sh_walk_bare(l, va, t, f))
+		return -1;
 	memset(&ll, 0, sizeof(ll));
 	ll.mapped = lib->mapped;
 	ll.level = lib->level;

@@ -48,6 +48,13 @@ void sh_walk_va(const struct sh_walker *w, vaddr_t va, struct sh_leaf *l);
 /* l in words for a report ("a level-2 leaf 0x... (pa 0x...)", "a
  * translation fault at level 1"); buf of len bytes, returned. */
 const char *sh_leaf_text(const struct sh_leaf *l, char *buf, size_t len);
+/* A leaf of the vmalloc window sits under bare table descriptors: kernel
+ * tables are linked with the type bits only (4.19
+ * arch/arm64/include/asm/pgalloc.h, pmd_populate_kernel and
+ * pud_populate), so no APTable/PXNTable/UXNTable/NSTable above it. A
+ * mapped leaf l at va with any collected: `mapping`, what names the page. */
+int sh_walk_bare(const struct sh_leaf *l, vaddr_t va, const char *what,
+		 struct sh_fail *f);
 /* nr consecutive pages from page-aligned va: one descent per last-level
  * table, its entries read in one piece. */
 void sh_walk_pages(const struct sh_walker *w, vaddr_t va, size_t nr,
@@ -57,15 +64,17 @@ void sh_walk_pages(const struct sh_walker *w, vaddr_t va, size_t nr,
  * desc0 + k * step (a physically contiguous run; step a multiple of the
  * page size). The number of leading
  * pages that match: nr when all do (then each is a level-3 page mapping
- * exactly that descriptor, every table above it a table descriptor).
+ * exactly that descriptor, every table above it a bare table descriptor:
+ * no table attributes, sh_walk_bare).
  * Each expected descriptor must be a valid page descriptor; a page that
  * does not match is looked at again with sh_walk_va for the report. */
 size_t sh_walk_match(const struct sh_walker *w, vaddr_t va, size_t nr,
 		     const uint64_t *want, uint64_t desc0, uint64_t step);
 
 /* The raw level-3 words of nr consecutive pages from page-aligned va;
- * how many were read (fewer: a page not under a last-level table, or a
- * table outside RAM: the caller walks that page itself). */
+ * how many were read (fewer: a page not under a last-level table reached
+ * through bare table descriptors, or a table outside RAM: the caller walks
+ * that page itself, and sh_walk_bare names table attributes). */
 size_t sh_walk_words(const struct sh_walker *w, vaddr_t va, size_t nr,
 		     uint64_t *out);
 

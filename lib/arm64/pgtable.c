@@ -261,6 +261,11 @@ enum pt_status pt_descend(struct vmf_machine *m, vaddr_t va, int level,
 		 * no table attributes. */
 #if defined(VMF_PLANT_TABLE_MARK_IN_APTABLE)
 		pt_write(m, table, idx, next | PTE_TYPE_TABLE | PT_LINKED_MARK);
+#elif defined(VMF_PLANT_PTE_TABLE_USER_POPULATE)
+		/* PLANT PTE_TABLE_USER_POPULATE: a last-level table linked as a
+		 * user one (later kernels' pmd_populate adds PXNTable). */
+		pt_write(m, table, idx, next | PTE_TYPE_TABLE |
+					(l == 2 ? PMD_TABLE_PXN : 0));
 #else
 		pt_write(m, table, idx, next | PTE_TYPE_TABLE);
 #endif
