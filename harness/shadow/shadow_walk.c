@@ -594,7 +594,7 @@ int sh_walk_check_run(struct shadow *sh, const struct sh_area *a, uint64_t i,
 	struct sh_walker w;
 	vaddr_t va = a->start + i * sh->page_size;
 
-	if (!reader_on(sh) || (caller && !a->pfns) || n > RUN)
+	if (!reader_on(sh) || !n || (caller && !a->pfns) || n > RUN)
 		return 0;
 	sh_walker_of(sh, &w);
 	if (caller)
